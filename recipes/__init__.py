@@ -1,0 +1,5 @@
+"""Runnable experiments, one module per zoo entry: ``python -m recipes.<name> --help``."""
+
+RECIPES = {
+    "mlp": "a multilayer perceptron reads handwritten digits (scikit-learn's 8x8 scans)",
+}

@@ -1,0 +1,105 @@
+"""Bad arguments: a clear error naming the argument and the fix, fast, before building."""
+
+import socket
+import time
+
+import numpy as np
+import pytest
+
+import zoo
+from zoo.weights import WeightsUnavailableError
+
+# (model, overrides, exception, words the message must contain)
+BAD_ARGUMENTS = [
+    ("perceptron", dict(activation="softmax"), ValueError, "activation='softmax'.*'sigmoid'.*'naive'"),
+    ("perceptron", dict(input_shape=(0,)), ValueError, "input_shape"),
+    ("perceptron", dict(input_shape=(4, 4)), ValueError, "input_shape.*1 dimension"),
+    ("perceptron", dict(input_shape="thirty"), TypeError, "input_shape='thirty'"),
+    ("mlp", dict(num_classes=1), ValueError, "num_classes=1.*>= 2"),
+    ("mlp", dict(hidden_units=[32, 0]), ValueError, r"hidden_units\[1\]=0"),
+    ("mlp", dict(dropout=1.0), ValueError, r"dropout=1.0.*\[0, 1\)"),
+    ("mlp", dict(activation="relux"), ValueError, "activation='relux' is not a Keras activation"),
+    ("mlp", dict(num_classes=2.5), TypeError, "num_classes=2.5"),
+    ("vgg16_transfer", dict(input_shape=(16, 16, 3), weights=None), ValueError, "at least 32x32"),
+    ("vgg16_transfer", dict(input_shape=(64, 64, 1), weights=None), ValueError, "3 RGB channels"),
+    ("vgg16_transfer", dict(fine_tune_layers=14, weights=None), ValueError, "fine_tune_layers=14.*between 0 and 13"),
+    ("vgg16_transfer", dict(pooling="mean", weights=None), ValueError, "pooling='mean'.*'avg'"),
+    ("vgg16_transfer", dict(weights="imagenet21k"), ValueError, "weights='imagenet21k'.*'imagenet', None"),
+    ("vgg16_transfer", dict(weights=3), TypeError, "weights=3"),
+    ("vgg16_transfer", dict(weights="/no/such/vgg16.h5"), FileNotFoundError, "/no/such/vgg16.h5 does not exist"),
+    ("style_transfer", dict(content_layers=("block6_conv1",), weights=None), ValueError, "content_layers='block6_conv1'"),
+    ("style_transfer", dict(style_layers=(), weights=None), TypeError, "style_layers=()"),
+    ("style_transfer", dict(style_layers=("block3_conv4",), weights=None), ValueError, "block3_conv4"),
+    ("style_transfer", dict(backbone="resnet50", weights=None), ValueError, "backbone='resnet50'.*'vgg19'"),
+    ("lstm_sentiment", dict(num_classes=1), ValueError, "num_classes=1"),
+    ("lstm_sentiment", dict(lstm_units=0), ValueError, "lstm_units=0"),
+    ("lstm_sentiment", dict(bidirectional="yes"), TypeError, "bidirectional='yes'.*True or False"),
+    ("lstm_sentiment", dict(vocab_size=None), TypeError, "vocab_size=None"),
+    ("mini_transformer", dict(embed_dim=30, num_heads=4), ValueError, "embed_dim=30 is not divisible by num_heads=4"),
+    ("mini_transformer", dict(num_heads=0), ValueError, "num_heads=0"),
+    ("mini_transformer", dict(dropout=-0.1), ValueError, "dropout=-0.1"),
+    ("mini_transformer", dict(sequence_length=0), ValueError, "sequence_length=0"),
+]
+
+
+def test_every_entry_has_at_least_three_bad_argument_cases():
+    counts = {name: sum(row[0] == name for row in BAD_ARGUMENTS) for name in zoo.list_models()}
+    assert min(counts.values()) >= 3, counts
+
+
+@pytest.mark.parametrize("name, overrides, error, message", BAD_ARGUMENTS,
+                         ids=[f"{row[0]}-{next(iter(row[1]))}" for row in BAD_ARGUMENTS])
+def test_bad_argument_is_a_clear_fast_error(name, overrides, error, message):
+    start = time.monotonic()
+    with pytest.raises(error, match=message) as caught:
+        zoo.get(name, **overrides)
+    assert time.monotonic() - start < 5
+    assert str(caught.value).startswith(name + ":")
+
+
+@pytest.fixture
+def no_network(monkeypatch, tmp_path):
+    """No cached weights and every outbound connection refused, as on an offline machine."""
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras_home"))
+
+    def refuse(address, *args, **kwargs):
+        raise OSError(f"network unreachable (test): {address}")
+
+    monkeypatch.setattr(socket, "create_connection", refuse)
+
+
+@pytest.mark.parametrize("name", ["vgg16_transfer", "style_transfer"])
+def test_imagenet_weights_offline_fail_fast_and_say_how_to_fix(name, no_network, tmp_path):
+    start = time.monotonic()
+    with pytest.raises(WeightsUnavailableError) as caught:
+        zoo.get(name)
+    assert time.monotonic() - start < 5
+    message = str(caught.value)
+    assert "vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5" in message
+    assert str(tmp_path / "keras_home" / "models") in message
+    assert "weights=None" in message and "KERAS_HOME" in message
+
+
+def test_weights_from_a_file_are_loaded(tmp_path):
+    import keras
+
+    source = keras.applications.VGG16(include_top=False, weights=None, input_shape=(32, 32, 3))
+    path = str(tmp_path / "vgg16_notop.weights.h5")
+    source.save_weights(path)
+    model = zoo.get("vgg16_transfer", input_shape=(32, 32, 3), weights=path)
+    loaded = model.get_layer("vgg16").get_layer("block5_conv3").get_weights()[0]
+    np.testing.assert_array_equal(loaded, source.get_layer("block5_conv3").get_weights()[0])
+
+
+def test_weights_file_of_another_model_is_a_clear_error(tmp_path):
+    path = str(tmp_path / "mlp.weights.h5")
+    zoo.get("mlp").save_weights(path)
+    with pytest.raises(ValueError, match="could not load weights from .*mlp.weights.h5.*does not match vgg16"):
+        zoo.get("vgg16_transfer", input_shape=(32, 32, 3), weights=path)
+
+
+def test_stylize_refuses_a_batch_instead_of_one_image():
+    from zoo.models.style_transfer import stylize
+
+    with pytest.raises(ValueError, match=r"content_image has shape \(2, 32, 32, 3\); pass one RGB image"):
+        stylize(np.zeros((2, 32, 32, 3)), np.zeros((32, 32, 3)), loss_network=None)

@@ -1,0 +1,119 @@
+"""What each model promises beyond "it trains": masking, freezing, personalities."""
+
+import numpy as np
+import pytest
+
+import zoo
+
+
+@pytest.mark.parametrize("name, arguments", [
+    ("lstm_sentiment", dict(vocab_size=30, embedding_dim=8, lstm_units=8, num_layers=2, bidirectional=True)),
+    ("mini_transformer", dict(vocab_size=30, sequence_length=10, embed_dim=8, num_heads=2, ff_dim=8,
+                              num_layers=2)),
+])
+def test_padding_does_not_change_the_prediction(name, arguments):
+    """Token id 0 is padding: what is written in padded positions must not matter."""
+    model = zoo.get(name, **arguments)
+    tokens = np.array([[5, 9, 2, 7, 0, 0, 0, 0, 0, 0]], dtype="int32")
+    other_padding = tokens.copy()
+    other_padding[0, 4:] = 0
+    shorter = np.array([[5, 9, 2, 0, 0, 0, 0, 0, 0, 0]], dtype="int32")
+    reference = np.asarray(model(tokens))
+    # Same real tokens -> same output; a different real token -> a different output.
+    np.testing.assert_allclose(np.asarray(model(other_padding)), reference, atol=1e-6)
+    assert not np.allclose(np.asarray(model(shorter)), reference, atol=1e-6)
+    if name == "mini_transformer":
+        # Masked attention: the real tokens' vectors ignore the padded positions.
+        encoder = zoo.get(name, **arguments)
+        import keras
+
+        embedding = keras.Model(encoder.input, encoder.get_layer("encoder_2").output)
+        garbage = tokens.copy()
+        garbage[0, 4:] = 0
+        np.testing.assert_allclose(np.asarray(embedding(garbage))[0, :4],
+                                   np.asarray(embedding(tokens))[0, :4], atol=1e-6)
+
+
+def test_attention_scores_ignore_padding():
+    import keras
+
+    model = zoo.get("mini_transformer", vocab_size=30, sequence_length=6, embed_dim=8, num_heads=2, ff_dim=8)
+    tokens = np.array([[3, 4, 5, 0, 0, 0]], dtype="int32")
+    embedded = model.get_layer("embedding")(tokens)
+    _, scores = model.get_layer("encoder_1")(embedded, mask=tokens != 0, return_attention_scores=True)
+    scores = keras.ops.convert_to_numpy(scores)
+    assert scores.shape == (1, 2, 6, 6)
+    np.testing.assert_allclose(scores[..., 3:], 0.0, atol=1e-6)
+    # Each real token's attention is a distribution over the real tokens.
+    np.testing.assert_allclose(scores[:, :, :3].sum(axis=-1), 1.0, atol=1e-5)
+
+
+@pytest.mark.parametrize("fine_tune_layers, trainable_convs", [(0, 0), (3, 3), (13, 13)])
+def test_vgg16_transfer_freezes_all_but_the_last_conv_layers(fine_tune_layers, trainable_convs):
+    model = zoo.get("vgg16_transfer", input_shape=(32, 32, 3), weights=None, fine_tune_layers=fine_tune_layers)
+    base = model.get_layer("vgg16")
+    trainable = [layer.name for layer in base.layers if layer.trainable and layer.weights]
+    assert len(trainable) == trainable_convs
+    if trainable_convs == 3:
+        assert trainable == ["block5_conv1", "block5_conv2", "block5_conv3"]
+    head = 2 * 512 + 512 * 2 + 2  # LayerNormalization + Dense(2)
+    assert sum(int(np.prod(w.shape)) for w in model.trainable_weights) == head + sum(
+        int(np.prod(w.shape)) for name in trainable for w in base.get_layer(name).weights)
+
+
+def test_vgg16_transfer_preprocesses_raw_rgb_inside():
+    model = zoo.get("vgg16_transfer", input_shape=(32, 32, 3), weights=None)
+    pixel = np.array([[[[255.0, 0.0, 10.0]]]], dtype="float32")  # R, G, B
+    bgr_centred = np.asarray(model.get_layer("preprocessing")(pixel))[0, 0, 0]
+    np.testing.assert_allclose(bgr_centred, [10 - 103.939, 0 - 116.779, 255 - 123.68], rtol=1e-6)
+
+
+@pytest.mark.parametrize("personality, activation, low, high", [
+    ("rationalist", "sigmoid", 0.0, 1.0), ("pessimist", "tanh", -1.0, 1.0), ("optimist", "relu", 0.0, np.inf),
+])
+def test_perceptron_personalities_have_their_output_range(personality, activation, low, high):
+    by_name = zoo.get("perceptron", input_shape=(3,), activation=personality)
+    assert by_name.get_layer("activation").get_config()["activation"] == activation
+    outputs = np.asarray(by_name(np.random.default_rng(0).normal(scale=50, size=(256, 3)).astype("float32")))
+    assert outputs.min() >= low and outputs.max() <= high
+    assert outputs.min() < low + 0.01 or activation == "relu"  # the range is reached, not just bounded
+    if activation == "relu":
+        assert (outputs == 0).any() and outputs.max() > 1
+
+
+# The lesson itself: the weights get no gradient through a constant activation.
+@pytest.mark.filterwarnings("ignore:Gradients do not exist:UserWarning")
+def test_naive_perceptron_learns_only_the_majority_class():
+    import keras
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(200, 5)).astype("float32")
+    y = (np.arange(200) < 140).astype("float32").reshape(-1, 1)  # 70% positives
+    model = zoo.get("perceptron", input_shape=(5,), activation="naive")
+    model.compile(optimizer=keras.optimizers.Adam(0.05), loss=zoo.info("perceptron").loss_for(activation="naive"),
+                  metrics=["accuracy"])
+    model.fit(x, y, epochs=60, batch_size=200, verbose=0)
+    predictions = np.asarray(model(x))
+    assert np.ptp(predictions) == 0  # the same answer for everyone
+    np.testing.assert_allclose(predictions[0, 0], 0.7, atol=0.02)  # ... the positive rate
+    assert model.evaluate(x, y, verbose=0)[1] == pytest.approx(0.7)  # majority-class accuracy
+
+
+def test_style_transfer_gram_matrix_is_channel_co_activation():
+    from zoo.layers import GramMatrix
+
+    features = np.zeros((1, 2, 2, 2), dtype="float32")
+    features[0, :, :, 0] = 1.0          # channel 0 on everywhere
+    features[0, 0, 0, 1] = 2.0          # channel 1 on in one corner
+    gram = np.asarray(GramMatrix()(features))[0]
+    np.testing.assert_allclose(gram, [[1.0, 0.5], [0.5, 1.0]])
+
+
+def test_style_transfer_can_use_vgg19_and_custom_layers():
+    model = zoo.get("style_transfer", input_shape=(None, None, 3), weights=None, backbone="vgg19",
+                    content_layers=["block4_conv4"], style_layers=["block1_conv1", "block3_conv4"])
+    outputs = model(np.zeros((1, 48, 40, 3), "float32"))
+    assert sorted(outputs) == ["content_block4_conv4", "style_block1_conv1", "style_block3_conv4"]
+    assert outputs["content_block4_conv4"].shape == (1, 6, 5, 512)
+    assert outputs["style_block3_conv4"].shape == (1, 256, 256)
+    assert not model.trainable_weights

@@ -1,0 +1,126 @@
+"""One test over the whole registry: every entry builds, learns, saves and reloads.
+
+A new entry fails here until it has a row in TINY, with arguments small
+enough for a CPU test (weights=None: nothing is downloaded).
+"""
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+
+import zoo
+
+# name -> (tiny factory arguments, Adam learning rate for the 30-step fit)
+TINY = {
+    "perceptron": (dict(input_shape=(4,)), 0.3),
+    "mlp": (dict(input_shape=(8, 2), num_classes=3, hidden_units=[16]), 0.01),
+    "vgg16_transfer": (dict(input_shape=(32, 32, 3), num_classes=2, weights=None), 0.01),
+    "style_transfer": (dict(input_shape=(32, 32, 3), weights=None,
+                            style_layers=("block1_conv1", "block2_conv1")), 10.0),
+    "lstm_sentiment": (dict(vocab_size=50, embedding_dim=8, lstm_units=8), 0.02),
+    "mini_transformer": (dict(vocab_size=50, sequence_length=12, embed_dim=8, num_heads=2, ff_dim=16,
+                              dropout=0.0), 0.01),
+}
+FIT_STEPS = 30
+BATCH = 8
+
+
+def tiny_batch(model, rng):
+    """A fixed batch that matches the model's input and output: random but learnable."""
+    spec = model.inputs[0]
+    shape = (BATCH,) + tuple(12 if dim is None else dim for dim in spec.shape[1:])
+    if "int" in str(spec.dtype):
+        x = rng.integers(1, 50, size=shape).astype("int32")
+        x[: BATCH // 2, -3:] = 0  # padding that the model must mask
+    elif len(shape) == 4:
+        x = rng.uniform(0, 255, size=shape).astype("float32")
+    else:
+        x = rng.normal(size=shape).astype("float32")
+    units = model.outputs[0].shape[-1]
+    # Labels from a fixed random projection of the inputs: a rule there is to learn.
+    flat = x.reshape(BATCH, -1).astype("float32")
+    scores = (flat - flat.mean(axis=0)) @ rng.normal(size=(flat.shape[1], max(units, 2)))
+    y = scores.argmax(axis=1)
+    return x, (y.reshape(-1, 1) if units == 1 else y).astype("float32")
+
+
+def test_every_entry_has_a_tiny_row():
+    assert sorted(TINY) == zoo.list_models()
+
+
+@pytest.mark.parametrize("name", zoo.list_models())
+def test_default_parameter_count_matches_info(name):
+    if name in ("vgg16_transfer", "style_transfer"):
+        model = zoo.get(name, weights=None)
+    else:
+        model = zoo.get(name)
+    assert model.count_params() == zoo.info(name).num_params
+
+
+@pytest.mark.parametrize("name", zoo.list_models())
+def test_entry_builds_learns_and_reloads(name, tmp_path):
+    import keras
+
+    assert name in TINY, f"add a tiny-argument row for {name!r} to TINY"
+    arguments, learning_rate = TINY[name]
+    spec = zoo.info(name)
+    model = zoo.get(name, **arguments)
+    assert isinstance(model, keras.Model) and model.built
+    rng = np.random.default_rng(0)
+
+    if name == "style_transfer":
+        from zoo.models.style_transfer import stylize
+
+        content = rng.uniform(0, 255, size=(32, 32, 3)).astype("float32")
+        style = rng.uniform(0, 255, size=(32, 32, 3)).astype("float32")
+        x = content[None]
+        outputs = model(x)
+        assert outputs["content_block5_conv2"].shape == (1, 2, 2, 512)
+        assert outputs["style_block1_conv1"].shape == (1, 64, 64)
+        assert outputs["style_block2_conv1"].shape == (1, 128, 128)
+        result = stylize(content, style, model, steps=FIT_STEPS, learning_rate=learning_rate,
+                         style_weight=1.0, total_variation_weight=0.0)
+        before, after = result.initial_losses["total"], result.final_losses["total"]
+        assert result.image.shape == (32, 32, 3)
+        assert 0 <= result.image.min() and result.image.max() <= 255
+    else:
+        x, y = tiny_batch(model, rng)
+        expected_units = 1 if name == "perceptron" else arguments.get("num_classes", 2)
+        assert model(x).shape == (BATCH, expected_units)
+        model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss=spec.loss_for(**arguments))
+        before = model.evaluate(x, y, verbose=0)
+        model.fit(x, y, batch_size=BATCH, epochs=FIT_STEPS, shuffle=False, verbose=0)
+        after = model.evaluate(x, y, verbose=0)
+    assert after <= 0.5 * before, f"{name}: loss {before:.4f} -> {after:.4f} after {FIT_STEPS} steps"
+
+    # Save here, reload in a fresh process that knows nothing but keras and zoo.layers.
+    expected = keras.tree.map_structure(keras.ops.convert_to_numpy, model(x))
+    model.save(tmp_path / "model.keras")
+    np.save(tmp_path / "x.npy", x)
+    np.savez(tmp_path / "expected.npz", **(expected if isinstance(expected, dict) else {"y": expected}))
+    script = textwrap.dedent(
+        """
+        import json, sys
+        import numpy as np
+        import keras
+        import zoo.layers  # registers the zoo's custom layers with Keras
+
+        folder = sys.argv[1]
+        model = keras.saving.load_model(folder + "/model.keras", safe_mode=True)
+        got = model(np.load(folder + "/x.npy"))
+        got = got if isinstance(got, dict) else {"y": got}
+        expected = np.load(folder + "/expected.npz")
+        print(json.dumps({k: float(np.abs(keras.ops.convert_to_numpy(got[k]) - expected[k]).max())
+                          for k in expected.files}))
+        """
+    )
+    done = subprocess.run([sys.executable, "-c", script, str(tmp_path)], capture_output=True, text=True,
+                          timeout=300, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"})
+    assert done.returncode == 0, done.stderr[-3000:]
+    differences = json.loads(done.stdout.strip().splitlines()[-1])
+    assert differences and max(differences.values()) <= 1e-5, differences

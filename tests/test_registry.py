@@ -1,0 +1,116 @@
+"""The registry: names, lookups, errors and metadata. None of these tests needs Keras."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+import zoo
+from zoo.registry import DuplicateModelError, ModelSpec, Registry
+
+pytestmark = pytest.mark.no_keras
+
+SEED_MODELS = ["lstm_sentiment", "mini_transformer", "mlp", "perceptron", "style_transfer", "vgg16_transfer"]
+
+
+def test_import_list_and_info_leave_keras_and_tensorflow_unimported():
+    script = (
+        "import json, sys, zoo, zoo.cli\n"
+        "zoo.list_models(); spec = zoo.info('mlp'); spec.defaults; str(spec)\n"
+        "zoo.cli.main(['list']); zoo.cli.main(['info', 'mlp'])\n"
+        "print(json.dumps(sorted(m for m in ('tensorflow', 'keras', 'jax', 'torch') if m in sys.modules)))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout.strip().splitlines()[-1]) == []
+
+
+def test_list_models_is_sorted_and_filters():
+    assert zoo.list_models() == SEED_MODELS
+    assert zoo.list_models("*transfer*") == ["style_transfer", "vgg16_transfer"]
+    assert zoo.list_models(task="text_classification") == ["lstm_sentiment", "mini_transformer"]
+    assert zoo.list_models("m*", task="text_classification") == ["mini_transformer"]
+    assert zoo.list_models("nothing*") == []
+
+
+def test_unknown_task_names_the_known_ones():
+    with pytest.raises(ValueError, match="Unknown task 'texts'.*text_classification"):
+        zoo.list_models(task="texts")
+
+
+@pytest.mark.parametrize("typo, suggestion", [("vgg16", "vgg16_transfer"), ("mpl", "mlp"),
+                                              ("lstm", "lstm_sentiment"), ("perceptorn", "perceptron")])
+def test_unknown_name_suggests_close_matches(typo, suggestion):
+    with pytest.raises(zoo.UnknownModelError) as caught:
+        zoo.info(typo)
+    assert f"Did you mean '{suggestion}'" in str(caught.value)
+    assert isinstance(caught.value, KeyError) and isinstance(caught.value, ValueError)
+    with pytest.raises(zoo.UnknownModelError, match=suggestion):
+        zoo.get(typo)
+
+
+def test_unknown_override_is_refused_before_building():
+    with pytest.raises(TypeError, match=r"'num_class' \(did you mean 'num_classes'\?\)"):
+        zoo.get("mlp", num_class=3)
+
+
+def test_duplicate_registration_raises_and_keeps_the_first():
+    first = zoo.info("mlp").factory
+    with pytest.raises(DuplicateModelError, match="'mlp' is already registered"):
+        zoo.register("mlp", summary="x", task="classification", inputs="x", outputs="y")(lambda: None)
+    assert zoo.info("mlp").factory is first
+
+
+def test_register_a_new_entry_then_find_it():
+    registry = Registry()
+    spec = registry.add(ModelSpec(name="tiny", factory=lambda units=3: units, summary="s", task="t",
+                                  inputs="i", outputs="o"))
+    assert registry.names() == ["tiny"] and registry.spec("tiny") is spec
+    assert spec.defaults == {"units": 3} and spec.build(units=5) == 5
+    with pytest.raises(ValueError, match="not valid"):
+        registry.add(ModelSpec(name="Bad-Name", factory=lambda: 0, summary="s", task="t", inputs="i",
+                               outputs="o"))
+
+
+@pytest.mark.parametrize("name", SEED_MODELS)
+def test_info_carries_what_users_and_docs_need(name):
+    spec = zoo.info(name)
+    assert spec.summary and spec.task and spec.inputs and spec.outputs
+    assert spec.paper is not None and spec.paper.link.startswith("https://")
+    assert spec.num_params > 0 and spec.recipe == f"recipes.{name}" and spec.default_dataset
+    assert "name" in spec.defaults and spec.defaults["name"] == name
+    assert callable(spec.search_space)
+    assert isinstance(spec.loss_for(), str)
+    assert name in str(spec)
+
+
+@pytest.mark.parametrize("name", SEED_MODELS)
+def test_search_space_builds_valid_overrides(name):
+    keras_tuner = pytest.importorskip("keras_tuner")
+    hp = keras_tuner.HyperParameters()
+    overrides = zoo.info(name).search_space(hp)
+    assert overrides and set(overrides) <= set(zoo.info(name).defaults)
+    assert hp.space, "the search space declares no hyperparameters"
+
+
+def test_arxiv_ids_of_the_papers_the_docs_cite():
+    assert zoo.info("mini_transformer").paper.arxiv == "1706.03762"
+    assert zoo.info("style_transfer").paper.arxiv == "1508.06576"
+    assert zoo.info("vgg16_transfer").paper.arxiv == "1409.1556"
+
+
+def test_perceptron_loss_follows_its_personality():
+    spec = zoo.info("perceptron")
+    assert spec.loss_for() == "binary_crossentropy"
+    assert spec.loss_for(activation="pessimist") == "hinge"
+    assert spec.loss_for(activation="optimist") == "mean_squared_error"
+
+
+def test_cli_reports_unknown_names(capsys):
+    from zoo.cli import main
+
+    assert main(["info", "mpl"]) == 2
+    assert "Did you mean 'mlp'" in capsys.readouterr().err
+    assert main(["list", "--task", "text_classification"]) == 0
+    assert capsys.readouterr().out.splitlines()[0].startswith("lstm_sentiment")

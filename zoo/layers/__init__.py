@@ -1,0 +1,20 @@
+"""Custom layers of the zoo, registered with Keras under the package name "zoo".
+
+Import this module (``import zoo.layers``) before ``keras.saving.load_model``
+on a zoo model: Keras finds registered classes only in processes that have
+defined them. No ``custom_objects`` are needed, and ``safe_mode=True`` works.
+"""
+
+from zoo.layers.attention import TokenAndPositionEmbedding, TransformerEncoder
+from zoo.layers.core import ConstantOutput
+from zoo.layers.vision import GramMatrix, ImageCanvas, TotalVariation, VGGPreprocessing
+
+__all__ = [
+    "ConstantOutput",
+    "GramMatrix",
+    "ImageCanvas",
+    "TokenAndPositionEmbedding",
+    "TotalVariation",
+    "TransformerEncoder",
+    "VGGPreprocessing",
+]

@@ -1,0 +1,139 @@
+"""Transfer learning: reuse VGG-16's convolutional base, swap its head.
+
+VGG-16 (Simonyan & Zisserman, 2014) learnt on ~1.3M ImageNet photos to
+recognise 1000 classes. Its convolutional layers turned into general visual
+feature detectors on the way. Keep them (frozen), drop the 1000-way softmax,
+add a small new head for your classes and train only that; optionally
+unfreeze the last few conv layers afterwards to fine-tune.
+"""
+
+from __future__ import annotations
+
+from zoo import _checks, weights as weights_lib
+from zoo.registry import Paper, register
+
+VGG16_CONV_LAYERS = tuple(
+    f"block{block}_conv{index}"
+    for block, count in ((1, 2), (2, 2), (3, 3), (4, 3), (5, 3))
+    for index in range(1, count + 1)
+)
+VGG19_CONV_LAYERS = tuple(
+    f"block{block}_conv{index}"
+    for block, count in ((1, 2), (2, 2), (3, 4), (4, 4), (5, 4))
+    for index in range(1, count + 1)
+)
+VGG = {"vgg16": VGG16_CONV_LAYERS, "vgg19": VGG19_CONV_LAYERS}
+_IMAGE_EXAMPLE = "(224, 224, 3)"
+
+
+def check_image_shape(model: str, input_shape) -> tuple:
+    """VGG needs 3 RGB channels and, once the five poolings are done, at least 1x1 maps."""
+    input_shape = _checks.shape(model, "input_shape", input_shape, rank=3, example=_IMAGE_EXAMPLE)
+    if input_shape[-1] != 3:
+        raise ValueError(f"{model}: input_shape={input_shape!r} must end in 3 RGB channels, e.g. {_IMAGE_EXAMPLE}.")
+    if any(dim is not None and dim < 32 for dim in input_shape[:2]):
+        raise ValueError(
+            f"{model}: input_shape={input_shape!r} is too small; VGG needs images of at least 32x32."
+        )
+    return input_shape
+
+
+def build_vgg_base(model: str, architecture: str, weights, **kwargs):
+    """keras.applications VGG16/VGG19 without its top, with a clear error for bad weight files."""
+    import keras
+
+    resolved = weights_lib.resolve(model, weights, architecture)
+    application = {"vgg16": keras.applications.VGG16, "vgg19": keras.applications.VGG19}[architecture]
+    try:
+        return application(include_top=False, weights=resolved, **kwargs)
+    except ValueError as error:
+        if resolved in (None, "imagenet"):
+            raise
+        raise ValueError(
+            f"{model}: could not load weights from {resolved}: it does not match "
+            f"{architecture} without its top ({error}). Pass a weights file saved from "
+            f"keras.applications.{architecture.upper()}(include_top=False)."
+        ) from error
+
+
+def search_space(hp) -> dict:
+    return {
+        "dropout": hp.Float("dropout", 0.0, 0.5, step=0.1, default=0.0),
+        "pooling": hp.Choice("pooling", ["avg", "max"], default="avg"),
+        "normalize_features": hp.Boolean("normalize_features", default=True),
+    }
+
+
+@register(
+    "vgg16_transfer",
+    summary="VGG-16 convolutional base (keras.applications) with a new softmax head; base frozen.",
+    task="image_classification",
+    inputs="(batch, height, width, 3) raw RGB pixels in [0, 255]; preprocessed inside the model",
+    outputs="(batch, num_classes) softmax class probabilities",
+    paper=Paper(
+        title="Very deep convolutional networks for large-scale image recognition",
+        authors="Simonyan, K., Zisserman, A.",
+        year=2014,
+        arxiv="1409.1556",
+    ),
+    search_space=search_space,
+    num_params=14716738,
+    default_dataset="sklearn sample images / mnist_5k (see recipes.vgg16_transfer)",
+    recipe="recipes.vgg16_transfer",
+)
+def vgg16_transfer(input_shape=(224, 224, 3), num_classes=2, weights="imagenet", fine_tune_layers=0,
+                   pooling="avg", normalize_features=True, dropout=0.0, name="vgg16_transfer"):
+    """VGG-16 base without its 1000-way top, plus a new ``num_classes`` softmax head.
+
+    Args:
+        input_shape: (height, width, 3), at least 32x32.
+        num_classes: classes of the new head (>= 2), e.g. 2 for pedestrians vs vehicles.
+        weights: ``"imagenet"`` (download, or the Keras cache), ``None``
+            (random initialisation) or the path to a VGG16 no-top ``.h5`` file.
+        fine_tune_layers: how many of the last conv layers to unfreeze
+            (0 = train the head only, 13 = everything).
+        pooling: how the last feature maps become a vector: ``"avg"``, ``"max"`` or ``"flatten"``.
+        normalize_features: put a LayerNormalization between the pooled
+            features and the head. Frozen conv features can be tiny (random
+            weights) or huge (ImageNet, on bright images); rescaling each
+            feature vector lets one learning rate suit both.
+        dropout: dropout rate before the new head, in [0, 1).
+        name: name of the returned model.
+
+    Returns:
+        An uncompiled ``keras.Model`` taking raw 0-255 RGB images; the base is
+        the nested model ``model.get_layer("vgg16")``.
+    """
+    input_shape = check_image_shape("vgg16_transfer", input_shape)
+    num_classes = _checks.integer("vgg16_transfer", "num_classes", num_classes, minimum=2)
+    fine_tune_layers = _checks.integer(
+        "vgg16_transfer", "fine_tune_layers", fine_tune_layers, minimum=0, maximum=len(VGG16_CONV_LAYERS)
+    )
+    _checks.choice("vgg16_transfer", "pooling", pooling, ("avg", "max", "flatten"))
+    _checks.boolean("vgg16_transfer", "normalize_features", normalize_features)
+    dropout = _checks.fraction("vgg16_transfer", "dropout", dropout)
+    if pooling == "flatten" and None in input_shape[:2]:
+        raise ValueError("vgg16_transfer: pooling='flatten' needs a fixed input_shape, e.g. (224, 224, 3).")
+
+    import keras
+    from zoo.layers import VGGPreprocessing
+
+    base = build_vgg_base("vgg16_transfer", "vgg16", weights, input_shape=input_shape)
+    trainable = set(VGG16_CONV_LAYERS[len(VGG16_CONV_LAYERS) - fine_tune_layers:])
+    base.trainable = bool(trainable)  # the setter reaches every sub-layer, so it goes first
+    for layer in base.layers:
+        layer.trainable = layer.name in trainable
+
+    inputs = keras.Input(shape=input_shape, name="image")
+    x = VGGPreprocessing(name="preprocessing")(inputs)
+    # training=False keeps the base in inference mode even while fine-tuning.
+    x = base(x, training=False)
+    pool = {"avg": keras.layers.GlobalAveragePooling2D, "max": keras.layers.GlobalMaxPooling2D,
+            "flatten": keras.layers.Flatten}[pooling]
+    x = pool(name="pooling")(x)
+    if normalize_features:
+        x = keras.layers.LayerNormalization(name="feature_norm")(x)
+    if dropout:
+        x = keras.layers.Dropout(dropout, name="dropout")(x)
+    outputs = keras.layers.Dense(num_classes, activation="softmax", name="predictions")(x)
+    return keras.Model(inputs, outputs, name=name)
