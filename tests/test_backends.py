@@ -15,7 +15,7 @@ def test_registry_wide_test_passes_under(backend):
     pytest.importorskip(backend, reason=f"the dev extra installs {backend}")
     tests = Path(__file__).parent
     done = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(tests / "test_models.py"),
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", str(tests / "test_models.py"),
          str(tests / "test_behaviour.py")],
         capture_output=True, text=True, timeout=900, cwd=tests.parent,
         env={**os.environ, "KERAS_BACKEND": backend},

@@ -15,6 +15,9 @@ BAD_ARGUMENTS = [
     ("perceptron", dict(input_shape=(0,)), ValueError, "input_shape"),
     ("perceptron", dict(input_shape=(4, 4)), ValueError, "input_shape.*1 dimension"),
     ("perceptron", dict(input_shape="thirty"), TypeError, "input_shape='thirty'"),
+    ("perceptron", dict(activation=["tanh"]), TypeError, r"activation=\['tanh'\] must be a name"),
+    ("mlp", dict(name=""), TypeError, "name='' must be a non-empty string"),
+    ("lstm_sentiment", dict(name=7), TypeError, "name=7 must be a non-empty string"),
     ("mlp", dict(num_classes=1), ValueError, "num_classes=1.*>= 2"),
     ("mlp", dict(hidden_units=[32, 0]), ValueError, r"hidden_units\[1\]=0"),
     ("mlp", dict(dropout=1.0), ValueError, r"dropout=1.0.*\[0, 1\)"),
@@ -91,6 +94,8 @@ def test_weights_from_a_file_are_loaded(tmp_path):
     np.testing.assert_array_equal(loaded, source.get_layer("block5_conv3").get_weights()[0])
 
 
+# Keras warns about every layer it cannot match before it gives up: expected here.
+@pytest.mark.filterwarnings("ignore:Skipping nested container:UserWarning")
 def test_weights_file_of_another_model_is_a_clear_error(tmp_path):
     path = str(tmp_path / "mlp.weights.h5")
     zoo.get("mlp").save_weights(path)

@@ -117,3 +117,7 @@ def test_style_transfer_can_use_vgg19_and_custom_layers():
     assert outputs["content_block4_conv4"].shape == (1, 6, 5, 512)
     assert outputs["style_block3_conv4"].shape == (1, 256, 256)
     assert not model.trainable_weights
+
+
+def test_the_model_name_is_an_ordinary_override():
+    assert zoo.get("mlp", name="digits_reader").name == "digits_reader"

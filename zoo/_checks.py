@@ -88,3 +88,10 @@ def activation(model: str, name: str, value: Any) -> str:
             "'relu', 'gelu', 'tanh', 'sigmoid', 'elu', 'selu' or 'swish'."
         ) from None
     return value
+
+
+def model_name(model: str, value: Any) -> str:
+    """A Keras model name: a non-empty string."""
+    if not isinstance(value, str) or not value.strip():
+        raise TypeError(f"{model}: name={value!r} must be a non-empty string, e.g. {model!r}.")
+    return value

@@ -120,13 +120,13 @@ class ModelSpec:
             )
         return {**self.defaults, **overrides}
 
-    def loss_for(self, **overrides: Any) -> str:
+    def loss_for(self, /, **overrides: Any) -> str:
         """The Keras loss name that fits the model built with ``overrides``."""
         if callable(self.loss):
             return self.loss(self.resolve_arguments(overrides))
         return self.loss
 
-    def build(self, **overrides: Any):
+    def build(self, /, **overrides: Any):
         self.resolve_arguments(overrides)
         return self.factory(**overrides)
 
@@ -231,10 +231,11 @@ def register(name: str, **metadata: Any) -> Callable[[Callable], Callable]:
     return decorator
 
 
-def get(name: str, **overrides: Any):
+def get(name: str, /, **overrides: Any):
     """Build the model registered as ``name``: uncompiled, built, layers named.
 
-    ``overrides`` are the factory's keyword arguments; unknown ones raise a
+    ``overrides`` are the factory's keyword arguments (``name`` included: the
+    first argument is positional-only); unknown ones raise a
     TypeError listing the valid ones before anything is built.
     """
     return REGISTRY.spec(name).build(**overrides)

@@ -67,6 +67,7 @@ def mlp(input_shape=(64,), num_classes=10, hidden_units=None, activation="relu",
     hidden_units = _checks.integers("mlp", "hidden_units", hidden_units)
     activation = _checks.activation("mlp", "activation", activation)
     dropout = _checks.fraction("mlp", "dropout", dropout)
+    _checks.model_name("mlp", name)
 
     import keras
 

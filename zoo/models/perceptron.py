@@ -36,6 +36,11 @@ THRESHOLDS = {"sigmoid": 0.5, "tanh": 0.0, "relu": 0.5, "constant": 0.5}
 
 def resolve_activation(activation: str) -> str:
     """'pessimist' -> 'tanh'; activation names pass through; others raise ValueError."""
+    if not isinstance(activation, str):
+        raise TypeError(
+            f"perceptron: activation={activation!r} must be a name: one of "
+            f"{', '.join(map(repr, ACTIVATIONS + tuple(PERSONALITIES)))}."
+        )
     activation = PERSONALITIES.get(activation, activation)
     return _checks.choice(
         "perceptron", "activation", activation, ACTIVATIONS + tuple(PERSONALITIES)
@@ -84,6 +89,7 @@ def perceptron(input_shape=(30,), activation="sigmoid", name="perceptron"):
     if None in input_shape:
         raise ValueError(f"perceptron: input_shape={input_shape!r} needs a fixed number of features.")
     activation = resolve_activation(activation)
+    _checks.model_name("perceptron", name)
 
     import keras
     from zoo.layers import ConstantOutput

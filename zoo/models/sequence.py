@@ -15,10 +15,11 @@ _TEXT_INPUTS = "(batch, sequence_length) int32 token ids, 0 = padding (masked)"
 _TEXT_OUTPUTS = "(batch, num_classes) softmax: 2 classes for sentiment, 5 for 1-5 stars"
 
 
-def _check_text_args(model, vocab_size, num_classes, dropout):
+def _check_text_args(model, vocab_size, num_classes, dropout, name):
     _checks.integer(model, "vocab_size", vocab_size, minimum=2)
     _checks.integer(model, "num_classes", num_classes, minimum=2)
     _checks.fraction(model, "dropout", dropout)
+    _checks.model_name(model, name)
 
 
 def lstm_search_space(hp) -> dict:
@@ -61,7 +62,7 @@ def lstm_sentiment(vocab_size=20000, num_classes=2, embedding_dim=64, lstm_units
         dropout: dropout rate before the classifier, in [0, 1).
         name: name of the returned model.
     """
-    _check_text_args("lstm_sentiment", vocab_size, num_classes, dropout)
+    _check_text_args("lstm_sentiment", vocab_size, num_classes, dropout, name)
     _checks.integer("lstm_sentiment", "embedding_dim", embedding_dim)
     _checks.integer("lstm_sentiment", "lstm_units", lstm_units)
     _checks.integer("lstm_sentiment", "num_layers", num_layers, maximum=8)
@@ -121,7 +122,7 @@ def mini_transformer(vocab_size=20000, sequence_length=200, num_classes=2, embed
         dropout: dropout rate inside the blocks and before the classifier.
         name: name of the returned model.
     """
-    _check_text_args("mini_transformer", vocab_size, num_classes, dropout)
+    _check_text_args("mini_transformer", vocab_size, num_classes, dropout, name)
     _checks.integer("mini_transformer", "sequence_length", sequence_length)
     _checks.integer("mini_transformer", "embed_dim", embed_dim)
     _checks.integer("mini_transformer", "num_heads", num_heads)

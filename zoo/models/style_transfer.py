@@ -75,6 +75,7 @@ def style_transfer(input_shape=(None, None, 3), content_layers=CONTENT_LAYERS, s
     _checks.choice("style_transfer", "backbone", backbone, tuple(VGG))
     content_layers = _check_layers("content_layers", content_layers, backbone)
     style_layers = _check_layers("style_layers", style_layers, backbone)
+    _checks.model_name("style_transfer", name)
 
     import keras
     from zoo.layers import GramMatrix, VGGPreprocessing

@@ -112,6 +112,7 @@ def vgg16_transfer(input_shape=(224, 224, 3), num_classes=2, weights="imagenet",
     _checks.choice("vgg16_transfer", "pooling", pooling, ("avg", "max", "flatten"))
     _checks.boolean("vgg16_transfer", "normalize_features", normalize_features)
     dropout = _checks.fraction("vgg16_transfer", "dropout", dropout)
+    _checks.model_name("vgg16_transfer", name)
     if pooling == "flatten" and None in input_shape[:2]:
         raise ValueError("vgg16_transfer: pooling='flatten' needs a fixed input_shape, e.g. (224, 224, 3).")
 
