@@ -12,7 +12,6 @@ Writes results.json, model.keras, history.csv and TensorBoard logs to --out.
 
 from __future__ import annotations
 
-import argparse
 import time
 
 # Flags and their defaults, with the reason beside each.
@@ -27,37 +26,21 @@ QUICK_EPOCHS = 3
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(prog="python -m recipes.mlp", description=__doc__.split("\n\n")[0],
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--epochs", type=int, default=EPOCHS, help="most epochs to train (default: %(default)s)")
-    parser.add_argument("--batch-size", type=int, default=BATCH_SIZE, help="examples per step (default: %(default)s)")
-    parser.add_argument("--learning-rate", type=float, default=LEARNING_RATE, help="Adam step size (default: %(default)s)")
-    parser.add_argument("--seed", type=int, default=SEED, help="seed for the split, the weights and the shuffling")
-    parser.add_argument("--out", default=None, help="run folder (default: runs/mlp-<timestamp>)")
-    parser.add_argument("--quick", action="store_true", help=f"{QUICK_EPOCHS} epochs: a smoke test, not a result")
-    args = parser.parse_args(argv)
-    for flag in ("epochs", "batch_size"):
-        if getattr(args, flag) < 1:
-            parser.error(f"--{flag.replace('_', '-')}={getattr(args, flag)} must be >= 1")
-    if not args.learning_rate > 0:
-        parser.error(f"--learning-rate={args.learning_rate} must be > 0")
-    if args.quick:
-        args.epochs = QUICK_EPOCHS
-    return args
+    from zoo import training
+
+    parser = training.recipe_parser("mlp", __doc__.split("\n\n")[0], epochs=EPOCHS, batch_size=BATCH_SIZE,
+                                    learning_rate=LEARNING_RATE, seed=SEED, quick_epochs=QUICK_EPOCHS)
+    return training.parse_recipe_args(parser, argv)
 
 
 def load_digits(seed):
     """scikit-learn's digits: real 8x8 scans of handwriting, shipped inside the package."""
     from sklearn.datasets import load_digits as sklearn_digits
-    from sklearn.model_selection import train_test_split
+
+    from zoo import training
 
     images, labels = sklearn_digits(return_X_y=True)
-    images = images.astype("float32")
-    x_train, x_test, y_train, y_test = train_test_split(
-        images, labels, test_size=TEST_FRACTION, stratify=labels, random_state=seed)
-    x_train, x_val, y_train, y_val = train_test_split(
-        x_train, y_train, test_size=VALIDATION_FRACTION, stratify=y_train, random_state=seed)
-    return (x_train, y_train), (x_val, y_val), (x_test, y_test)
+    return training.stratified_splits(images.astype("float32"), labels, seed, TEST_FRACTION, VALIDATION_FRACTION)
 
 
 def main(argv=None):

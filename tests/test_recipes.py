@@ -40,3 +40,25 @@ def test_mlp_recipe_refuses_bad_flags(flag, value):
 def test_recipes_are_listed():
     done = subprocess.run([sys.executable, "-m", "recipes"], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0 and "mlp" in done.stdout
+
+
+def test_perceptron_recipe_trains_four_personalities(tmp_path):
+    from recipes import perceptron
+
+    results = perceptron.main(["--quick", "--out", str(tmp_path)])
+    saved = json.loads((tmp_path / "results.json").read_text())
+    assert set(results) == {"rationalist", "pessimist", "optimist", "naive"}
+    # The naive neuron ignores its inputs: it can only say the majority class.
+    assert results["naive"]["test_accuracy"] == saved["metrics"]["majority_class_baseline"]
+    assert results["rationalist"]["test_accuracy"] > saved["metrics"]["majority_class_baseline"]
+    model = keras.saving.load_model(tmp_path / "model.keras", safe_mode=True)
+    assert model.get_layer("perceptron").get_layer("activation").get_config()["activation"] == "sigmoid"
+
+
+def test_zoo_run_is_the_recipe_through_the_console_script(tmp_path, capsys):
+    from zoo.cli import main
+
+    assert main(["run", "mlp", "--quick", "--out", str(tmp_path)]) == 0
+    assert json.loads((tmp_path / "results.json").read_text())["flags"]["quick"] is True
+    assert main(["run", "mlpx"]) == 2
+    assert "No recipe named 'mlpx'; recipes: mlp, perceptron" in capsys.readouterr().err

@@ -3,6 +3,7 @@
     zoo list                 # every model, with its task and summary
     zoo list "*transfer*"    # fnmatch pattern; --task text_classification filters by task
     zoo info mlp             # defaults, paper, inputs/outputs, parameter count
+    zoo run mlp --quick      # the same as: python -m recipes.mlp --quick
 
 Listing and describing import neither Keras nor TensorFlow, so they answer at once.
 """
@@ -23,7 +24,21 @@ def _parser() -> argparse.ArgumentParser:
     listing.add_argument("--task", default=None, help="only models of this task, e.g. text_classification")
     describe = commands.add_parser("info", help="describe one model")
     describe.add_argument("name", help="a model name from 'zoo list'")
+    run = commands.add_parser("run", help="run a recipe: zoo run NAME [recipe flags]", add_help=False)
+    run.add_argument("name", help="a recipe name from 'python -m recipes'")
+    run.add_argument("flags", nargs=argparse.REMAINDER, help="the recipe's flags (see zoo run NAME --help)")
     return parser
+
+
+def _run_recipe(name: str, flags: list[str]) -> int:
+    import importlib
+
+    from recipes import RECIPES
+
+    if name not in RECIPES:
+        raise ValueError(f"No recipe named {name!r}; recipes: {', '.join(sorted(RECIPES))}.")
+    importlib.import_module(f"recipes.{name}").main(flags)
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -35,6 +50,8 @@ def main(argv: list[str] | None = None) -> int:
             for name in names:
                 spec = zoo.info(name)
                 print(f"{name:<{width}}  {spec.task:<22}  {spec.summary}")
+        elif args.command == "run":
+            return _run_recipe(args.name, args.flags)
         else:
             print(zoo.info(args.name))
     except ValueError as error:  # includes UnknownModelError
