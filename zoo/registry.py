@@ -168,9 +168,6 @@ class Registry:
         self._specs[spec.name] = spec
         return spec
 
-    def remove(self, name: str) -> ModelSpec:
-        return self._specs.pop(self.spec(name).name)
-
     def spec(self, name: str) -> ModelSpec:
         try:
             return self._specs[name]
