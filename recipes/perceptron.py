@@ -89,7 +89,7 @@ def main(argv=None):
     (x_train, y_train), (x_val, y_val), (x_test, y_test) = load_breast_cancer(args.seed)
     majority = float(max(np.mean(y_test), 1 - np.mean(y_test)))
 
-    results, saved = {}, None
+    results = {}
     chosen = args.activation
     for personality in dict.fromkeys(PERSONALITIES + (chosen,)):
         keras.utils.set_random_seed(args.seed)
@@ -107,8 +107,7 @@ def main(argv=None):
                                 "final_train_loss": round(float(history.history["loss"][-1]), 4)}
         print(f"{personality:<12} test accuracy {results[personality]['test_accuracy']:.4f}")
         if is_chosen:
-            saved = model
-            saved.save(out / "model.keras")
+            model.save(out / "model.keras")
 
     path = training.write_results(
         out, "perceptron", flags=vars(args),
