@@ -33,4 +33,6 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    main()
+    from zoo.training import run_main
+
+    raise SystemExit(run_main(main))

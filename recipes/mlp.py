@@ -100,6 +100,7 @@ def main(argv=None):
         metrics={"test_accuracy": round(float(test_accuracy), 4), "test_loss": round(float(test_loss), 4),
                  "epochs_run": len(history.history["loss"])},
         wall_time_s=time.perf_counter() - started,
+        distribution=training.describe_strategy(strategy),
         data=digits.describe(),
         tuning={"best": best.values, "trials": trials} if best else None,
     )
@@ -108,4 +109,6 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    main()
+    from zoo.training import run_main
+
+    raise SystemExit(run_main(main))

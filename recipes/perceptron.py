@@ -3,6 +3,7 @@
     python -m recipes.perceptron                       # all four personalities, offline
     python -m recipes.perceptron --quick               # a few epochs, for a smoke test
     python -m recipes.perceptron --activation pessimist --epochs 100
+    python -m recipes.perceptron --tune random --max-trials 6   # search activation and step size
 
 The story: 569 real tumour biopsies (scikit-learn's Wisconsin breast cancer
 set), 30 measurements each, malignant or benign. One neuron weighs the 30
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import time
 
+DATASETS = ("breast_cancer",)  # embedded; tfds:NAME works for binary sets
 EPOCHS = 100           # 400 training examples and 31 weights: epochs take milliseconds
 BATCH_SIZE = 32
 LEARNING_RATE = 1e-2   # one neuron on standardised inputs tolerates a large step
@@ -33,45 +35,34 @@ def parse_args(argv=None):
 
     parser = training.recipe_parser("perceptron", __doc__.split("\n\n")[0], epochs=EPOCHS,
                                     batch_size=BATCH_SIZE, learning_rate=LEARNING_RATE, seed=SEED,
-                                    quick_epochs=QUICK_EPOCHS)
+                                    quick_epochs=QUICK_EPOCHS, datasets=DATASETS)
     parser.add_argument("--activation", default=ACTIVATION,
                         choices=PERSONALITIES + ("sigmoid", "tanh", "relu", "constant"),
                         help="the personality saved as model.keras (default: %(default)s)")
     return training.parse_recipe_args(parser, argv)
 
 
-def load_breast_cancer(seed):
-    """Wisconsin diagnostic breast cancer: 569 biopsies, 30 features; 1 = benign, 0 = malignant."""
-    from sklearn.datasets import load_breast_cancer as sklearn_breast_cancer
+def build(personality, features, standardise, learning_rate, hp=None):
+    """Standardise the measurements (training-split statistics), then one neuron; compiled.
 
-    from zoo import training
-
-    features, labels = sklearn_breast_cancer(return_X_y=True)
-    return training.stratified_splits(features.astype("float32"), labels, seed, TEST_FRACTION,
-                                      VALIDATION_FRACTION)
-
-
-def build(personality, x_train):
-    """Standardise the 30 measurements (statistics of the training split), then one neuron."""
+    With ``hp`` (tuning) the activation and the step size come from the search space.
+    """
     import keras
 
     import zoo
-
-    standardise = keras.layers.Normalization(name="standardise")
-    standardise.adapt(x_train)
-    neuron = zoo.get("perceptron", input_shape=(x_train.shape[1],), activation=personality)
-    inputs = keras.Input(shape=(x_train.shape[1],), name="measurements")
-    return keras.Model(inputs, neuron(standardise(inputs)), name=f"perceptron_{personality}")
-
-
-def accuracy(model, personality, x, y):
-    """Share of examples on the right side of the personality's decision threshold."""
-    import numpy as np
-
+    from zoo import tuning
     from zoo.models.perceptron import THRESHOLDS, resolve_activation
 
-    scores = model.predict(x, verbose=0)[:, 0]
-    return float(np.mean((scores > THRESHOLDS[resolve_activation(personality)]) == y))
+    if hp is not None:
+        personality = zoo.info("perceptron").search_space(hp)["activation"]
+    neuron = zoo.get("perceptron", input_shape=features, activation=personality)
+    inputs = keras.Input(shape=features, name="measurements")
+    model = keras.Model(inputs, neuron(standardise(inputs)), name=f"perceptron_{personality}")
+    threshold = THRESHOLDS[resolve_activation(personality)]
+    model.compile(optimizer=keras.optimizers.Adam(tuning.learning_rate(hp, learning_rate)),
+                  loss=zoo.info("perceptron").loss_for(activation=personality),
+                  metrics=[keras.metrics.BinaryAccuracy(threshold=threshold, name="accuracy")])
+    return model
 
 
 def main(argv=None):
@@ -79,47 +70,63 @@ def main(argv=None):
     import warnings
 
     import keras
-    import numpy as np
 
-    import zoo
-    from zoo import training
+    from zoo import data, training, tuning
 
     out = training.run_folder(args.out, "perceptron")
+    training.set_precision(args.precision)
+    strategy = training.strategy(args.distribute)
     started = time.perf_counter()
-    (x_train, y_train), (x_val, y_val), (x_test, y_test) = load_breast_cancer(args.seed)
-    majority = float(max(np.mean(y_test), 1 - np.mean(y_test)))
+    tumours = data.load(args.dataset, seed=args.seed, test_fraction=TEST_FRACTION,
+                        validation_fraction=VALIDATION_FRACTION)
+    if tumours.num_classes != 2:
+        raise ValueError(f"--dataset={args.dataset} has {tumours.num_classes} classes; one neuron needs 2.")
+    train, validation, test = tumours.batches(args.batch_size, seed=args.seed)
+    test_labels = tumours.labels("test")
+    majority = float(max(test_labels.mean(), 1 - test_labels.mean()))
+
+    # Standardise with the training split's statistics, inside the model (it reads raw measurements).
+    standardise = keras.layers.Normalization(name="standardise")
+    standardise.adapt(tumours.train.map(lambda x, y: x).batch(1024))
+    build_model = lambda personality, hp=None: build(personality, tumours.input_shape, standardise,
+                                                             args.learning_rate, hp)  # noqa: E731
+
+    best, trials = tuning.search_if_asked(args, lambda hp: build_model(args.activation, hp), out, "perceptron",
+                                          strategy, x=train, validation_data=validation, epochs=args.epochs)
+    chosen = best["activation"] if best else args.activation
 
     results = {}
-    chosen = args.activation
     for personality in dict.fromkeys(PERSONALITIES + (chosen,)):
         keras.utils.set_random_seed(args.seed)
-        model = build(personality, x_train)
-        model.compile(optimizer=keras.optimizers.Adam(args.learning_rate),
-                      loss=zoo.info("perceptron").loss_for(activation=personality))
         is_chosen = personality == chosen
+        with strategy.scope():
+            model = build_model(personality, best if is_chosen else None)
         callbacks = training.standard_callbacks(out) if is_chosen else []
         with warnings.catch_warnings():
             # The naive neuron's weights get no gradient: that is its lesson, not a bug.
             warnings.filterwarnings("ignore", message="Gradients do not exist")
-            history = model.fit(x_train, y_train.astype("float32"), validation_data=(x_val, y_val.astype("float32")),
-                                epochs=args.epochs, batch_size=args.batch_size, verbose=0, callbacks=callbacks)
-        results[personality] = {"test_accuracy": round(accuracy(model, personality, x_test, y_test), 4),
+            history = model.fit(train, validation_data=validation, epochs=args.epochs, verbose=0,
+                                callbacks=callbacks)
+        results[personality] = {"test_accuracy": round(float(model.evaluate(test, verbose=0)[1]), 4),
                                 "final_train_loss": round(float(history.history["loss"][-1]), 4)}
         print(f"{personality:<12} test accuracy {results[personality]['test_accuracy']:.4f}")
         if is_chosen:
             model.save(out / "model.keras")
+            training.plot_curves(out, title=f"perceptron ({personality}) on {tumours.name}")
 
     path = training.write_results(
         out, "perceptron", flags=vars(args),
-        metrics={"test_accuracy": results[chosen]["test_accuracy"], "majority_class_baseline": round(majority, 4),
-                 "personalities": results},
+        metrics={"test_accuracy": results[chosen]["test_accuracy"], "saved_activation": chosen,
+                 "majority_class_baseline": round(majority, 4), "personalities": results},
         wall_time_s=time.perf_counter() - started,
-        data={"dataset": "sklearn breast_cancer", "train": len(x_train), "validation": len(x_val),
-              "test": len(x_test)},
+        distribution=training.describe_strategy(strategy),
+        data=tumours.describe(), tuning={"best": best.values, "trials": trials} if best else None,
     )
     print(f"majority-class baseline {majority:.4f}; wrote {path}")
     return results
 
 
 if __name__ == "__main__":
-    main()
+    from zoo.training import run_main
+
+    raise SystemExit(run_main(main))

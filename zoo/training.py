@@ -89,6 +89,11 @@ def strategy(distribute: str):
     return tf.distribute.MirroredStrategy([device.name for device in devices])
 
 
+def describe_strategy(strategy) -> dict:
+    """What results.json records about the distribution: the strategy's class and replica count."""
+    return {"strategy": type(strategy).__name__, "replicas": int(strategy.num_replicas_in_sync)}
+
+
 def set_precision(precision: str) -> None:
     """Set the global Keras dtype policy (``mixed_float16`` on GPUs, ``mixed_bfloat16`` on TPUs/new CPUs)."""
     import keras
@@ -166,11 +171,33 @@ def environment() -> dict:
     }
 
 
+def run_main(main, argv=None) -> int:
+    """Run a recipe's ``main`` from the command line: missing data or weights end in one clear line.
+
+    The errors a user fixes outside the code (no network, no local copy, a failed
+    tuning trial) are printed as ``error: <message>`` with exit status 1, not as a
+    traceback; every other exception propagates unchanged.
+    """
+    from zoo.data import DataUnavailableError
+    from zoo.tuning import TrialFailedError
+    from zoo.weights import WeightsUnavailableError
+
+    try:
+        main(argv)
+    except (DataUnavailableError, WeightsUnavailableError, TrialFailedError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    return 0
+
+
 def write_results(out: Path, recipe: str, flags: dict, metrics: dict, wall_time_s: float, **extra) -> Path:
     """Write ``results.json``: the metrics with every flag, the command and the environment."""
+    flags = dict(flags)
+    argv = flags.pop("argv", None)
+    argv = sys.argv[1:] if argv is None else argv
     results = {
         "recipe": recipe,
-        "command": " ".join([Path(sys.executable).name, "-m", f"recipes.{recipe}", *sys.argv[1:]]),
+        "command": " ".join(["python", "-m", f"recipes.{recipe}", *argv]),
         "flags": flags,
         "metrics": metrics,
         "wall_time_s": round(wall_time_s, 2),
@@ -185,12 +212,12 @@ def write_results(out: Path, recipe: str, flags: dict, metrics: dict, wall_time_
 
 def recipe_parser(recipe: str, doc: str, *, epochs: int, batch_size: int | None, learning_rate: float,
                   seed: int, quick_epochs: int, datasets=None, max_trials: int = 10, tunable: bool = True,
-                  epochs_help: str = "most epochs to train"):
+                  distributable: bool = True, epochs_help: str = "most epochs to train"):
     """An argparse parser with the flags every recipe shares, defaults from the recipe's constants.
 
-    ``batch_size=None`` leaves out --batch-size and ``tunable=False`` leaves out
-    --tune/--max-trials, for recipes where they mean nothing (style transfer
-    optimises one image and has no held-out score to tune on).
+    ``batch_size=None`` leaves out --batch-size, ``tunable=False`` --tune/--max-trials
+    and ``distributable=False`` --distribute, for recipes where they mean nothing
+    (style transfer optimises one image and has no held-out score to tune on).
     """
     import argparse
 
@@ -215,8 +242,9 @@ def recipe_parser(recipe: str, doc: str, *, epochs: int, batch_size: int | None,
                             help="search the model's KerasTuner space first, then retrain the best (default: off)")
         parser.add_argument("--max-trials", type=int, default=max_trials,
                             help="trials when tuning (default: %(default)s)")
-    parser.add_argument("--distribute", default="auto", choices=DISTRIBUTE,
-                        help="auto: all GPUs when there are several; mirrored: all local devices (default: auto)")
+    if distributable:
+        parser.add_argument("--distribute", default="auto", choices=DISTRIBUTE,
+                            help="auto: all GPUs when there are several; mirrored: all local devices (default: auto)")
     parser.add_argument("--precision", default="float32", choices=PRECISIONS,
                         help="Keras dtype policy (default: float32)")
     parser.set_defaults(quick_epochs=quick_epochs)
@@ -238,6 +266,7 @@ def parse_recipe_args(parser, argv=None):
     if args.quick:
         args.epochs = args.quick_epochs
     del args.quick_epochs
+    args.argv = list(sys.argv[1:] if argv is None else argv)  # for results.json's "command"
     return args
 
 

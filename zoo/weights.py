@@ -50,8 +50,15 @@ def keras_cache_dir() -> str:
     return os.path.join(os.path.expanduser(home), "models")
 
 
+def offline() -> bool:
+    """True when ZOO_OFFLINE is set (to anything but "" or "0"): never probe the network."""
+    return os.environ.get("ZOO_OFFLINE", "") not in ("", "0")
+
+
 def host_reachable(url: str, timeout: float = PROBE_TIMEOUT_S) -> bool:
-    """True if a TCP connection to the URL's host opens within ``timeout`` seconds."""
+    """True if a TCP connection to the URL's host opens within ``timeout`` seconds (never with ZOO_OFFLINE)."""
+    if offline():
+        return False
     parts = urllib.parse.urlsplit(url)
     port = parts.port or (443 if parts.scheme == "https" else 80)
     try:

