@@ -1,0 +1,260 @@
+"""Make every figure of the documentation site, from real computation and committed results.
+
+    python docs/scripts/figures.py        # rewrites docs/figures/, then: mkdocs build --strict
+
+Nothing here is drawn by hand:
+
+- concept figures are computed with Keras: the outputs of real perceptrons with
+  each activation, a real Conv2D scanning a 6x6 image, the path of real Keras
+  optimizers over a 2-D loss surface;
+- result figures are read from the committed runs in results/<recipe>/
+  (history.csv, the style-transfer PNGs, attention.json); a missing run gives
+  no figure, and the pages say that no run is committed;
+- model diagrams are keras.utils.plot_model of every registry entry.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import zoo_docs  # noqa: E402
+
+import matplotlib  # noqa: E402
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+FIGURES = zoo_docs.FIGURES
+DPI = 110
+
+
+def save(figure, relative: str) -> Path:
+    path = FIGURES / relative
+    path.parent.mkdir(parents=True, exist_ok=True)
+    figure.savefig(path, dpi=DPI, bbox_inches="tight")
+    plt.close(figure)
+    return path
+
+
+# ----------------------------------------------------------------------- concept figures
+
+PERSONALITIES = (("pessimist", "tanh", "-1 to 1"), ("rationalist", "sigmoid", "0 to 1"),
+                 ("optimist", "relu", "0 to infinity"), ("naive", "constant", "one value"))
+
+
+def activations() -> Path:
+    """Each curve is the output of a zoo perceptron with one input, weight 1 and bias 0."""
+    import keras
+
+    import zoo
+
+    z = np.linspace(-4, 4, 201, dtype="float32")[:, None]
+    figure, axes = plt.subplots(1, 4, figsize=(13, 3.2), sharex=True)
+    for axis, (personality, activation, reach) in zip(axes, PERSONALITIES):
+        keras.backend.clear_session()
+        neuron = zoo.get("perceptron", input_shape=(1,), activation=personality)
+        neuron.get_layer("weighted_sum").set_weights([np.ones((1, 1), "float32"), np.zeros((1,), "float32")])
+        output = neuron.predict(z, verbose=0)[:, 0]
+        axis.axhline(0, color="0.8", linewidth=0.8)
+        axis.axvline(0, color="0.8", linewidth=0.8)
+        axis.plot(z[:, 0], output, linewidth=2.2, color="tab:orange")
+        axis.set_title(f"{activation}: the {personality}\n(output {reach})", fontsize=10)
+        axis.set_xlabel("weighted sum z")
+        axis.set_ylim(-1.3, 4.2 if activation == "relu" else 1.3)
+    axes[0].set_ylabel("output")
+    figure.suptitle('zoo.get("perceptron", input_shape=(1,), activation=...) with w = 1, b = 0', fontsize=10,
+                    y=1.08)
+    return save(figure, "activations.png")
+
+
+def conv_edge() -> Path:
+    """A real keras.layers.Conv2D with the horizontal-edge kernel scans a 6x6 image."""
+    import keras
+
+    image = np.zeros((6, 6), "float32")
+    image[:3] = 10.0                       # bright on top, dark below
+    kernel = np.array([[1, 1, 1], [0, 0, 0], [-1, -1, -1]], "float32")
+    keras.backend.clear_session()
+    conv = keras.layers.Conv2D(1, 3, use_bias=False, padding="valid", name="horizontal_edge")
+    conv.build((1, 6, 6, 1))
+    conv.set_weights([kernel[:, :, None, None]])
+    output = keras.ops.convert_to_numpy(conv(image[None, :, :, None]))[0, :, :, 0]
+
+    figure, axes = plt.subplots(1, 3, figsize=(12, 4.2), gridspec_kw={"width_ratios": [6, 3, 4]})
+    panels = ((image, "input: 6x6 image\n(bright above, dark below)", "gray", 0, 10),
+              (kernel, "filter (kernel): 3x3\nhorizontal edge, rows +1, 0, -1", "coolwarm", -1, 1),
+              (output, f"output: {output.shape[0]}x{output.shape[1]} feature map\n(Conv2D, stride 1, no padding)",
+               "magma", float(output.min()), float(output.max()) or 1.0))
+    for axis, (values, title, cmap, low, high) in zip(axes, panels):
+        axis.imshow(values, cmap=cmap, vmin=low, vmax=high)
+        for (row, col), value in np.ndenumerate(values):
+            shade = (value - low) / ((high - low) or 1.0)
+            color = "black" if cmap == "coolwarm" or shade > 0.5 else "white"
+            axis.text(col, row, f"{value:g}", ha="center", va="center", fontsize=10, color=color)
+        axis.set_title(title, fontsize=10)
+        axis.set_xticks([])
+        axis.set_yticks([])
+    # The window that produces output[1, 0]: it straddles the edge.
+    axes[0].add_patch(plt.Rectangle((-0.5, 0.5), 3, 3, fill=False, edgecolor="tab:orange", linewidth=3))
+    axes[2].add_patch(plt.Rectangle((-0.5, 0.5), 1, 1, fill=False, edgecolor="tab:orange", linewidth=3))
+    return save(figure, "conv-edge.png")
+
+
+def gradient_descent() -> Path:
+    """Real Keras optimizers move a 2-D point downhill on an elongated bowl, through fit()."""
+    import keras
+    from keras import ops
+
+    def surface(w1, w2):
+        return 0.5 * w1 ** 2 + 5.0 * w2 ** 2
+
+    start = (-4.5, 1.5)
+
+    class Point(keras.layers.Layer):
+        """The two weights being trained; the output is the loss surface at that point."""
+
+        def build(self, input_shape):
+            self.w = self.add_weight(name="w", shape=(2,), initializer=keras.initializers.Constant(start))
+
+        def call(self, inputs):
+            return ops.ones_like(inputs) * surface(self.w[0], self.w[1])
+
+    class Record(keras.callbacks.Callback):
+        def __init__(self, layer):
+            super().__init__()
+            self.layer, self.path = layer, [np.array(start)]
+
+        def on_train_batch_end(self, batch, logs=None):
+            self.path.append(keras.ops.convert_to_numpy(self.layer.w).copy())
+
+    steps = 30
+    optimizers = (keras.optimizers.SGD(learning_rate=0.05), keras.optimizers.SGD(learning_rate=0.18),
+                  keras.optimizers.Adam(learning_rate=0.3))
+    grid1, grid2 = np.meshgrid(np.linspace(-5, 5, 200), np.linspace(-2.2, 2.2, 200))
+    figure, axis = plt.subplots(figsize=(10, 4.6))
+    axis.contour(grid1, grid2, surface(grid1, grid2), levels=np.geomspace(0.05, 40, 14), cmap="Greys", linewidths=0.8)
+    colors = ("tab:blue", "tab:orange", "tab:green")
+    for optimizer, color in zip(optimizers, colors):
+        keras.backend.clear_session()
+        layer = Point(name="point")
+        inputs = keras.Input(shape=(1,))
+        model = keras.Model(inputs, layer(inputs))
+        # The surface is >= 0, so its mean absolute error against 0 is the surface itself.
+        model.compile(optimizer=optimizer, loss="mean_absolute_error")
+        record = Record(layer)
+        model.fit(np.zeros((1, 1), "float32"), np.zeros((1, 1), "float32"), epochs=steps, batch_size=1,
+                  verbose=0, callbacks=[record])
+        path = np.array(record.path)
+        final = surface(*path[-1])
+        config = optimizer.get_config()
+        label = (f"{type(optimizer).__name__}, learning rate {float(config['learning_rate']):g}: "
+                 f"loss {surface(*path[0]):.2f} -> {final:.3g} in {len(path) - 1} steps")
+        axis.plot(path[:, 0], path[:, 1], "o-", markersize=3, linewidth=1.4, color=color, label=label)
+    axis.plot([0], [0], "k*", markersize=12, label="minimum")
+    axis.set_xlabel("weight w1")
+    axis.set_ylabel("weight w2")
+    axis.set_title("loss(w1, w2) = 0.5 w1^2 + 5 w2^2: each step goes against the gradient", fontsize=10)
+    axis.legend(loc="upper right", fontsize=8)
+    axis.set_aspect("equal")
+    return save(figure, "gradient-descent.png")
+
+
+# ------------------------------------------------------------------------ result figures
+
+def training_curves(recipe: str) -> Path | None:
+    history = zoo_docs.load_history(recipe)
+    if history is None:
+        return None
+    epochs = np.array(history.get("epoch", range(len(next(iter(history.values()))))), dtype=int) + 1
+    metrics = [key for key in history
+               if key != "epoch" and not key.startswith("val_") and key not in ("learning_rate", "lr")]
+    figure, axes = plt.subplots(1, len(metrics), figsize=(5 * len(metrics), 3.4), squeeze=False)
+    for axis, metric in zip(axes[0], metrics):
+        axis.plot(epochs, history[metric], label=f"training {metric}", color="tab:orange")
+        if f"val_{metric}" in history:
+            axis.plot(epochs, history[f"val_{metric}"], label=f"validation {metric}", color="tab:blue")
+        axis.set_xlabel("epoch")
+        axis.set_title(metric, fontsize=10)
+        axis.legend(fontsize=8)
+        axis.grid(alpha=0.3)
+    figure.suptitle(f"results/{recipe}/history.csv", fontsize=9)
+    return save(figure, zoo_docs.curves_figure(recipe))
+
+
+def style_trio() -> Path | None:
+    folder = zoo_docs.results_dir("style_transfer")
+    names = ("content.png", "style.png", "stylized.png")
+    if not all((folder / name).is_file() for name in names):
+        return None
+    figure, axes = plt.subplots(1, 3, figsize=(13, 4.4))
+    for axis, name, title in zip(axes, names, ("content photo", "style photo", "stylized: content in that style")):
+        axis.imshow(plt.imread(folder / name))
+        axis.set_title(title, fontsize=10)
+        axis.axis("off")
+    return save(figure, zoo_docs.STYLE_TRIO)
+
+
+def attention_heatmap() -> Path | None:
+    path = zoo_docs.results_dir("mini_transformer") / "attention.json"
+    if not path.is_file():
+        return None
+    record = json.loads(path.read_text())
+    tokens = list(record["tokens"])
+    weights = np.asarray(record["weights"], dtype="float32")[: len(tokens), : len(tokens)]
+    size = max(5.0, 0.32 * len(tokens) + 2)
+    figure, axis = plt.subplots(figsize=(size + 1.2, size))
+    image = axis.imshow(weights, cmap="viridis")
+    axis.set_xticks(range(len(tokens)), tokens, rotation=90, fontsize=8)
+    axis.set_yticks(range(len(tokens)), tokens, fontsize=8)
+    axis.set_xlabel("attends to (key)")
+    axis.set_ylabel("token (query)")
+    axis.set_title("mini_transformer, first encoder block, attention averaged over heads", fontsize=10)
+    figure.colorbar(image, ax=axis, fraction=0.04)
+    return save(figure, zoo_docs.ATTENTION)
+
+
+# ------------------------------------------------------------------------ model diagrams
+
+def model_diagram(name: str) -> Path:
+    import keras
+
+    import zoo
+
+    spec = zoo.info(name)
+    keras.backend.clear_session()
+    arguments = {"weights": None} if "weights" in spec.defaults else {}
+    model = zoo.get(name, **arguments)
+    path = FIGURES / zoo_docs.model_diagram(name)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    keras.utils.plot_model(model, to_file=str(path), show_shapes=True, show_layer_names=True, dpi=64)
+    return path
+
+
+def main() -> int:
+    started = time.perf_counter()
+    shutil.rmtree(FIGURES, ignore_errors=True)
+    jobs = [("activations", activations), ("conv-edge", conv_edge), ("gradient-descent", gradient_descent)]
+    jobs += [(f"curves {recipe}", lambda recipe=recipe: training_curves(recipe))
+             for recipe in zoo_docs.committed_runs()]
+    jobs += [("style trio", style_trio), ("attention", attention_heatmap)]
+    jobs += [(f"diagram {name}", lambda name=name: model_diagram(name)) for name in zoo_docs.model_names()]
+    for label, job in jobs:
+        began = time.perf_counter()
+        path = job()
+        where = path.relative_to(zoo_docs.REPO) if path else "no committed run: skipped"
+        print(f"{label:<28} {where}  ({time.perf_counter() - began:.1f} s)")
+    print(f"figures: done in {time.perf_counter() - started:.1f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,512 @@
+"""What the documentation site knows about the zoo: generated pages, committed results, figures.
+
+Used by the MkDocs hook (``docs/scripts/mkdocs_hooks.py``), the figure script
+(``docs/scripts/figures.py``) and ``tests/test_docs.py``.
+
+Every page about a model or a recipe is generated here from ``zoo.info`` and
+``recipes.RECIPES``, so a new registry entry or recipe gets its page without
+anyone writing one. Every measured number comes from a committed
+``results/<recipe>/results.json`` and is printed beside the command, machine
+and date that produced it; where no committed run exists, the page says so.
+"""
+
+from __future__ import annotations
+
+import csv
+import functools
+import inspect
+import json
+import os
+import posixpath
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+DOCS = REPO / "docs"
+# The committed runs. ZOO_DOCS_RESULTS points the site at other run folders, to preview them.
+RESULTS = Path(os.environ.get("ZOO_DOCS_RESULTS", REPO / "results"))
+# Written by docs/scripts/figures.py (not committed; .ci/run makes them before the build).
+FIGURES = DOCS / "figures"
+FIGURE_COMMAND = "python docs/scripts/figures.py"
+
+MODELS_DIR = "models"
+RECIPES_DIR = "recipes"
+
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+
+
+class FigureMissing(RuntimeError):
+    """A page needs a generated figure that is not on disk."""
+
+
+# ------------------------------------------------------------------ registry and recipes
+
+def model_names() -> list[str]:
+    import zoo
+
+    return zoo.list_models()
+
+
+def recipe_names() -> list[str]:
+    from recipes import RECIPES
+
+    return list(RECIPES)
+
+
+def recipe_of(spec) -> str | None:
+    """``"recipes.mlp"`` -> ``"mlp"``."""
+    if not spec.recipe:
+        return None
+    return spec.recipe.split(".", 1)[1] if spec.recipe.startswith("recipes.") else spec.recipe
+
+
+def models_trained_by(recipe: str) -> list[str]:
+    import zoo
+
+    return [name for name in model_names() if recipe_of(zoo.info(name)) == recipe]
+
+
+# --------------------------------------------------------------------------- results
+
+def results_dir(recipe: str) -> Path:
+    return RESULTS / recipe
+
+
+def committed_runs() -> list[str]:
+    """Names of the folders under results/, one per recipe with a committed run."""
+    return sorted(path.name for path in RESULTS.iterdir() if path.is_dir()) if RESULTS.is_dir() else []
+
+
+def load_results(recipe: str) -> dict | None:
+    """The committed results.json of ``recipe``, or None when no run is committed."""
+    path = results_dir(recipe) / "results.json"
+    if not path.is_file():
+        return None
+    return json.loads(path.read_text())
+
+
+def load_history(recipe: str) -> dict[str, list[float]] | None:
+    """history.csv (Keras CSVLogger) as columns, or None."""
+    path = results_dir(recipe) / "history.csv"
+    if not path.is_file():
+        return None
+    with path.open(newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    if not rows:
+        return None
+    columns = {key: [] for key in rows[0]}
+    for row in rows:
+        for key, value in row.items():
+            columns[key].append(float(value) if value not in ("", None) else float("nan"))
+    return columns
+
+
+def flatten(metrics, prefix: str = "") -> list[tuple[str, object]]:
+    """Nested metric dicts as (dotted.name, value) rows, in the file's order."""
+    rows = []
+    for key, value in metrics.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict):
+            rows += flatten(value, name + ".")
+        else:
+            rows.append((name, value))
+    return rows
+
+
+def _cell(value) -> str:
+    """A value as one line of a Markdown table cell: strings as they are, the rest as JSON."""
+    text = value if isinstance(value, str) else json.dumps(value)
+    return " ".join(text.split()).replace("|", "\\|")
+
+
+def metrics_table(results: dict) -> str:
+    rows = ["| metric | value |", "| --- | --- |"]
+    rows += [f"| `{name}` | {_cell(value)} |" for name, value in flatten(results.get("metrics", {}))]
+    return "\n".join(rows)
+
+
+def provenance(results: dict, recipe: str) -> str:
+    """Where the numbers came from: command, machine, date, wall time, versions."""
+    environment = results.get("environment", {})
+    machine = environment.get("machine", {})
+    if isinstance(machine, dict):
+        machine_text = ", ".join(f"{key} {value}" for key, value in machine.items())
+    else:
+        machine_text = str(machine)
+    packages = environment.get("packages", {})
+    lines = [f"- **Command:** `{results.get('command', '(not recorded)')}`"]
+    if machine_text:
+        lines.append(f"- **Machine:** {machine_text}")
+    if results.get("finished"):
+        lines.append(f"- **Finished:** {results['finished']}")
+    if results.get("wall_time_s") is not None:
+        lines.append(f"- **Wall time:** {results['wall_time_s']} s")
+    software = []
+    if environment.get("keras_backend"):
+        software.append(f"Keras backend {environment['keras_backend']}")
+    software += [f"{name} {version}" for name, version in packages.items()]
+    if software:
+        lines.append(f"- **Software:** {', '.join(software)}")
+    data = results.get("data")
+    if isinstance(data, dict) and data:
+        lines.append("- **Data:** " + ", ".join(f"{key} {_cell(value)}" for key, value in data.items()))
+    lines.append(f"- **Source:** `results/{recipe}/results.json`")
+    return "\n".join(lines)
+
+
+def no_run(recipe: str) -> str:
+    return (f"No committed run of `recipes.{recipe}` exists yet, so this page shows no measured "
+            f"numbers. `python -m recipes.{recipe}` makes one on your machine; its `results.json` "
+            "holds the metrics with the command and machine that produced them.")
+
+
+# --------------------------------------------------------------------------- figures
+
+def figure_path(relative: str) -> Path:
+    return FIGURES / relative
+
+
+def figure_link(relative: str, page_src: str, alt: str) -> str:
+    """Markdown image for ``docs/figures/<relative>``, as seen from the page ``page_src``."""
+    if not figure_path(relative).is_file():
+        raise FigureMissing(
+            f"docs/figures/{relative} is missing (needed by {page_src}); run `{FIGURE_COMMAND}` first."
+        )
+    target = posixpath.relpath(f"figures/{relative}", posixpath.dirname(page_src) or ".")
+    return f"![{alt}]({target})"
+
+
+def curves_figure(recipe: str) -> str:
+    return f"results/{recipe}-curves.png"
+
+
+STYLE_TRIO = "results/style_transfer-trio.png"
+ATTENTION = "results/mini_transformer-attention.png"
+
+
+def model_diagram(name: str) -> str:
+    return f"models/{name}.png"
+
+
+def result_figures(recipe: str) -> list[tuple[str, str]]:
+    """(figure, caption) pairs the figure script makes from a committed run of ``recipe``."""
+    folder = results_dir(recipe)
+    figures = []
+    if (folder / "history.csv").is_file():
+        figures.append((curves_figure(recipe), f"Training curves of the committed {recipe} run (history.csv)"))
+    if recipe == "style_transfer" and all((folder / f).is_file() for f in ("content.png", "style.png", "stylized.png")):
+        figures.append((STYLE_TRIO, "Content photo, style photo and the stylized result of the committed run"))
+    if recipe == "mini_transformer" and (folder / "attention.json").is_file():
+        figures.append((ATTENTION, "First-layer attention of the trained mini_transformer on a real review"))
+    return figures
+
+
+def results_section(recipe: str, page_src: str, heading: str = "##", figures: bool = True) -> str:
+    """Metrics, their provenance and the run's figures, or a plain statement that no run exists."""
+    results = load_results(recipe)
+    if results is None:
+        return no_run(recipe)
+    parts = [metrics_table(results), f"{heading}# How it was measured", provenance(results, recipe)]
+    if figures:
+        for figure, caption in result_figures(recipe):
+            parts.append(f"{figure_link(figure, page_src, caption)}\n\n*{caption}.*")
+    return "\n\n".join(parts)
+
+
+# ------------------------------------------------------------------------ model pages
+
+def argument_docs(factory) -> dict[str, str]:
+    """Argument -> description, from the factory's Google-style docstring."""
+    import griffe
+
+    doc = inspect.getdoc(factory) or ""
+    sections = griffe.Docstring(doc).parse("google", warn_missing_types=False, warnings=False)
+    described = {}
+    for section in sections:
+        if section.kind.value == "parameters":
+            for parameter in section.value:
+                for name in parameter.name.split(","):
+                    described[name.strip()] = parameter.description
+    return described
+
+
+def search_space_rows(spec) -> tuple[list[str], dict]:
+    """Table rows for the entry's KerasTuner search space, and the overrides its defaults give.
+
+    Runs ``spec.search_space`` on a real ``keras_tuner.HyperParameters`` object,
+    which records every hyperparameter the space declares.
+    """
+    import keras_tuner
+
+    hp = keras_tuner.HyperParameters()
+    overrides = spec.search_space(hp)
+    rows = []
+    for parameter in hp.space:
+        config = parameter.get_config()
+        kind = type(parameter).__name__
+        if kind == "Choice":
+            values = ", ".join(f"`{value!r}`" for value in config["values"])
+        elif kind == "Boolean":
+            values = "`True`, `False`"
+        else:
+            values = f"`{config['min_value']!r}` to `{config['max_value']!r}`"
+            if config.get("step"):
+                values += f", step `{config['step']!r}`"
+            if config.get("sampling") not in (None, "linear"):
+                values += f", {config['sampling']} sampling"
+        rows.append(f"| `{config['name']}` | {kind} | {values} | `{config['default']!r}` |")
+    return rows, overrides
+
+
+def model_page(name: str) -> str:
+    import zoo
+
+    spec = zoo.info(name)
+    page_src = f"{MODELS_DIR}/{name}.md"
+    recipe = recipe_of(spec)
+    described = argument_docs(spec.factory)
+    factory_path = f"{spec.factory.__module__}.{spec.factory.__qualname__}"
+
+    out = [f"# {name}", "", spec.summary, ""]
+    facts = [f"- **Task:** `{spec.task}`"]
+    if spec.paper:
+        paper = str(spec.paper)
+        facts.append(f"- **Paper:** [{paper}]({spec.paper.link})" if spec.paper.link else f"- **Paper:** {paper}")
+    if spec.num_params:
+        facts.append(f"- **Parameters (default arguments):** {spec.num_params:,}")
+    facts.append(f"- **Loss that fits the outputs (defaults):** `{spec.loss_for()}`")
+    if spec.default_dataset:
+        facts.append(f"- **Offline default data:** {spec.default_dataset}")
+    if recipe:
+        recipe_link = (f"[`recipes.{recipe}`](../{RECIPES_DIR}/{recipe}.md)" if recipe in recipe_names()
+                       else f"`recipes.{recipe}`")
+        facts.append(f"- **Recipe:** {recipe_link}")
+    facts.append(f"- **Factory:** [`{factory_path}`][{factory_path}] (API reference)")
+    out += facts + [""]
+
+    out += ["## Build it", "", "```python", "import zoo", "",
+            f'model = zoo.get("{name}")   # the defaults; any argument below overrides',
+            "model.summary()"]
+    if "weights" in spec.defaults:
+        from zoo.weights import HED_WEIGHTS
+
+        out += [f'# "{HED_WEIGHTS}": VGG16 weights that ship in a package (no network)',
+                f'offline = zoo.get("{name}", weights="{HED_WEIGHTS}")',
+                f'scratch = zoo.get("{name}", weights=None)   # random initialisation']
+    out += [f'loss = zoo.info("{name}").loss_for()   # the loss that fits the outputs', "```", ""]
+    if "weights" in spec.defaults:
+        out += [f"The default `weights={spec.defaults['weights']!r}` may need a download; "
+                "[Offline use](../offline.md) lists what works without network.", ""]
+
+    out += ["## Arguments", "", "| argument | default | meaning |", "| --- | --- | --- |"]
+    for argument, default in spec.defaults.items():
+        out.append(f"| `{argument}` | `{default!r}` | {_cell(described.get(argument, ''))} |")
+    out += ["", "## Inputs and outputs", "", f"- **Inputs:** {spec.inputs}", f"- **Outputs:** {spec.outputs}", ""]
+
+    out += ["## Diagram", "",
+            f"The model built with the default arguments (`weights=None` where there are weights), "
+            "drawn by `keras.utils.plot_model`.", "",
+            figure_link(model_diagram(name), page_src, f"{name} model diagram"), ""]
+
+    out += ["## Search space", ""]
+    if spec.search_space is None:
+        out += ["This entry declares no KerasTuner search space.", ""]
+    else:
+        rows, overrides = search_space_rows(spec)
+        out += [f"`zoo.info(\"{name}\").search_space(hp)` declares these hyperparameters on a "
+                "KerasTuner `HyperParameters` object and returns keyword arguments for `zoo.get`.", "",
+                "| hyperparameter | kind | values | default |", "| --- | --- | --- | --- |", *rows, "",
+                "At the defaults it returns:", "", "```python",
+                ", ".join(f"{key}={value!r}" for key, value in overrides.items()), "```", "",
+                "```python", "import keras_tuner", "import zoo", "",
+                "def build(hp):",
+                f'    overrides = zoo.info("{name}").search_space(hp)',
+                f'    model = zoo.get("{name}", **overrides)',
+                f'    model.compile("adam", loss=zoo.info("{name}").loss_for())',
+                "    return model", "",
+                'tuner = keras_tuner.RandomSearch(build, objective="val_loss", max_trials=5)', "```", ""]
+
+    out += ["## Measured results", ""]
+    if recipe is None:
+        out += ["No recipe trains this entry, so there are no measured results.", ""]
+    else:
+        out += [results_section(recipe, page_src, heading="##"), ""]
+    return "\n".join(out)
+
+
+# ----------------------------------------------------------------------- recipe pages
+
+def _docstring_blocks(doc: str) -> str:
+    """A recipe docstring as Markdown: indented paragraphs become shell blocks."""
+    blocks = []
+    for paragraph in doc.strip("\n").split("\n\n"):
+        lines = paragraph.split("\n")
+        if all(line.startswith("    ") or not line.strip() for line in lines):
+            blocks.append("```bash\n" + "\n".join(line[4:] for line in lines) + "\n```")
+        else:
+            blocks.append(" ".join(line.strip() for line in lines))
+    return "\n\n".join(blocks)
+
+
+@functools.lru_cache(maxsize=None)
+def recipe_help(recipe: str) -> str:
+    """The recipe's own ``--help`` text, exactly as a user sees it."""
+    environment = {**os.environ, "COLUMNS": "80", "TF_CPP_MIN_LOG_LEVEL": "3"}
+    result = subprocess.run([sys.executable, "-m", f"recipes.{recipe}", "--help"], cwd=REPO, env=environment,
+                            capture_output=True, text=True, timeout=120)
+    if result.returncode != 0:
+        raise RuntimeError(f"python -m recipes.{recipe} --help failed:\n{result.stderr}")
+    return result.stdout.rstrip()
+
+
+def recipe_page(recipe: str) -> str:
+    import importlib
+
+    from recipes import RECIPES
+
+    module = importlib.import_module(f"recipes.{recipe}")
+    page_src = f"{RECIPES_DIR}/{recipe}.md"
+    doc = inspect.getdoc(module) or ""
+    _, _, body = doc.partition("\n\n")   # the first line repeats the summary above
+    models = models_trained_by(recipe)
+
+    out = [f"# recipes.{recipe}", "", f"{RECIPES[recipe][0].upper()}{RECIPES[recipe][1:]}.", ""]
+    if models:
+        out += ["Trains " + ", ".join(f"[`{name}`](../{MODELS_DIR}/{name}.md)" for name in models) + ".", ""]
+    out += [_docstring_blocks(body), ""]
+    out += [f"The same run through the console script: `zoo run {recipe} [flags]`.", ""]
+    out += ["## Flags", "", f"`python -m recipes.{recipe} --help` prints:", "", "```text",
+            recipe_help(recipe), "```", ""]
+
+    out += ["## What it writes", "",
+            "Every run writes a folder (`--out`, by default `runs/<recipe>-<timestamp>/`) with "
+            "`results.json` (the test metrics, every flag, the seed, package versions, the machine "
+            "and the wall time), `model.keras`, `history.csv`, TensorBoard logs under `logs/` and "
+            "`curves.png`.", ""]
+    folder = results_dir(recipe)
+    if folder.is_dir():
+        files = sorted(path.name for path in folder.iterdir() if path.is_file())
+        out += [f"The committed run in `results/{recipe}/` keeps its small files: "
+                + ", ".join(f"`{name}`" for name in files) + ".", ""]
+
+    out += ["## Results", "", results_section(recipe, page_src, heading="##"), ""]
+    return "\n".join(out)
+
+
+# ------------------------------------------------------------- directives in hand pages
+
+def models_table(page_src: str) -> str:
+    import zoo
+
+    base = posixpath.relpath(MODELS_DIR, posixpath.dirname(page_src) or ".")
+    rows = ["| model | task | what it is | paper |", "| --- | --- | --- | --- |"]
+    for name in model_names():
+        spec = zoo.info(name)
+        paper = f"[{spec.paper.authors} {spec.paper.year}]({spec.paper.link})" if spec.paper else ""
+        rows.append(f"| [`{name}`]({base}/{name}.md) | `{spec.task}` | {_cell(spec.summary)} | "
+                    f"{_cell(paper)} |")
+    return "\n".join(rows)
+
+
+def recipes_table(page_src: str) -> str:
+    from recipes import RECIPES
+
+    base = posixpath.relpath(RECIPES_DIR, posixpath.dirname(page_src) or ".")
+    rows = ["| recipe | what it does | committed run |", "| --- | --- | --- |"]
+    for recipe, summary in RECIPES.items():
+        results = load_results(recipe)
+        committed = f"yes, finished {results['finished']}" if results and results.get("finished") else (
+            "yes" if results else "not yet")
+        rows.append(f"| [`{recipe}`]({base}/{recipe}.md) | {_cell(summary)} | {committed} |")
+    return "\n".join(rows)
+
+
+def readme_setup() -> str:
+    """The fenced shell block under the README's set-up heading, verbatim."""
+    readme = (REPO / "README.md").read_text()
+    match = re.search(r"^## Set-up[^\n]*\n(.*?)^```bash\n(.*?)^```", readme, re.S | re.M)
+    if not match:
+        raise RuntimeError("README.md has no '## Set-up' section with a ```bash block; the docs copy it from there.")
+    return "```bash\n" + match.group(2) + "```"
+
+
+def factory_reference() -> str:
+    """mkdocstrings blocks for every registered factory, in registry order."""
+    import zoo
+
+    blocks = []
+    for name in model_names():
+        factory = zoo.info(name).factory
+        blocks.append(f"::: {factory.__module__}.{factory.__qualname__}")
+    return "\n\n".join(blocks)
+
+
+def embedded_data() -> str:
+    from zoo import data
+
+    rows = ["| name | what ships |", "| --- | --- |"]
+    rows += [f"| `{name}` | {_cell(text)} |" for name, text in data.EMBEDDED.items()]
+    return "\n".join(rows)
+
+
+def photos() -> str:
+    from zoo import data
+
+    return ", ".join(f"`{name}`" for name in data.PHOTOS)
+
+
+_DIRECTIVE = re.compile(r"<!-- zoo:([a-z_-]+)(?: ([a-z0-9_]+))? -->")
+
+
+def expand(markdown: str, page_src: str) -> str:
+    """Replace ``<!-- zoo:NAME [ARG] -->`` markers in a hand-written page with generated Markdown."""
+
+    def replace(match: re.Match) -> str:
+        directive, argument = match.group(1), match.group(2)
+        if directive == "models-table":
+            return models_table(page_src)
+        if directive == "recipes-table":
+            return recipes_table(page_src)
+        if directive == "readme-setup":
+            return readme_setup()
+        if directive == "factories":
+            return factory_reference()
+        if directive == "embedded-data":
+            return embedded_data()
+        if directive == "photos":
+            return photos()
+        if directive == "results":      # metrics and provenance
+            return results_section(argument, page_src, heading="###", figures=False)
+        if directive == "run":          # metrics, provenance and the run's figures
+            return results_section(argument, page_src, heading="###")
+        if directive == "figure":
+            # A figure of real computation, made by the figure script.
+            return figure_link(argument.replace("_", "-") + ".png", page_src, argument.replace("_", " "))
+        if directive == "diagram":
+            return figure_link(model_diagram(argument), page_src, f"{argument} model diagram")
+        if directive in ("curves", "stylized", "attention"):
+            recipe = {"stylized": "style_transfer", "attention": "mini_transformer"}.get(directive, argument)
+            wanted = {"curves": curves_figure(recipe), "stylized": STYLE_TRIO, "attention": ATTENTION}[directive]
+            for figure, caption in result_figures(recipe):
+                if figure == wanted:
+                    results = load_results(recipe)
+                    where = (f" Measured by `{results.get('command')}`, finished {results.get('finished')}."
+                             if results else "")
+                    extra = attention_caption() if directive == "attention" else ""
+                    return (f"{figure_link(figure, page_src, caption)}\n\n*{caption}.{where}*{extra}")
+            return f"No committed run of `recipes.{recipe}` exists yet, so there is no figure to show here."
+        raise ValueError(f"{page_src}: unknown directive <!-- zoo:{directive} -->")
+
+    return _DIRECTIVE.sub(replace, markdown)
+
+
+def attention_caption() -> str:
+    """The review, its label and the model's prediction, from attention.json."""
+    record = json.loads((results_dir("mini_transformer") / "attention.json").read_text())
+    facts = [f"{key.replace('_', ' ')}: `{_cell(record[key])}`"
+             for key in ("label", "prediction", "probability", "chosen_as") if key in record]
+    text = f"\n\n> {_cell(record.get('text', ''))}"
+    return text + ("\n\n" + "; ".join(facts) + " (from `results/mini_transformer/attention.json`)." if facts else "")
