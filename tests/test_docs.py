@@ -1,0 +1,128 @@
+"""The documentation site: every page in the nav, no stubs, a generated page per model and recipe.
+
+The full build (figures, ``mkdocs build --strict``, the headless-Chromium walk)
+runs in .ci/run; these checks are the fast part, without Keras models or a browser.
+"""
+
+import json
+import re
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+REPO = Path(__file__).resolve().parents[1]
+DOCS = REPO / "docs"
+sys.path.insert(0, str(DOCS / "scripts"))
+
+import mkdocs_hooks  # noqa: E402
+import zoo_docs  # noqa: E402
+
+import zoo  # noqa: E402
+from zoo.registry import REGISTRY, ModelSpec  # noqa: E402
+
+def _models_section(nav) -> list:
+    return next(item["Models"] for item in nav if isinstance(item, dict) and "Models" in item)
+
+
+def _nav_pages(nav) -> list[str]:
+    pages = []
+    for item in nav:
+        value = next(iter(item.values())) if isinstance(item, dict) else item
+        pages += _nav_pages(value) if isinstance(value, list) else [value]
+    return pages
+
+
+@pytest.fixture()
+def config():
+    """mkdocs.yml's nav after the hook added the generated pages."""
+    raw = yaml.safe_load((REPO / "mkdocs.yml").read_text())
+    return mkdocs_hooks.on_config({"nav": raw["nav"]})
+
+
+@pytest.fixture()
+def figures(tmp_path, monkeypatch):
+    """An empty figure folder with a diagram per registry entry, so pages render without Keras."""
+    monkeypatch.setattr(zoo_docs, "FIGURES", tmp_path / "figures")
+    for name in zoo.list_models():
+        path = tmp_path / "figures" / zoo_docs.model_diagram(name)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(b"")
+    return tmp_path / "figures"
+
+
+def test_every_page_under_docs_is_in_the_nav_and_the_nav_finds_every_page(config):
+    written = {path.relative_to(DOCS).as_posix() for path in DOCS.rglob("*.md")
+               if "scripts" not in path.parts and "figures" not in path.parts}
+    in_nav = _nav_pages(config["nav"])
+    assert sorted(written - set(in_nav)) == []
+    generated = {f"models/{name}.md" for name in zoo.list_models()}
+    generated |= {f"recipes/{name}.md" for name in zoo_docs.recipe_names()}
+    assert sorted(set(in_nav) - written - generated) == []
+    assert len(in_nav) == len(set(in_nav))
+
+
+def test_no_page_is_a_stub():
+    stub = re.compile(r"\bTODO\b|coming soon|\bTBD\b|lorem ipsum|under construction", re.I)
+    offenders = [path.name for path in DOCS.rglob("*.md") if stub.search(path.read_text())]
+    assert offenders == []
+
+
+def test_every_registry_entry_gets_a_page_from_zoo_info(config, figures):
+    models = _models_section(config["nav"])
+    for name in zoo.list_models():
+        spec = zoo.info(name)
+        assert {name: f"models/{name}.md"} in models
+        page = zoo_docs.model_page(name)
+        assert page.startswith(f"# {name}\n") and spec.summary in page
+        assert f"{spec.num_params:,}" in page
+        for argument, default in spec.defaults.items():
+            assert f"| `{argument}` | `{default!r}` |" in page
+        assert f"../figures/models/{name}.png" in page
+        if spec.search_space:
+            hp_names = re.findall(r"^\| `(\w+)` \| (?:Choice|Int|Float|Boolean) \|", page, re.M)
+            assert hp_names, f"{name}: the search space table is empty"
+
+
+def test_a_newly_registered_entry_gets_its_page_and_nav_entry(figures, monkeypatch):
+    def tiny(units=3, name="tiny"):
+        """A test entry.
+
+        Args:
+            units: how many.
+            name: the model's name.
+        """
+
+    monkeypatch.setitem(REGISTRY._specs, "zz_tiny", ModelSpec(
+        name="zz_tiny", factory=tiny, summary="A tiny test entry.", task="test", inputs="x", outputs="y"))
+    (figures / "models" / "zz_tiny.png").write_bytes(b"")
+    raw = yaml.safe_load((REPO / "mkdocs.yml").read_text())
+    nav = mkdocs_hooks.on_config({"nav": raw["nav"]})["nav"]
+    assert {"zz_tiny": "models/zz_tiny.md"} in _models_section(nav)
+    page = zoo_docs.model_page("zz_tiny")
+    assert "| `units` | `3` | how many. |" in page
+    assert "No recipe trains this entry" in page and "declares no KerasTuner search space" in page
+
+
+def test_results_come_from_results_json_with_their_provenance(tmp_path, monkeypatch):
+    monkeypatch.setattr(zoo_docs, "RESULTS", tmp_path)
+    assert "No committed run of `recipes.mlp` exists yet" in zoo_docs.results_section("mlp", "models/mlp.md")
+
+    (tmp_path / "mlp").mkdir()
+    (tmp_path / "mlp" / "results.json").write_text(json.dumps({
+        "recipe": "mlp", "command": "python -m recipes.mlp --seed 3", "finished": "2030-01-02T03:04:05+00:00",
+        "wall_time_s": 12.5, "metrics": {"test_accuracy": 0.8123, "per_class": {"a": 0.5}},
+        "environment": {"machine": {"platform": "TestOS", "cpu_count": 7}, "keras_backend": "jax"},
+    }))
+    section = zoo_docs.results_section("mlp", "models/mlp.md", figures=False)
+    for expected in ("| `test_accuracy` | 0.8123 |", "| `per_class.a` | 0.5 |", "`python -m recipes.mlp --seed 3`",
+                     "platform TestOS, cpu_count 7", "2030-01-02T03:04:05+00:00", "12.5 s", "Keras backend jax"):
+        assert expected in section
+
+
+def test_getting_started_copies_the_readmes_two_commands():
+    block = zoo_docs.readme_setup()
+    readme = (REPO / "README.md").read_text()
+    assert block.startswith("```bash\n") and block[len("```bash\n"):-3] in readme
+    assert "python -m recipes.mlp" in block and "python -m pytest" in block
