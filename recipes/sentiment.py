@@ -59,7 +59,11 @@ def build(recipe: str, args, vocabulary_size: int, num_classes: int, model_defau
 
 
 def raw_text_model(vectorizer, classifier):
-    """One model from raw strings to class probabilities: what a user serves (TensorFlow backend)."""
+    """One model from raw strings to class probabilities: what a user serves (TensorFlow backend).
+
+        model = keras.saving.load_model("model.keras")
+        model.predict(np.array(["a gorgeous, moving film", "dull and far too long"], dtype=object))
+    """
     import keras
 
     texts = keras.Input(shape=(1,), dtype="string", name="review")

@@ -24,3 +24,4 @@ def clean_keras_state(request):
     keras.utils.set_random_seed(0)
     yield
     keras.backend.clear_session()
+    keras.config.set_dtype_policy("float32")  # recipes' --precision sets a global policy

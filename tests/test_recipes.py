@@ -1,58 +1,190 @@
-"""Recipes run end to end on their embedded data and leave a complete run folder."""
+"""Every recipe runs end to end with --quick and leaves a complete run folder whose model reloads.
+
+The quick runs happen once per session (module fixture); each test then checks one recipe's
+artifacts, and one fresh Python process loads every saved model.keras and predicts.
+"""
 
 import json
+import os
+import socket
 import subprocess
 import sys
+import textwrap
+import time
 
-import keras
-import numpy as np
 import pytest
 
+from recipes import RECIPES
 
-def test_mlp_recipe_quick_run_writes_a_complete_run_folder(tmp_path):
+QUICK_ARGS = {name: ["--quick"] for name in RECIPES}
+COMMON_FILES = ("results.json", "model.keras")
+
+
+@pytest.fixture(scope="module")
+def quick_runs(tmp_path_factory):
+    """name -> (run folder, value returned by main, seconds)."""
+    import importlib
+
+    import keras
+
+    runs = {}
+    for name in RECIPES:
+        keras.backend.clear_session()
+        out = tmp_path_factory.mktemp(name)
+        started = time.perf_counter()
+        value = importlib.import_module(f"recipes.{name}").main([*QUICK_ARGS[name], "--out", str(out)])
+        runs[name] = (out, value, time.perf_counter() - started)
+    return runs
+
+
+def _results(out):
+    return json.loads((out / "results.json").read_text())
+
+
+def test_every_recipe_has_a_quick_run_and_lists_itself():
+    done = subprocess.run([sys.executable, "-m", "recipes"], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0 and all(name in done.stdout for name in RECIPES)
+    import zoo
+
+    assert {zoo.info(name).recipe for name in zoo.list_models()} == {f"recipes.{name}" for name in RECIPES}
+
+
+@pytest.mark.parametrize("name", list(RECIPES))
+def test_quick_run_writes_the_run_folder(quick_runs, name):
+    out, _, seconds = quick_runs[name]
+    assert seconds < 60, f"--quick took {seconds:.0f} s"
+    files = {path.name for path in out.iterdir()}
+    results = _results(out)
+    assert results["recipe"] == name and results["flags"]["quick"] is True
+    assert results["environment"]["packages"]["keras"] and results["environment"]["devices"]
+    assert results["wall_time_s"] > 0 and results["command"] == f"python -m recipes.{name} --quick --out {out}"
+    if name == "style_transfer":
+        assert {"stylized.png", "content.png", "style.png", "history.csv", "curves.png", "results.json"} <= files
+        return
+    assert set(COMMON_FILES) <= files and "logs" in files
+    assert any(f.startswith("history") and f.endswith(".csv") for f in files)
+    assert any(f.startswith("curves") and f.endswith(".png") for f in files)
+    assert 0 <= results["metrics"]["test_accuracy"] <= 1
+    assert results["distribution"] == {"strategy": "_DefaultDistributionStrategy", "replicas": 1}
+    assert not (out / "backup").exists()  # BackupAndRestore cleans up after a finished fit
+
+
+def test_quick_metrics_are_the_real_ones(quick_runs):
+    mlp_out, mlp_accuracy, _ = quick_runs["mlp"]
+    assert _results(mlp_out)["metrics"]["test_accuracy"] == pytest.approx(mlp_accuracy, abs=1e-4)
+    assert mlp_accuracy > 0.5  # three epochs on digits beat chance (0.1) by far
+    perceptron = _results(quick_runs["perceptron"][0])["metrics"]
+    # The naive neuron ignores its inputs: it can only say the majority class.
+    assert perceptron["personalities"]["naive"]["test_accuracy"] == perceptron["majority_class_baseline"]
+    vgg = _results(quick_runs["vgg16_transfer"][0])
+    assert set(vgg["metrics"]["arms"]) == {"pretrained", "scratch"} and vgg["data"]["train"] == 40
+    assert vgg["metrics"]["arms"]["scratch"]["trainable_params"] > vgg["metrics"]["arms"]["pretrained"]["trainable_params"]
+    style = _results(quick_runs["style_transfer"][0])["metrics"]
+    assert style["final_losses"]["total"] < style["initial_losses"]["total"]
+    attention = json.loads((quick_runs["mini_transformer"][0] / "attention.json").read_text())
+    assert len(attention["weights"]) == len(attention["tokens"]) >= 8
+    assert all(abs(sum(row) - 1) < 1e-2 for row in attention["weights"])  # softmax rows over real tokens
+
+
+def test_saved_models_load_in_a_fresh_process_and_predict(quick_runs):
+    folders = {name: str(quick_runs[name][0] / "model.keras") for name in RECIPES if name != "style_transfer"}
+    script = textwrap.dedent(f"""
+        import json, keras, numpy as np
+        import zoo.layers
+        from zoo import data
+        folders = {folders!r}
+        out = {{}}
+        samples = {{"perceptron": data.embedded_arrays("breast_cancer")[0][:4],
+                    "mlp": data.embedded_arrays("digits")[0][:4],
+                    "vgg16_transfer": data.embedded_arrays("mnist_5k")[0][:4],
+                    "lstm_sentiment": np.array(["a gorgeous, moving film", "dull and far too long"], dtype=object),
+                    "mini_transformer": np.array(["a gorgeous, moving film", "dull and far too long"], dtype=object)}}
+        for name, path in folders.items():
+            model = keras.saving.load_model(path, safe_mode=True)
+            out[name] = np.asarray(model.predict(samples[name], verbose=0)).tolist()
+        print(json.dumps(out))
+    """)
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=240)
+    assert done.returncode == 0, done.stderr[-3000:]
+    predictions = json.loads(done.stdout.strip().splitlines()[-1])
+    assert len(predictions["perceptron"]) == 4 and len(predictions["mlp"][0]) == 10
+    assert len(predictions["vgg16_transfer"][0]) == 10
+    for name in ("lstm_sentiment", "mini_transformer"):  # raw strings in, class probabilities out
+        assert len(predictions[name]) == 2 and all(abs(sum(row) - 1) < 1e-4 for row in predictions[name])
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--epochs", "0"], "--epochs=0 must be >= 1"),
+    (["--batch-size", "-1"], "--batch-size=-1 must be >= 1"),
+    (["--learning-rate", "0"], "--learning-rate=0.0 must be > 0"),
+    (["--max-trials", "0"], "--max-trials=0 must be >= 1"),
+    (["--tune", "grid"], "invalid choice: 'grid'"),
+])
+def test_bad_flags_are_refused_with_the_value(argv, message):
+    done = subprocess.run([sys.executable, "-m", "recipes.mlp", *argv], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2 and message in done.stderr
+
+
+@pytest.mark.parametrize("recipe, argv, message", [
+    ("vgg16_transfer", ["--image-size", "16"], "--image-size=16 must be >= 32"),
+    ("style_transfer", ["--tune", "random"], "unrecognized arguments: --tune"),
+    ("lstm_sentiment", ["--sequence-length", "1"], "--sequence-length=1 must be >= 2"),
+])
+def test_recipe_specific_flags_are_checked(recipe, argv, message):
+    done = subprocess.run([sys.executable, "-m", f"recipes.{recipe}", *argv], capture_output=True, text=True,
+                          timeout=60)
+    assert done.returncode == 2 and message in done.stderr
+
+
+@pytest.mark.parametrize("precision", ["mixed_bfloat16", "mixed_float16"])
+def test_precision_flag_sets_the_keras_policy(tmp_path, precision):
+    import keras
+
     from recipes import mlp
 
-    accuracy = mlp.main(["--quick", "--out", str(tmp_path), "--seed", "1"])
-    results = json.loads((tmp_path / "results.json").read_text())
-    assert results["flags"]["quick"] is True and results["flags"]["seed"] == 1
-    assert results["metrics"]["test_accuracy"] == pytest.approx(accuracy, abs=1e-4)
-    assert results["metrics"]["epochs_run"] == mlp.QUICK_EPOCHS
-    assert results["data"]["test"] == 360 and results["environment"]["packages"]["keras"]
-    assert accuracy > 0.5  # three epochs on digits already beat chance (0.1) by far
-    history = (tmp_path / "history.csv").read_text().splitlines()
-    assert len(history) == 1 + mlp.QUICK_EPOCHS and history[0].startswith("epoch")
-    assert any((tmp_path / "logs").iterdir())
-
-    # The saved model reads raw scans (0..16) and agrees with the recipe's accuracy.
-    reloaded = keras.saving.load_model(tmp_path / "model.keras", safe_mode=True)
-    _, _, (x_test, y_test) = mlp.load_digits(1)
-    predicted = np.argmax(reloaded.predict(x_test, verbose=0), axis=1)
-    assert np.mean(predicted == y_test) == pytest.approx(accuracy, abs=1e-4)
-
-
-@pytest.mark.parametrize("flag, value", [("--epochs", "0"), ("--batch-size", "-1"), ("--learning-rate", "0")])
-def test_mlp_recipe_refuses_bad_flags(flag, value):
-    done = subprocess.run([sys.executable, "-m", "recipes.mlp", flag, value], capture_output=True, text=True,
-                          timeout=60)
-    assert done.returncode == 2 and f"{flag}={value}" in done.stderr
-
-
-def test_recipes_are_listed():
-    done = subprocess.run([sys.executable, "-m", "recipes"], capture_output=True, text=True, timeout=60)
-    assert done.returncode == 0 and "mlp" in done.stdout
-
-
-def test_perceptron_recipe_trains_four_personalities(tmp_path):
-    from recipes import perceptron
-
-    results = perceptron.main(["--quick", "--out", str(tmp_path)])
-    saved = json.loads((tmp_path / "results.json").read_text())
-    assert set(results) == {"rationalist", "pessimist", "optimist", "naive"}
-    # The naive neuron ignores its inputs: it can only say the majority class.
-    assert results["naive"]["test_accuracy"] == saved["metrics"]["majority_class_baseline"]
-    assert results["rationalist"]["test_accuracy"] > saved["metrics"]["majority_class_baseline"]
+    accuracy = mlp.main(["--quick", "--precision", precision, "--out", str(tmp_path)])
+    assert _results(tmp_path)["environment"]["dtype_policy"] == precision
     model = keras.saving.load_model(tmp_path / "model.keras", safe_mode=True)
-    assert model.get_layer("perceptron").get_layer("activation").get_config()["activation"] == "sigmoid"
+    assert model.get_layer("mlp").get_layer("hidden_1").compute_dtype == precision.split("_")[1]
+    assert accuracy > 0.5
+
+
+def _refuse(*args, **kwargs):
+    raise OSError("network disabled by the test")
+
+
+def test_tfds_dataset_offline_fails_fast_with_the_fix(tmp_path, monkeypatch):
+    from recipes import mlp
+    from zoo.data import DataUnavailableError
+
+    monkeypatch.setenv("TFDS_DATA_DIR", str(tmp_path / "tfds"))
+    monkeypatch.setattr(socket, "create_connection", _refuse)
+    started = time.perf_counter()
+    with pytest.raises(DataUnavailableError, match="'tfds:mnist' is not prepared.*TFDS_DATA_DIR"):
+        mlp.main(["--dataset", "tfds:mnist", "--out", str(tmp_path / "run")])
+    assert time.perf_counter() - started < 10
+
+
+def test_imagenet_weights_offline_fail_fast_with_the_fix(tmp_path, monkeypatch):
+    from recipes import vgg16_transfer
+    from zoo.weights import WeightsUnavailableError
+
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
+    monkeypatch.setattr(socket, "create_connection", _refuse)
+    started = time.perf_counter()
+    with pytest.raises(WeightsUnavailableError, match="weights='imagenet' needs vgg16_weights.*KERAS_HOME"):
+        vgg16_transfer.main(["--weights", "imagenet", "--quick", "--out", str(tmp_path / "run")])
+    assert time.perf_counter() - started < 10
+
+
+def test_the_command_line_prints_one_clear_error_offline(tmp_path):
+    env = {**os.environ, "ZOO_OFFLINE": "1", "TFDS_DATA_DIR": str(tmp_path)}
+    started = time.perf_counter()
+    done = subprocess.run([sys.executable, "-m", "recipes.lstm_sentiment", "--dataset", "tfds:imdb_reviews",
+                           "--out", str(tmp_path / "run")], capture_output=True, text=True, timeout=60, env=env)
+    assert time.perf_counter() - started < 30  # includes importing TensorFlow
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert "error: dataset 'tfds:imdb_reviews' is not prepared" in done.stderr
 
 
 def test_zoo_run_is_the_recipe_through_the_console_script(tmp_path, capsys):
@@ -61,4 +193,4 @@ def test_zoo_run_is_the_recipe_through_the_console_script(tmp_path, capsys):
     assert main(["run", "mlp", "--quick", "--out", str(tmp_path)]) == 0
     assert json.loads((tmp_path / "results.json").read_text())["flags"]["quick"] is True
     assert main(["run", "mlpx"]) == 2
-    assert "No recipe named 'mlpx'; recipes: mlp, perceptron" in capsys.readouterr().err
+    assert "No recipe named 'mlpx'; recipes: lstm_sentiment, mini_transformer, mlp" in capsys.readouterr().err

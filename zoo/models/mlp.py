@@ -77,5 +77,6 @@ def mlp(input_shape=(64,), num_classes=10, hidden_units=None, activation="relu",
         x = keras.layers.Dense(units, activation=activation, name=f"hidden_{index}")(x)
         if dropout:
             x = keras.layers.Dropout(dropout, name=f"dropout_{index}")(x)
-    outputs = keras.layers.Dense(num_classes, activation="softmax", name="predictions")(x)
+    outputs = keras.layers.Dense(num_classes, activation="softmax", name="predictions",
+                                   dtype="float32")(x)  # softmax in float32 under mixed precision
     return keras.Model(inputs, outputs, name=name)

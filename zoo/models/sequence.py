@@ -78,7 +78,8 @@ def lstm_sentiment(vocab_size=20000, num_classes=2, embedding_dim=64, lstm_units
         x = keras.layers.Bidirectional(lstm, name=f"bidirectional_{index}")(x) if bidirectional else lstm(x)
     if dropout:
         x = keras.layers.Dropout(dropout, name="dropout")(x)
-    outputs = keras.layers.Dense(num_classes, activation="softmax", name="predictions")(x)
+    outputs = keras.layers.Dense(num_classes, activation="softmax", name="predictions",
+                                   dtype="float32")(x)  # softmax in float32 under mixed precision
     return keras.Model(inputs, outputs, name=name)
 
 
@@ -145,5 +146,6 @@ def mini_transformer(vocab_size=20000, sequence_length=200, num_classes=2, embed
     x = keras.layers.GlobalAveragePooling1D(name="pooling")(x)
     if dropout:
         x = keras.layers.Dropout(dropout, name="dropout")(x)
-    outputs = keras.layers.Dense(num_classes, activation="softmax", name="predictions")(x)
+    outputs = keras.layers.Dense(num_classes, activation="softmax", name="predictions",
+                                   dtype="float32")(x)  # softmax in float32 under mixed precision
     return keras.Model(inputs, outputs, name=name)

@@ -152,5 +152,6 @@ def vgg16_transfer(input_shape=(224, 224, 3), num_classes=2, weights="imagenet",
         x = keras.layers.LayerNormalization(name="feature_norm")(x)
     if dropout:
         x = keras.layers.Dropout(dropout, name="dropout")(x)
-    outputs = keras.layers.Dense(num_classes, activation="softmax", name="predictions")(x)
+    outputs = keras.layers.Dense(num_classes, activation="softmax", name="predictions",
+                                   dtype="float32")(x)  # softmax in float32 under mixed precision
     return keras.Model(inputs, outputs, name=name)
