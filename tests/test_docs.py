@@ -5,6 +5,7 @@ runs in .ci/run; these checks are the fast part, without Keras models or a brows
 """
 
 import json
+import math
 import re
 import sys
 from pathlib import Path
@@ -119,6 +120,13 @@ def test_results_come_from_results_json_with_their_provenance(tmp_path, monkeypa
     for expected in ("| `test_accuracy` | 0.8123 |", "| `per_class.a` | 0.5 |", "`python -m recipes.mlp --seed 3`",
                      "platform TestOS, cpu_count 7", "2030-01-02T03:04:05+00:00", "12.5 s", "Keras backend jax"):
         assert expected in section
+
+    # One history per arm (history_<tag>.csv); CSVLogger's "NA" for an unlogged value reads as NaN.
+    (tmp_path / "mlp" / "history_scratch.csv").write_text("epoch,loss,val_loss\n0,1.5,NA\n1,1.25,1.0\n")
+    histories = zoo_docs.load_histories("mlp")
+    assert list(histories) == ["scratch"] and histories["scratch"]["loss"] == [1.5, 1.25]
+    assert math.isnan(histories["scratch"]["val_loss"][0])
+    assert zoo_docs.result_figures("mlp")[0][0] == zoo_docs.curves_figure("mlp")
 
 
 def test_getting_started_copies_the_readmes_two_commands():

@@ -171,22 +171,25 @@ def gradient_descent() -> Path:
 # ------------------------------------------------------------------------ result figures
 
 def training_curves(recipe: str) -> Path | None:
-    history = zoo_docs.load_history(recipe)
-    if history is None:
+    """Loss and accuracy per epoch, training (solid) and validation (dashed), for each history*.csv."""
+    histories = zoo_docs.load_histories(recipe)
+    metrics = [metric for metric in ("loss", "accuracy") if any(metric in h for h in histories.values())]
+    if not metrics:
         return None
-    epochs = np.array(history.get("epoch", range(len(next(iter(history.values()))))), dtype=int) + 1
-    metrics = [key for key in history
-               if key != "epoch" and not key.startswith("val_") and key not in ("learning_rate", "lr")]
-    figure, axes = plt.subplots(1, len(metrics), figsize=(5 * len(metrics), 3.4), squeeze=False)
+    figure, axes = plt.subplots(1, len(metrics), figsize=(5.5 * len(metrics), 3.6), squeeze=False)
+    colors = dict(zip(histories, ("tab:orange", "tab:blue", "tab:green", "tab:purple")))
     for axis, metric in zip(axes[0], metrics):
-        axis.plot(epochs, history[metric], label=f"training {metric}", color="tab:orange")
-        if f"val_{metric}" in history:
-            axis.plot(epochs, history[f"val_{metric}"], label=f"validation {metric}", color="tab:blue")
+        for tag, history in histories.items():
+            epochs = np.arange(1, len(history.get(metric, [])) + 1)
+            for prefix, split, style in (("", "training", "-"), ("val_", "validation", "--")):
+                values = np.asarray(history.get(prefix + metric, []), dtype=float)
+                if values.size and not np.isnan(values).all():
+                    axis.plot(epochs, values, style, color=colors[tag], label=f"{tag} {split}".strip())
         axis.set_xlabel("epoch")
         axis.set_title(metric, fontsize=10)
         axis.legend(fontsize=8)
         axis.grid(alpha=0.3)
-    figure.suptitle(f"results/{recipe}/history.csv", fontsize=9)
+    figure.suptitle(f"results/{recipe}/history*.csv", fontsize=9)
     return save(figure, zoo_docs.curves_figure(recipe))
 
 

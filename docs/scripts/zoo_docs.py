@@ -88,20 +88,27 @@ def load_results(recipe: str) -> dict | None:
     return json.loads(path.read_text())
 
 
-def load_history(recipe: str) -> dict[str, list[float]] | None:
-    """history.csv (Keras CSVLogger) as columns, or None."""
-    path = results_dir(recipe) / "history.csv"
-    if not path.is_file():
-        return None
-    with path.open(newline="") as handle:
-        rows = list(csv.DictReader(handle))
-    if not rows:
-        return None
-    columns = {key: [] for key in rows[0]}
-    for row in rows:
-        for key, value in row.items():
-            columns[key].append(float(value) if value not in ("", None) else float("nan"))
-    return columns
+def _number(text) -> float:
+    try:
+        return float(text)
+    except (TypeError, ValueError):   # CSVLogger writes "NA" for a metric it did not log
+        return float("nan")
+
+
+def load_histories(recipe: str) -> dict[str, dict[str, list[float]]]:
+    """Every history*.csv (Keras CSVLogger) of the committed run, as columns, keyed by tag.
+
+    ``history.csv`` has the tag ``""``; a run with several arms writes
+    ``history_<tag>.csv`` per arm.
+    """
+    histories = {}
+    for path in sorted(results_dir(recipe).glob("history*.csv")):
+        with path.open(newline="") as handle:
+            rows = list(csv.DictReader(handle))
+        if rows:
+            tag = path.stem[len("history_"):] if path.stem.startswith("history_") else ""
+            histories[tag] = {key: [_number(row[key]) for row in rows] for key in rows[0]}
+    return histories
 
 
 def flatten(metrics, prefix: str = "") -> list[tuple[str, object]]:
@@ -195,8 +202,8 @@ def result_figures(recipe: str) -> list[tuple[str, str]]:
     """(figure, caption) pairs the figure script makes from a committed run of ``recipe``."""
     folder = results_dir(recipe)
     figures = []
-    if (folder / "history.csv").is_file():
-        figures.append((curves_figure(recipe), f"Training curves of the committed {recipe} run (history.csv)"))
+    if load_histories(recipe):
+        figures.append((curves_figure(recipe), f"Training curves of the committed {recipe} run (history*.csv)"))
     if recipe == "style_transfer" and all((folder / f).is_file() for f in ("content.png", "style.png", "stylized.png")):
         figures.append((STYLE_TRIO, "Content photo, style photo and the stylized result of the committed run"))
     if recipe == "mini_transformer" and (folder / "attention.json").is_file():
