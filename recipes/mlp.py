@@ -98,7 +98,7 @@ def main(argv=None):
     path = training.write_results(
         out, "mlp", flags=vars(args),
         metrics={"test_accuracy": round(float(test_accuracy), 4), "test_loss": round(float(test_loss), 4),
-                 "epochs_run": len(history.history["loss"])},
+                 "epochs_run": history.epoch[-1] + 1},
         wall_time_s=time.perf_counter() - started,
         distribution=training.describe_strategy(strategy),
         data=digits.describe(),

@@ -121,7 +121,7 @@ def main(recipe: str, doc: str, defaults: dict, model_defaults: dict, argv=None,
     path = training.write_results(
         out, recipe, flags=vars(args),
         metrics={"test_accuracy": round(float(test_accuracy), 4), "test_loss": round(float(test_loss), 4),
-                 "majority_class_baseline": round(majority, 4), "epochs_run": len(history.history["loss"]),
+                 "majority_class_baseline": round(majority, 4), "epochs_run": history.epoch[-1] + 1,
                  "best_epoch": int(max(range(len(history.history["val_accuracy"])),
                                        key=history.history["val_accuracy"].__getitem__)) + 1},
         wall_time_s=time.perf_counter() - started,

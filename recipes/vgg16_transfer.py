@@ -117,7 +117,7 @@ def train_arm(tag, model, splits, args, out):
     test_loss, test_accuracy = model.evaluate(test, verbose=0)
     training.plot_curves(out, tag=tag, title=f"vgg16_transfer, {tag} arm")
     return {"test_accuracy": round(float(test_accuracy), 4), "test_loss": round(float(test_loss), 4),
-            "epochs_run": len(history.history["loss"]), "train_seconds": round(seconds, 1),
+            "epochs_run": history.epoch[-1] + 1, "train_seconds": round(seconds, 1),
             "trainable_params": int(sum(np.prod(w.shape) for w in model.trainable_weights))}
 
 
