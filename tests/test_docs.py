@@ -134,3 +134,14 @@ def test_getting_started_copies_the_readmes_two_commands():
     readme = (REPO / "README.md").read_text()
     assert block.startswith("```bash\n") and block[len("```bash\n"):-3] in readme
     assert "python -m recipes.mlp" in block and "python -m pytest" in block
+
+
+def test_the_api_reference_covers_every_public_name():
+    api = (DOCS / "api.md").read_text()
+    documented = set(re.findall(r"^::: ([\w.]+)", api, re.M))
+    documented |= set(re.findall(r"^::: ([\w.]+)", zoo_docs.factory_reference(), re.M))
+    assert {f"zoo.{name}" for name in zoo.__all__} <= documented
+    assert {"zoo.layers", "zoo.weights", "zoo.data", "zoo.training", "zoo.tuning"} <= documented
+    for name in zoo.list_models():
+        factory = zoo.info(name).factory
+        assert f"{factory.__module__}.{factory.__qualname__}" in documented
