@@ -44,10 +44,12 @@ def config():
 
 @pytest.fixture()
 def figures(tmp_path, monkeypatch):
-    """An empty figure folder with a diagram per registry entry, so pages render without Keras."""
+    """Empty stand-ins for every figure a page may show, so pages render without running Keras."""
     monkeypatch.setattr(zoo_docs, "FIGURES", tmp_path / "figures")
-    for name in zoo.list_models():
-        path = tmp_path / "figures" / zoo_docs.model_diagram(name)
+    figures = [zoo_docs.model_diagram(name) for name in zoo.list_models()]
+    figures += [figure for recipe in zoo_docs.committed_runs() for figure, _ in zoo_docs.result_figures(recipe)]
+    for figure in figures:
+        path = tmp_path / "figures" / figure
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(b"")
     return tmp_path / "figures"
@@ -112,14 +114,22 @@ def test_results_come_from_results_json_with_their_provenance(tmp_path, monkeypa
 
     (tmp_path / "mlp").mkdir()
     (tmp_path / "mlp" / "results.json").write_text(json.dumps({
-        "recipe": "mlp", "command": "python -m recipes.mlp --seed 3", "finished": "2030-01-02T03:04:05+00:00",
-        "wall_time_s": 12.5, "metrics": {"test_accuracy": 0.8123, "per_class": {"a": 0.5}},
-        "environment": {"machine": {"platform": "TestOS", "cpu_count": 7}, "keras_backend": "jax"},
+        "recipe": "mlp", "command": "python -m recipes.mlp --seed 3", "flags": {"quick": True},
+        "finished": "2030-01-02T03:04:05+00:00", "wall_time_s": 12.5, "data": {"test": 360},
+        "metrics": {"test_accuracy": 0.8123, "per_class": {"a": 0.5}},
+        "environment": {"machine": {"platform": "TestOS", "processor": "x86_64", "cpu_count": 7},
+                        "keras_backend": "jax", "packages": {"keras": "3.99"}, "devices": ["cpu:0"]},
     }))
     section = zoo_docs.results_section("mlp", "models/mlp.md", figures=False)
     for expected in ("| `test_accuracy` | 0.8123 |", "| `per_class.a` | 0.5 |", "`python -m recipes.mlp --seed 3`",
-                     "platform TestOS, cpu_count 7", "2030-01-02T03:04:05+00:00", "12.5 s", "Keras backend jax"):
+                     "7-core x86_64", "Platform:** TestOS", "2030-01-02T03:04:05+00:00", "12.5 s",
+                     "Keras backend jax", "test accuracy 0.8123 on 360 held-out examples", "A smoke test"):
         assert expected in section
+
+    # A run still going (no results.json) has no figures; a finished one has its curves.
+    (tmp_path / "lstm_sentiment").mkdir()
+    (tmp_path / "lstm_sentiment" / "history.csv").write_text("epoch,loss\n0,1.0\n")
+    assert zoo_docs.result_figures("lstm_sentiment") == [] and zoo_docs.committed_runs() == ["mlp"]
 
     # One history per arm (history_<tag>.csv); CSVLogger's "NA" for an unlogged value reads as NaN.
     (tmp_path / "mlp" / "history_scratch.csv").write_text("epoch,loss,val_loss\n0,1.5,NA\n1,1.25,1.0\n")
@@ -141,7 +151,7 @@ def test_the_api_reference_covers_every_public_name():
     documented = set(re.findall(r"^::: ([\w.]+)", api, re.M))
     documented |= set(re.findall(r"^::: ([\w.]+)", zoo_docs.factory_reference(), re.M))
     assert {f"zoo.{name}" for name in zoo.__all__} <= documented
-    assert {"zoo.layers", "zoo.weights", "zoo.data", "zoo.training", "zoo.tuning"} <= documented
+    assert {"zoo.layers", "zoo.weights", "zoo.data", "zoo.training", "zoo.tuning", "zoo.results"} <= documented
     for name in zoo.list_models():
         factory = zoo.info(name).factory
         assert f"{factory.__module__}.{factory.__qualname__}" in documented

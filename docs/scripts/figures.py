@@ -8,7 +8,7 @@ Nothing here is drawn by hand:
   each activation, a real Conv2D scanning a 6x6 image, the path of real Keras
   optimizers over a 2-D loss surface;
 - result figures are read from the committed runs in results/<recipe>/
-  (history.csv, the style-transfer PNGs, attention.json); a missing run gives
+  (history*.csv, the style-transfer PNGs, attention.json); a missing or unfinished run gives
   no figure, and the pages say that no run is committed;
 - model diagrams are keras.utils.plot_model of every registry entry.
 """
@@ -170,12 +170,12 @@ def gradient_descent() -> Path:
 
 # ------------------------------------------------------------------------ result figures
 
-def training_curves(recipe: str) -> Path | None:
+def training_curves(recipe: str) -> Path:
     """Loss and accuracy per epoch, training (solid) and validation (dashed), for each history*.csv."""
     histories = zoo_docs.load_histories(recipe)
     metrics = [metric for metric in ("loss", "accuracy") if any(metric in h for h in histories.values())]
     if not metrics:
-        return None
+        raise ValueError(f"results/{recipe}/history*.csv logs neither loss nor accuracy")
     figure, axes = plt.subplots(1, len(metrics), figsize=(5.5 * len(metrics), 3.6), squeeze=False)
     colors = dict(zip(histories, ("tab:orange", "tab:blue", "tab:green", "tab:purple")))
     for axis, metric in zip(axes[0], metrics):
@@ -193,11 +193,9 @@ def training_curves(recipe: str) -> Path | None:
     return save(figure, zoo_docs.curves_figure(recipe))
 
 
-def style_trio() -> Path | None:
+def style_trio() -> Path:
     folder = zoo_docs.results_dir("style_transfer")
     names = ("content.png", "style.png", "stylized.png")
-    if not all((folder / name).is_file() for name in names):
-        return None
     figure, axes = plt.subplots(1, 3, figsize=(13, 4.4))
     for axis, name, title in zip(axes, names, ("content photo", "style photo", "stylized: content in that style")):
         axis.imshow(plt.imread(folder / name))
@@ -206,11 +204,8 @@ def style_trio() -> Path | None:
     return save(figure, zoo_docs.STYLE_TRIO)
 
 
-def attention_heatmap() -> Path | None:
-    path = zoo_docs.results_dir("mini_transformer") / "attention.json"
-    if not path.is_file():
-        return None
-    record = json.loads(path.read_text())
+def attention_heatmap() -> Path:
+    record = json.loads((zoo_docs.results_dir("mini_transformer") / "attention.json").read_text())
     tokens = list(record["tokens"])
     weights = np.asarray(record["weights"], dtype="float32")[: len(tokens), : len(tokens)]
     size = max(5.0, 0.32 * len(tokens) + 2)
@@ -246,15 +241,16 @@ def main() -> int:
     started = time.perf_counter()
     shutil.rmtree(FIGURES, ignore_errors=True)
     jobs = [("activations", activations), ("conv-edge", conv_edge), ("gradient-descent", gradient_descent)]
-    jobs += [(f"curves {recipe}", lambda recipe=recipe: training_curves(recipe))
-             for recipe in zoo_docs.committed_runs()]
-    jobs += [("style trio", style_trio), ("attention", attention_heatmap)]
+    # Result figures: exactly those the pages will ask for, from finished committed runs only.
+    special = {zoo_docs.STYLE_TRIO: style_trio, zoo_docs.ATTENTION: attention_heatmap}
+    for recipe in zoo_docs.committed_runs():
+        for figure, _ in zoo_docs.result_figures(recipe):
+            jobs.append((figure, special.get(figure, lambda recipe=recipe: training_curves(recipe))))
     jobs += [(f"diagram {name}", lambda name=name: model_diagram(name)) for name in zoo_docs.model_names()]
     for label, job in jobs:
         began = time.perf_counter()
         path = job()
-        where = path.relative_to(zoo_docs.REPO) if path else "no committed run: skipped"
-        print(f"{label:<28} {where}  ({time.perf_counter() - began:.1f} s)")
+        print(f"{label:<40} {path.relative_to(zoo_docs.REPO)}  ({time.perf_counter() - began:.1f} s)")
     print(f"figures: done in {time.perf_counter() - started:.1f} s")
     return 0
 

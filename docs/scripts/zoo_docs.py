@@ -76,16 +76,17 @@ def results_dir(recipe: str) -> Path:
 
 
 def committed_runs() -> list[str]:
-    """Names of the folders under results/, one per recipe with a committed run."""
-    return sorted(path.name for path in RESULTS.iterdir() if path.is_dir()) if RESULTS.is_dir() else []
+    """Recipes with a finished committed run: a folder under results/ holding results.json."""
+    if not RESULTS.is_dir():
+        return []
+    return sorted(path.parent.name for path in RESULTS.glob("*/results.json"))
 
 
 def load_results(recipe: str) -> dict | None:
     """The committed results.json of ``recipe``, or None when no run is committed."""
-    path = results_dir(recipe) / "results.json"
-    if not path.is_file():
-        return None
-    return json.loads(path.read_text())
+    from zoo import results
+
+    return results.load(recipe, RESULTS)
 
 
 def _number(text) -> float:
@@ -137,16 +138,14 @@ def metrics_table(results: dict) -> str:
 
 def provenance(results: dict, recipe: str) -> str:
     """Where the numbers came from: command, machine, date, wall time, versions."""
+    from zoo.results import machine
+
     environment = results.get("environment", {})
-    machine = environment.get("machine", {})
-    if isinstance(machine, dict):
-        machine_text = ", ".join(f"{key} {value}" for key, value in machine.items())
-    else:
-        machine_text = str(machine)
     packages = environment.get("packages", {})
-    lines = [f"- **Command:** `{results.get('command', '(not recorded)')}`"]
-    if machine_text:
-        lines.append(f"- **Machine:** {machine_text}")
+    lines = [f"- **Command:** `{results.get('command', '(not recorded)')}`",
+             f"- **Machine:** {machine(results)}"]
+    if environment.get("machine", {}).get("platform"):
+        lines.append(f"- **Platform:** {environment['machine']['platform']}")
     if results.get("finished"):
         lines.append(f"- **Finished:** {results['finished']}")
     if results.get("wall_time_s") is not None:
@@ -199,11 +198,16 @@ def model_diagram(name: str) -> str:
 
 
 def result_figures(recipe: str) -> list[tuple[str, str]]:
-    """(figure, caption) pairs the figure script makes from a committed run of ``recipe``."""
+    """(figure, caption) pairs the figure script makes from a committed run of ``recipe``.
+
+    Only a finished run counts: a folder without results.json (a run still going) gives none.
+    """
     folder = results_dir(recipe)
     figures = []
+    if not (folder / "results.json").is_file():
+        return figures
     if load_histories(recipe):
-        figures.append((curves_figure(recipe), f"Training curves of the committed {recipe} run (history*.csv)"))
+        figures.append((curves_figure(recipe), f"Training curves of the committed {recipe} run"))
     if recipe == "style_transfer" and all((folder / f).is_file() for f in ("content.png", "style.png", "stylized.png")):
         figures.append((STYLE_TRIO, "Content photo, style photo and the stylized result of the committed run"))
     if recipe == "mini_transformer" and (folder / "attention.json").is_file():
@@ -213,10 +217,16 @@ def result_figures(recipe: str) -> list[tuple[str, str]]:
 
 def results_section(recipe: str, page_src: str, heading: str = "##", figures: bool = True) -> str:
     """Metrics, their provenance and the run's figures, or a plain statement that no run exists."""
+    from zoo.results import headline
+
     results = load_results(recipe)
     if results is None:
         return no_run(recipe)
-    parts = [metrics_table(results), f"{heading}# How it was measured", provenance(results, recipe)]
+    parts = [f"In short: {headline(results)}."]
+    if results.get("flags", {}).get("quick"):
+        parts.append("!!! warning \"A smoke test, not a result\"\n    This committed run used `--quick`: "
+                     "a few epochs on a small budget, so its numbers say little about the model.")
+    parts += [metrics_table(results), f"{heading}# How it was measured", provenance(results, recipe)]
     if figures:
         for figure, caption in result_figures(recipe):
             parts.append(f"{figure_link(figure, page_src, caption)}\n\n*{caption}.*")
@@ -511,9 +521,15 @@ def expand(markdown: str, page_src: str) -> str:
 
 
 def attention_caption() -> str:
-    """The review, its label and the model's prediction, from attention.json."""
+    """The review, its label, the prediction and the spread of the weights, from attention.json."""
     record = json.loads((results_dir("mini_transformer") / "attention.json").read_text())
     facts = [f"{key.replace('_', ' ')}: `{_cell(record[key])}`"
              for key in ("label", "prediction", "probability", "chosen_as") if key in record]
-    text = f"\n\n> {_cell(record.get('text', ''))}"
-    return text + ("\n\n" + "; ".join(facts) + " (from `results/mini_transformer/attention.json`)." if facts else "")
+    weights = [weight for row in record["weights"] for weight in row]
+    count = len(record["tokens"])
+    spread = (f"The colour scale spans the weights' own range, {min(weights):.4f} to {max(weights):.4f}; "
+              f"attention spread evenly over these {count} tokens would give each {1 / count:.4f}.")
+    parts = [f"> {_cell(record.get('text', ''))}"]
+    if facts:
+        parts.append("; ".join(facts) + " (from `results/mini_transformer/attention.json`).")
+    return "\n\n" + "\n\n".join(parts + [spread])
