@@ -16,6 +16,12 @@ bug can hide behind a search that "finished". Here the first failed trial
 stops the search and ``TrialFailedError`` carries its traceback. The search
 lives in ``directory``: calling ``search`` again with the same directory
 resumes it (completed trials are kept, the rest run).
+
+Distributed search is KerasTuner's own: with KERASTUNER_TUNER_ID, KERASTUNER_ORACLE_IP
+and KERASTUNER_ORACLE_PORT set, the process whose id contains "chief" serves the
+oracle (``search`` blocks until every trial ended, then returns as usual) and every
+other id runs trials and ends with ``SearchWorkerDone``: the chief reports. A worker
+that dies mid-trial is waited for until a worker with the same id comes back.
 """
 
 from __future__ import annotations
@@ -28,6 +34,32 @@ TUNERS = ("random", "hyperband", "bayesian")
 
 class TrialFailedError(RuntimeError):
     """A tuning trial raised; the message holds the trial's own error."""
+
+
+class SearchWorkerDone(Exception):
+    """This process ran trials for a distributed search's chief, which retrains the best and reports."""
+
+
+DISTRIBUTED_ENV = ("KERASTUNER_TUNER_ID", "KERASTUNER_ORACLE_IP", "KERASTUNER_ORACLE_PORT")
+
+
+def distributed_role(environ=None) -> str | None:
+    """``"chief"`` or ``"worker"`` in a distributed search, ``None`` alone; a partial environment is refused."""
+    environ = os.environ if environ is None else environ
+    present = {name: environ[name] for name in DISTRIBUTED_ENV if environ.get(name)}
+    if not present:
+        return None
+    how = ("set all three on every process: KERASTUNER_TUNER_ID=chief on the one serving the oracle, a unique "
+           "id such as tuner0, tuner1 on each worker, and KERASTUNER_ORACLE_IP/KERASTUNER_ORACLE_PORT to the "
+           "chief's address (locally: zoo launch --workers 2 --tuning -- recipes.mlp --tune random)")
+    missing = [name for name in DISTRIBUTED_ENV if name not in present]
+    if missing:
+        raise ValueError(f"a distributed search needs {', '.join(missing)} too (set: "
+                         f"{', '.join(f'{k}={v}' for k, v in present.items())}); {how}.")
+    port = present["KERASTUNER_ORACLE_PORT"]
+    if not port.isdigit() or not 0 < int(port) < 65536:
+        raise ValueError(f"KERASTUNER_ORACLE_PORT={port!r} must be a port number from 1 to 65535; {how}.")
+    return "chief" if "chief" in present["KERASTUNER_TUNER_ID"] else "worker"
 
 
 def learning_rate(hp, default: float):
@@ -82,9 +114,23 @@ def search(kind: str, build, directory, project_name: str, *, max_trials: int, f
     """
     import keras_tuner
 
+    role = distributed_role()
     tuner = make_tuner(kind, build, directory, project_name, max_trials=max_trials,
                        max_epochs=fit_kwargs.get("epochs", 1), objective=objective, seed=seed,
                        distribution_strategy=distribution_strategy)
+    where = f"{os.environ.get('KERASTUNER_ORACLE_IP')}:{os.environ.get('KERASTUNER_ORACLE_PORT')}"
+    if role == "worker":  # runs trials until the chief's oracle says stop; the oracle lives on the chief
+        import grpc
+
+        tuner_id = os.environ["KERASTUNER_TUNER_ID"]
+        try:
+            tuner.search(**fit_kwargs)
+        except (RuntimeError, grpc.RpcError) as error:  # a failed trial comes back from the chief as an RpcError
+            raise TrialFailedError(f"tuner worker {tuner_id}: a trial failed, so it stopped (the chief at "
+                                   f"{where} records it): {error}") from error
+        raise SearchWorkerDone(f"tuner worker {tuner_id}: no trials left; the chief at {where} reports the results.")
+    if role == "chief":
+        print(f"tuning chief: serving the oracle on {where}; the workers run the {max_trials} trials", flush=True)
     try:
         tuner.search(**fit_kwargs)
     except RuntimeError as error:
