@@ -14,7 +14,7 @@ import sys
 from importlib import metadata
 from pathlib import Path
 
-DISTRIBUTE = ("auto", "off", "mirrored")
+DISTRIBUTE = ("auto", "off", "mirrored", "multi_worker")
 PRECISIONS = ("float32", "mixed_float16", "mixed_bfloat16")
 TUNE = ("off", "random", "hyperband", "bayesian")
 _PACKAGES = ("keras", "tensorflow", "jax", "keras-tuner", "tensorflow-datasets", "numpy", "scikit-learn")
@@ -59,8 +59,10 @@ def strategy(distribute: str):
 
     ``auto``: MirroredStrategy over all GPUs when there are several, else the default strategy.
     ``off``: the default strategy. ``mirrored``: MirroredStrategy over every local GPU, or every
-    logical CPU device when there is no GPU. Other Keras backends have no tf.distribute: there
-    ``auto``/``off`` give a no-op strategy and ``mirrored`` is refused.
+    logical CPU device when there is no GPU. ``multi_worker``: MultiWorkerMirroredStrategy over the
+    cluster in TF_CONFIG (see ``zoo.distributed``; train with ``zoo.distributed.fit``, not ``fit``).
+    Other Keras backends have no tf.distribute: there ``auto``/``off`` give a no-op strategy and
+    ``mirrored``/``multi_worker`` are refused.
     """
     import contextlib
 
@@ -69,8 +71,8 @@ def strategy(distribute: str):
     if distribute not in DISTRIBUTE:
         raise ValueError(f"--distribute={distribute!r} must be one of {', '.join(DISTRIBUTE)}.")
     if keras.backend.backend() != "tensorflow":
-        if distribute == "mirrored":
-            raise ValueError(f"--distribute=mirrored needs KERAS_BACKEND=tensorflow (now "
+        if distribute in ("mirrored", "multi_worker"):
+            raise ValueError(f"--distribute={distribute} needs KERAS_BACKEND=tensorflow (now "
                              f"{keras.backend.backend()}); use --distribute auto or off.")
 
         class _Single:
@@ -80,6 +82,10 @@ def strategy(distribute: str):
                 return contextlib.nullcontext()
 
         return _Single()
+    if distribute == "multi_worker":
+        from zoo import distributed
+
+        return distributed.multi_worker_strategy()
     import tensorflow as tf
 
     gpus = tf.config.list_logical_devices("GPU")
@@ -91,7 +97,9 @@ def strategy(distribute: str):
 
 def describe_strategy(strategy) -> dict:
     """What results.json records about the distribution: the strategy's class and replica count."""
-    return {"strategy": type(strategy).__name__, "replicas": int(strategy.num_replicas_in_sync)}
+    name = type(strategy).__name__
+    name = {"CollectiveAllReduceStrategy": "MultiWorkerMirroredStrategy"}.get(name, name)  # its public name
+    return {"strategy": name, "replicas": int(strategy.num_replicas_in_sync)}
 
 
 def set_precision(precision: str) -> None:
@@ -179,12 +187,15 @@ def run_main(main, argv=None) -> int:
     traceback; every other exception propagates unchanged.
     """
     from zoo.data import DataUnavailableError
-    from zoo.tuning import TrialFailedError
+    from zoo.distributed import ClusterConfigError
+    from zoo.tuning import SearchWorkerDone, TrialFailedError
     from zoo.weights import WeightsUnavailableError
 
     try:
         main(argv)
-    except (DataUnavailableError, WeightsUnavailableError, TrialFailedError) as error:
+    except SearchWorkerDone as done:  # a distributed-search worker: the chief reports the results
+        print(done, file=sys.stderr)
+    except (DataUnavailableError, WeightsUnavailableError, TrialFailedError, ClusterConfigError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
     return 0
@@ -212,12 +223,15 @@ def write_results(out: Path, recipe: str, flags: dict, metrics: dict, wall_time_
 
 def recipe_parser(recipe: str, doc: str, *, epochs: int, batch_size: int | None, learning_rate: float,
                   seed: int, quick_epochs: int, datasets=None, max_trials: int = 10, tunable: bool = True,
-                  distributable: bool = True, epochs_help: str = "most epochs to train"):
+                  distributable: bool = True, multi_worker: bool = False,
+                  epochs_help: str = "most epochs to train"):
     """An argparse parser with the flags every recipe shares, defaults from the recipe's constants.
 
     ``batch_size=None`` leaves out --batch-size, ``tunable=False`` --tune/--max-trials
     and ``distributable=False`` --distribute, for recipes where they mean nothing
     (style transfer optimises one image and has no held-out score to tune on).
+    ``multi_worker=True`` says the recipe trains through ``zoo.distributed.fit`` under
+    ``--distribute multi_worker``; other recipes refuse that value with their name.
     """
     import argparse
 
@@ -244,10 +258,11 @@ def recipe_parser(recipe: str, doc: str, *, epochs: int, batch_size: int | None,
                             help="trials when tuning (default: %(default)s)")
     if distributable:
         parser.add_argument("--distribute", default="auto", choices=DISTRIBUTE,
-                            help="auto: all GPUs when there are several; mirrored: all local devices (default: auto)")
+                            help="auto: all GPUs when there are several; mirrored: all local devices; "
+                                 "multi_worker: the cluster in TF_CONFIG (default: auto)")
     parser.add_argument("--precision", default="float32", choices=PRECISIONS,
                         help="Keras dtype policy (default: float32)")
-    parser.set_defaults(quick_epochs=quick_epochs)
+    parser.set_defaults(quick_epochs=quick_epochs, recipe=recipe, multi_worker_ready=multi_worker)
     return parser
 
 
@@ -263,6 +278,16 @@ def parse_recipe_args(parser, argv=None):
             parser.error(f"--{flag.replace('_', '-')}={getattr(args, flag)} must be >= 1")
     if not args.learning_rate > 0:
         parser.error(f"--learning-rate={args.learning_rate} must be > 0")
+    recipe, multi_worker_ready = vars(args).pop("recipe", "?"), vars(args).pop("multi_worker_ready", False)
+    if getattr(args, "distribute", None) == "multi_worker":
+        if not multi_worker_ready:
+            parser.error(f"--distribute multi_worker is not available in recipes.{recipe}: it trains with "
+                         "fit, which fails under MultiWorkerMirroredStrategy on this Keras (keras-team/keras#20585). "
+                         "Use --distribute auto or mirrored here, or recipes.mlp for multi-worker training.")
+        if getattr(args, "tune", "off") != "off":
+            parser.error("--tune with --distribute multi_worker is not supported: spread a search over machines "
+                         "with KerasTuner's own distributed mode instead (KERASTUNER_TUNER_ID, KERASTUNER_ORACLE_IP, "
+                         "KERASTUNER_ORACLE_PORT; locally: zoo launch --workers 2 --tuning -- recipes.mlp --tune ...).")
     if args.quick:
         args.epochs = args.quick_epochs
     del args.quick_epochs
