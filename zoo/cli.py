@@ -4,6 +4,7 @@
     zoo list "*transfer*"    # fnmatch pattern; --task text_classification filters by task
     zoo info mlp             # defaults, paper, inputs/outputs, parameter count
     zoo run mlp --quick      # the same as: python -m recipes.mlp --quick
+    zoo launch --workers 2 -- recipes.mlp --distribute multi_worker   # a local cluster (zoo.launch)
 
 Listing and describing import neither Keras nor TensorFlow, so they answer at once.
 """
@@ -27,6 +28,10 @@ def _parser() -> argparse.ArgumentParser:
     run = commands.add_parser("run", help="run a recipe: zoo run NAME [recipe flags]", add_help=False)
     run.add_argument("name", help="a recipe name from 'python -m recipes'")
     run.add_argument("flags", nargs=argparse.REMAINDER, help="the recipe's flags (see zoo run NAME --help)")
+    from zoo import launch
+
+    launch.add_arguments(commands.add_parser("launch", help="run a recipe as a cluster of processes on 127.0.0.1: "
+                                                            "zoo launch --workers 2 -- recipes.mlp ..."))
     return parser
 
 
@@ -53,6 +58,10 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"{name:<{width}}  {spec.task:<22}  {spec.summary}")
         elif args.command == "run":
             return _run_recipe(args.name, args.flags)
+        elif args.command == "launch":
+            from zoo import launch
+
+            return launch.run(args)
         else:
             print(zoo.info(args.name))
     except ValueError as error:  # includes UnknownModelError
