@@ -297,9 +297,9 @@ def model_page(name: str) -> str:
     facts.append(f"- **Loss that fits the outputs (defaults):** `{spec.loss_for()}`")
     if spec.default_dataset:
         facts.append(f"- **Offline default data:** {spec.default_dataset}")
+    recipe_link = (f"[`recipes.{recipe}`](../{RECIPES_DIR}/{recipe}.md)" if recipe in recipe_names()
+                   else f"`recipes.{recipe}`")
     if recipe:
-        recipe_link = (f"[`recipes.{recipe}`](../{RECIPES_DIR}/{recipe}.md)" if recipe in recipe_names()
-                       else f"`recipes.{recipe}`")
         facts.append(f"- **Recipe:** {recipe_link}")
     facts.append(f"- **Factory:** [`{factory_path}`][{factory_path}] (API reference)")
     out += facts + [""]
@@ -350,7 +350,9 @@ def model_page(name: str) -> str:
     if recipe is None:
         out += ["No recipe trains this entry, so there are no measured results.", ""]
     else:
-        out += [results_section(recipe, page_src, heading="##"), ""]
+        out += [f"Measured by {recipe_link} with its own settings "
+                "(the command and flags below), which may differ from the default arguments above.", "",
+                results_section(recipe, page_src, heading="##"), ""]
     return "\n".join(out)
 
 
