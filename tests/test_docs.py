@@ -151,7 +151,8 @@ def test_the_api_reference_covers_every_public_name():
     documented = set(re.findall(r"^::: ([\w.]+)", api, re.M))
     documented |= set(re.findall(r"^::: ([\w.]+)", zoo_docs.factory_reference(), re.M))
     assert {f"zoo.{name}" for name in zoo.__all__} <= documented
-    assert {"zoo.layers", "zoo.weights", "zoo.data", "zoo.training", "zoo.tuning", "zoo.results"} <= documented
+    assert {"zoo.layers", "zoo.weights", "zoo.data", "zoo.training", "zoo.tuning", "zoo.results",
+            "zoo.distributed", "zoo.launch"} <= documented
     for name in zoo.list_models():
         factory = zoo.info(name).factory
         assert f"{factory.__module__}.{factory.__qualname__}" in documented
