@@ -66,6 +66,27 @@ def test_vgg16_transfer_freezes_all_but_the_last_conv_layers(fine_tune_layers, t
         int(np.prod(w.shape)) for name in trainable for w in base.get_layer(name).weights)
 
 
+def test_vgg16_transfer_cut_and_split_head_share_the_models_weights():
+    import keras
+
+    from zoo.models.vgg16_transfer import split_head
+
+    model = zoo.get("vgg16_transfer", input_shape=(32, 32, 3), num_classes=3, weights=None,
+                    feature_layer="block3_pool", pooling="flatten", fine_tune_layers=2)
+    assert model.get_layer("vgg16").output.shape[1:] == (4, 4, 256)
+    assert [layer.name for layer in model.get_layer("vgg16").layers if layer.trainable and layer.weights] == [
+        "block3_conv2", "block3_conv3"]
+    features, head = split_head(model)
+    images = np.random.default_rng(0).uniform(0, 255, (4, 32, 32, 3)).astype("float32")
+    vectors = features.predict(images, verbose=0)
+    assert vectors.shape == (4, 4 * 4 * 256)
+    np.testing.assert_allclose(head.predict(vectors, verbose=0), model.predict(images, verbose=0), atol=1e-6)
+    # Training the head on stored features trains the model itself.
+    head.compile(keras.optimizers.SGD(0.5), "sparse_categorical_crossentropy")
+    head.fit(vectors, np.array([0, 1, 2, 0]), epochs=2, verbose=0)
+    np.testing.assert_allclose(head.predict(vectors, verbose=0), model.predict(images, verbose=0), atol=1e-6)
+
+
 def test_vgg16_transfer_preprocesses_raw_rgb_inside():
     model = zoo.get("vgg16_transfer", input_shape=(32, 32, 3), weights=None)
     pixel = np.array([[[[255.0, 0.0, 10.0]]]], dtype="float32")  # R, G, B

@@ -155,3 +155,23 @@ def vgg16_transfer(input_shape=(224, 224, 3), num_classes=2, weights="imagenet",
     outputs = keras.layers.Dense(num_classes, activation="softmax", name="predictions",
                                    dtype="float32")(x)  # softmax in float32 under mixed precision
     return keras.Model(inputs, outputs, name=name)
+
+
+def split_head(model):
+    """Split a ``vgg16_transfer`` model into ``(features, head)`` models that share its layers.
+
+    ``features`` maps images to the pooled feature vectors, ``head`` maps those to
+    class probabilities. While the base is frozen the features of an image never
+    change, so compute them once with ``features.predict`` and ``fit`` the head on
+    them: the weights trained are the model's own, at a fraction of the cost of
+    pushing every image through VGG every epoch.
+    """
+    import keras
+
+    pooling = model.get_layer("pooling")
+    features = keras.Model(model.input, pooling.output, name=f"{model.name}_features")
+    head_input = keras.Input(shape=tuple(pooling.output.shape[1:]), name="features")
+    x = head_input
+    for layer in model.layers[model.layers.index(pooling) + 1:]:
+        x = layer(x)
+    return features, keras.Model(head_input, x, name=f"{model.name}_head")
