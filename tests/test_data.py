@@ -35,6 +35,8 @@ def test_real_contents_not_placeholders():
     texts, labels, names = data.embedded_arrays("rotten_tomatoes")
     assert names == ("rotten", "fresh") and labels.mean() == pytest.approx(7403 / 12808)
     assert all(isinstance(text, str) and text for text in texts[:100])
+    # No line breaks of any kind inside a review: a saved TextVectorization stores one token per line.
+    assert all(text.splitlines() == [text] for text in texts)
 
 
 def test_train_size_is_a_class_balanced_budget_and_batches_are_seeded():

