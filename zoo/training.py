@@ -293,14 +293,3 @@ def parse_recipe_args(parser, argv=None):
     del args.quick_epochs
     args.argv = list(sys.argv[1:] if argv is None else argv)  # for results.json's "command"
     return args
-
-
-def stratified_splits(features, labels, seed: int, test_fraction: float = 0.2, validation_fraction: float = 0.1):
-    """(train, validation, test) pairs with the class balance of the whole set in each."""
-    from sklearn.model_selection import train_test_split
-
-    x_train, x_test, y_train, y_test = train_test_split(
-        features, labels, test_size=test_fraction, stratify=labels, random_state=seed)
-    x_train, x_val, y_train, y_val = train_test_split(
-        x_train, y_train, test_size=validation_fraction, stratify=y_train, random_state=seed)
-    return (x_train, y_train), (x_val, y_val), (x_test, y_test)

@@ -324,7 +324,7 @@ def model_page(name: str) -> str:
     out += ["", "## Inputs and outputs", "", f"- **Inputs:** {spec.inputs}", f"- **Outputs:** {spec.outputs}", ""]
 
     out += ["## Diagram", "",
-            f"The model built with the default arguments (`weights=None` where there are weights), "
+            "The model built with the default arguments (`weights=None` where there are weights), "
             "drawn by `keras.utils.plot_model`.", "",
             figure_link(model_diagram(name), page_src, f"{name} model diagram"), ""]
 
