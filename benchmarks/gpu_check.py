@@ -88,16 +88,7 @@ def train_and_time(model, x, y, x_test, y_test, batch: int, steps: int, learning
     import keras
     import numpy as np
 
-    class EpochTimer(keras.callbacks.Callback):
-        def on_train_begin(self, logs=None):
-            self.seconds = []
-
-        def on_epoch_begin(self, epoch, logs=None):
-            self.started = time.perf_counter()
-
-        def on_epoch_end(self, epoch, logs=None):
-            float(logs["loss"])  # JAX runs ahead asynchronously: wait for the epoch's last step
-            self.seconds.append(time.perf_counter() - self.started)
+    from zoo import training
 
     model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss="sparse_categorical_crossentropy",
                   metrics=["accuracy"])
@@ -105,7 +96,7 @@ def train_and_time(model, x, y, x_test, y_test, batch: int, steps: int, learning
     # step of epoch 2) while the state's sharding settles, and again for a fit of another length: so one
     # fit, and only its third epoch is timed.
     timed_x, timed_y = repeat_to(x, y, batch * steps)
-    timer = EpochTimer()
+    timer = training.epoch_timer()  # waits for each epoch's last step: JAX runs ahead
     history = model.fit(timed_x, timed_y, batch_size=batch, epochs=3, verbose=0, shuffle=True, callbacks=[timer])
     # DataParallel splits every batch, the last one too: keep a test set that splits evenly.
     kept = len(x_test) // devices * devices

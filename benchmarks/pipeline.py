@@ -23,23 +23,6 @@ from pathlib import Path
 SETTINGS = ("none", "1", "2", "autotune")
 
 
-def epoch_timer():
-    """A Keras callback whose ``seconds`` lists the wall time of every epoch."""
-    import keras
-
-    class EpochTimer(keras.callbacks.Callback):
-        def on_train_begin(self, logs=None):
-            self.seconds = []
-
-        def on_epoch_begin(self, epoch, logs=None):
-            self.started = time.perf_counter()
-
-        def on_epoch_end(self, epoch, logs=None):
-            self.seconds.append(time.perf_counter() - self.started)
-
-    return EpochTimer()
-
-
 def pipeline(dataset, batch_size, setting, seed=0):
     import tensorflow as tf
 
@@ -84,13 +67,15 @@ def main(argv=None):
     args = parser.parse_args(argv)
     import keras
 
+    from zoo import training
+
     results = {}
     for name, (dataset, build, batch_size) in workloads().items():
         results[name] = {}
         for setting in SETTINGS:
             keras.utils.set_random_seed(0)
             model = build()
-            timer = epoch_timer()
+            timer = training.epoch_timer()
             model.fit(pipeline(dataset, batch_size, setting), epochs=args.epochs, verbose=0, callbacks=[timer])
             per_epoch = [round(dataset.sizes["train"] / s, 1) for s in timer.seconds]
             steady = sorted(per_epoch[1:])[len(per_epoch[1:]) // 2]  # median, first epoch (tracing) left out

@@ -148,6 +148,29 @@ def plot_curves(out: Path, tag: str = "", title: str = "") -> Path | None:
     return path
 
 
+def epoch_timer():
+    """A Keras callback whose ``seconds`` lists every epoch's wall time, for benchmarks.
+
+    Reading the epoch's loss waits for its last step: under JAX, steps run asynchronously.
+    """
+    import time
+
+    import keras
+
+    class EpochTimer(keras.callbacks.Callback):
+        def on_train_begin(self, logs=None):
+            self.seconds = []
+
+        def on_epoch_begin(self, epoch, logs=None):
+            self.started = time.perf_counter()
+
+        def on_epoch_end(self, epoch, logs=None):
+            float((logs or {}).get("loss", 0.0))
+            self.seconds.append(time.perf_counter() - self.started)
+
+    return EpochTimer()
+
+
 def devices() -> list[str]:
     """The devices Keras computes on, e.g. ['cpu:0'] or ['gpu:0', 'gpu:1']."""
     import keras
