@@ -4,6 +4,7 @@
     python -m recipes.lstm_sentiment --quick                    # a smoke test
     python -m recipes.lstm_sentiment --dataset tfds:imdb_reviews --sequence-length 200
     python -m recipes.lstm_sentiment --tune bayesian --max-trials 8
+    zoo launch --workers 2 -- recipes.lstm_sentiment --distribute multi_worker   # two local workers
 
 The story: a sequence network is many-to-one here: 12,808 real review
 snippets, one word at a time into an LSTM whose memory cell carries what

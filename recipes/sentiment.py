@@ -28,7 +28,7 @@ def parse_args(recipe: str, doc: str, defaults: dict, argv=None):
 
     parser = training.recipe_parser(recipe, doc, epochs=defaults["EPOCHS"], batch_size=defaults["BATCH_SIZE"],
                                     learning_rate=defaults["LEARNING_RATE"], seed=defaults["SEED"],
-                                    quick_epochs=QUICK_EPOCHS, datasets=DATASETS)
+                                    quick_epochs=QUICK_EPOCHS, datasets=DATASETS, multi_worker=True)
     parser.add_argument("--max-tokens", type=int, default=defaults["MAX_TOKENS"],
                         help="vocabulary size, padding and out-of-vocabulary ids included (default: %(default)s)")
     parser.add_argument("--sequence-length", type=int, default=defaults["SEQUENCE_LENGTH"],
@@ -75,7 +75,7 @@ def main(recipe: str, doc: str, defaults: dict, model_defaults: dict, argv=None,
     args = parse_args(recipe, doc, defaults, argv)
     import keras
 
-    from zoo import data, training, tuning
+    from zoo import data, distributed, training, tuning
 
     out = training.run_folder(args.out, recipe)
     keras.utils.set_random_seed(args.seed)
@@ -106,10 +106,29 @@ def main(recipe: str, doc: str, defaults: dict, model_defaults: dict, argv=None,
         classifier = build_for(best)
 
     # 4. Train; early stopping keeps the epoch with the best validation accuracy.
-    callbacks = training.standard_callbacks(out)
-    callbacks.append(keras.callbacks.EarlyStopping(**stop))
-    history = classifier.fit(train, validation_data=validation, epochs=args.epochs, verbose=2, callbacks=callbacks)
-    test_loss, test_accuracy = classifier.evaluate(test, verbose=0)
+    if args.distribute == "multi_worker":
+        # fit fails under MultiWorkerMirroredStrategy (keras-team/keras#20585): zoo.distributed's short
+        # loop trains the same way (a shard per worker, a checkpoint per epoch, early stopping).
+        cluster = distributed.cluster_from_env()
+        as_ids = lambda split: split.batch(1024).map(to_ids).unbatch()  # noqa: E731
+        epochs_run = distributed.fit(classifier, strategy, cluster, as_ids(reviews.train),
+                                     train_size=reviews.sizes["train"], global_batch_size=args.batch_size,
+                                     epochs=args.epochs, seed=args.seed, out=out,
+                                     validation=as_ids(reviews.validation), patience=defaults["PATIENCE"])
+        best_epoch = None
+        test_loss, test_accuracy = distributed.evaluate(classifier, test)
+        if not cluster.is_chief:  # the chief reports; a worker keeps its copy apart, to check replicas agree
+            raw_text_model(vectorizer, classifier).save(distributed.task_folder(out, cluster) / "model.keras")
+            print(f"{cluster.name}: test accuracy {test_accuracy:.4f}; the chief writes the results")
+            return test_accuracy
+    else:
+        callbacks = training.standard_callbacks(out)
+        callbacks.append(keras.callbacks.EarlyStopping(**stop))
+        history = classifier.fit(train, validation_data=validation, epochs=args.epochs, verbose=2,
+                                 callbacks=callbacks)
+        epochs_run = history.epoch[-1] + 1
+        best_epoch = history.epoch[max(range(len(history.epoch)), key=history.history["val_accuracy"].__getitem__)] + 1
+        test_loss, test_accuracy = classifier.evaluate(test, verbose=0)
     test_labels = reviews.labels("test")
     majority = float(max(test_labels.mean(), 1 - test_labels.mean()))
 
@@ -121,9 +140,7 @@ def main(recipe: str, doc: str, defaults: dict, model_defaults: dict, argv=None,
     path = training.write_results(
         out, recipe, flags=vars(args),
         metrics={"test_accuracy": round(float(test_accuracy), 4), "test_loss": round(float(test_loss), 4),
-                 "majority_class_baseline": round(majority, 4), "epochs_run": history.epoch[-1] + 1,
-                 "best_epoch": history.epoch[max(range(len(history.epoch)),
-                                                 key=history.history["val_accuracy"].__getitem__)] + 1},
+                 "majority_class_baseline": round(majority, 4), "epochs_run": epochs_run, "best_epoch": best_epoch},
         wall_time_s=time.perf_counter() - started,
         distribution=training.describe_strategy(strategy),
         data={**reviews.describe(), "vocabulary_size": vocabulary_size, "class_names": list(reviews.class_names)},
@@ -132,6 +149,8 @@ def main(recipe: str, doc: str, defaults: dict, model_defaults: dict, argv=None,
         tuning={"best": best.values, "trials": trials} if best else None,
         **extra,
     )
+    if args.distribute == "multi_worker":
+        distributed.finish(out, cluster)
     print(f"test accuracy {test_accuracy:.4f} on {reviews.sizes['test']} held-out reviews "
           f"(majority class {majority:.4f}); wrote {path}")
     return test_accuracy

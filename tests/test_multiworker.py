@@ -147,6 +147,24 @@ def test_two_workers_agree_and_match_the_single_process_run(two_worker_run, tmp_
     _assert_nothing_left(log)
 
 
+def test_two_workers_train_a_sentiment_recipe_with_text_in_the_pipeline(tmp_path):
+    """The text pipeline (vectorizer adapted on every worker) through the same loop: replicas agree."""
+    out = tmp_path / "run"
+    with _launch(tmp_path, ["--workers", "2", "--timeout", "300", "--", "recipes.lstm_sentiment", "--quick",
+                            "--distribute", "multi_worker", "--out", str(out)]) as (launcher, log):
+        assert _wait(launcher, log, 360) == 0, log.read_text()[-4000:]
+    results = json.loads((out / "results.json").read_text())
+    assert results["distribution"] == {"strategy": "MultiWorkerMirroredStrategy", "replicas": 2}
+    assert results["metrics"]["epochs_run"] == 1 and results["metrics"]["test_accuracy"] > 0.5
+    import keras
+
+    chief = keras.saving.load_model(out / "model.keras")
+    worker = keras.saving.load_model(out / "workers" / "worker-1" / "model.keras")
+    assert chief.get_layer("vectorizer").get_vocabulary() == worker.get_layer("vectorizer").get_vocabulary()
+    assert all(np.array_equal(a, b) for a, b in zip(chief.get_weights(), worker.get_weights()))
+    _assert_nothing_left(log)
+
+
 def test_a_killed_worker_is_restarted_and_the_run_completes(two_worker_run, tmp_path):
     uninterrupted, _ = two_worker_run
     out = tmp_path / "run"
