@@ -190,7 +190,9 @@ def main(argv=None):
         callbacks=[keras.callbacks.EarlyStopping(patience=PATIENCE, restore_best_weights=True)])
     with strategy.scope():
         pretrained = build(args, images, args.weights, args.fine_tune_layers, args.learning_rate, best)
-    frozen = args.fine_tune_layers == 0 and best is None  # tuned heads train end to end, like the tuner did
+    # Frozen base on one device: features once. Tuned heads (as in the search) and several replicas
+    # (the strategy splits each batch) train end to end.
+    frozen = args.fine_tune_layers == 0 and best is None and strategy.num_replicas_in_sync == 1
     arms = {"pretrained": train_arm("pretrained", pretrained, splits, args, out,
                                     cached_from=images if frozen else None)}
     pretrained.save(out / "model.keras")
