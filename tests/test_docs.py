@@ -47,7 +47,7 @@ def figures(tmp_path, monkeypatch):
     """Empty stand-ins for every figure a page may show, so pages render without running Keras."""
     monkeypatch.setattr(zoo_docs, "FIGURES", tmp_path / "figures")
     figures = [zoo_docs.model_diagram(name) for name in zoo.list_models()]
-    figures += [figure for recipe in zoo_docs.committed_runs() for figure, _ in zoo_docs.result_figures(recipe)]
+    figures += [figure.path for recipe in zoo_docs.committed_runs() for figure in zoo_docs.result_figures(recipe)]
     for figure in figures:
         path = tmp_path / "figures" / figure
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -136,7 +136,7 @@ def test_results_come_from_results_json_with_their_provenance(tmp_path, monkeypa
     histories = zoo_docs.load_histories("mlp")
     assert list(histories) == ["scratch"] and histories["scratch"]["loss"] == [1.5, 1.25]
     assert math.isnan(histories["scratch"]["val_loss"][0])
-    assert zoo_docs.result_figures("mlp")[0][0] == zoo_docs.curves_figure("mlp")
+    assert zoo_docs.result_figures("mlp")[0].path == zoo_docs.curves_figure("mlp")
 
 
 def test_getting_started_copies_the_readmes_two_commands():

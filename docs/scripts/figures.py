@@ -7,15 +7,16 @@ Nothing here is drawn by hand:
 - concept figures are computed with Keras: the outputs of real perceptrons with
   each activation, a real Conv2D scanning a 6x6 image, the path of real Keras
   optimizers over a 2-D loss surface;
-- result figures are read from the committed runs in results/<recipe>/
-  (history*.csv, the style-transfer PNGs, attention.json); a missing or unfinished run gives
-  no figure, and the pages say that no run is committed;
+- result figures are read from the committed runs in results/<recipe>/: the
+  ones ``zoo_docs.result_figures`` lists from what each results.json records
+  (history*.csv; the "images" it names; its "attention_example" file), so the
+  script draws exactly the figures the pages ask for; a missing, unfinished or
+  damaged run gives no figure, and the pages say that no run is committed;
 - model diagrams are keras.utils.plot_model of every registry entry.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import sys
@@ -193,21 +194,23 @@ def training_curves(recipe: str) -> Path:
     return save(figure, zoo_docs.curves_figure(recipe))
 
 
-def style_trio() -> Path:
-    folder = zoo_docs.results_dir("style_transfer")
-    names = ("content.png", "style.png", "stylized.png")
+def style_trio(recipe: str) -> Path:
+    """The content, style and stylized images that the run's results.json names under "images"."""
+    images = zoo_docs.load_results(recipe)["images"]
     figure, axes = plt.subplots(1, 3, figsize=(13, 4.4))
-    for axis, name, title in zip(axes, names, ("content photo", "style photo", "stylized: content in that style")):
-        axis.imshow(plt.imread(folder / name))
+    titles = ("content image", "style image", "stylized: content in that style")
+    for axis, role, title in zip(axes, zoo_docs.TRIO, titles):
+        axis.imshow(plt.imread(zoo_docs.run_file(recipe, images[role])))
         axis.set_title(title, fontsize=10)
         axis.axis("off")
-    return save(figure, zoo_docs.STYLE_TRIO)
+    return save(figure, zoo_docs.trio_figure(recipe))
 
 
-def attention_heatmap() -> Path:
-    record = json.loads((zoo_docs.results_dir("mini_transformer") / "attention.json").read_text())
-    tokens = list(record["tokens"])
-    weights = np.asarray(record["weights"], dtype="float32")[: len(tokens), : len(tokens)]
+def attention_heatmap(recipe: str) -> Path:
+    """The attention weights in the file the run's results.json names under "attention_example"."""
+    name, record = zoo_docs.attention_example(recipe)
+    tokens = record["tokens"]
+    weights = np.asarray([row[: len(tokens)] for row in record["weights"][: len(tokens)]], dtype="float32")
     size = max(5.0, 0.32 * len(tokens) + 2)
     figure, axis = plt.subplots(figsize=(size + 1.2, size))
     image = axis.imshow(weights, cmap="viridis")
@@ -215,9 +218,9 @@ def attention_heatmap() -> Path:
     axis.set_yticks(range(len(tokens)), tokens, fontsize=8)
     axis.set_xlabel("attends to (key)")
     axis.set_ylabel("token (query)")
-    axis.set_title("mini_transformer, first encoder block, attention averaged over heads", fontsize=10)
+    axis.set_title(f"attention weights of the committed {recipe} run (results/{recipe}/{name})", fontsize=10)
     figure.colorbar(image, ax=axis, fraction=0.04)
-    return save(figure, zoo_docs.ATTENTION)
+    return save(figure, zoo_docs.attention_figure(recipe))
 
 
 # ------------------------------------------------------------------------ model diagrams
@@ -242,10 +245,10 @@ def main() -> int:
     shutil.rmtree(FIGURES, ignore_errors=True)
     jobs = [("activations", activations), ("conv-edge", conv_edge), ("gradient-descent", gradient_descent)]
     # Result figures: exactly those the pages will ask for, from finished committed runs only.
-    special = {zoo_docs.STYLE_TRIO: style_trio, zoo_docs.ATTENTION: attention_heatmap}
+    draw = {"curves": training_curves, "trio": style_trio, "attention": attention_heatmap}
     for recipe in zoo_docs.committed_runs():
-        for figure, _ in zoo_docs.result_figures(recipe):
-            jobs.append((figure, special.get(figure, lambda recipe=recipe: training_curves(recipe))))
+        for figure in zoo_docs.result_figures(recipe):
+            jobs.append((figure.path, lambda draw=draw[figure.kind], recipe=recipe: draw(recipe)))
     jobs += [(f"diagram {name}", lambda name=name: model_diagram(name)) for name in zoo_docs.model_names()]
     for label, job in jobs:
         began = time.perf_counter()

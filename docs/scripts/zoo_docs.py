@@ -22,6 +22,7 @@ import re
 import subprocess
 import sys
 from pathlib import Path
+from typing import NamedTuple
 
 REPO = Path(__file__).resolve().parents[2]
 DOCS = REPO / "docs"
@@ -76,17 +77,33 @@ def results_dir(recipe: str) -> Path:
 
 
 def committed_runs() -> list[str]:
-    """Recipes with a finished committed run: a folder under results/ holding results.json."""
+    """Recipes with a finished committed run: a folder under results/ holding a readable results.json."""
     if not RESULTS.is_dir():
         return []
-    return sorted(path.parent.name for path in RESULTS.glob("*/results.json"))
+    return sorted(path.parent.name for path in RESULTS.glob("*/results.json")
+                  if load_results(path.parent.name) is not None)
 
 
 def load_results(recipe: str) -> dict | None:
-    """The committed results.json of ``recipe``, or None when no run is committed."""
+    """The committed results.json of ``recipe``, or None when no run is committed.
+
+    A damaged file counts as no run: ``zoo.results.load`` prints one warning
+    naming it (to stderr, not the MkDocs log, so ``--strict`` builds the rest).
+    """
     from zoo import results
 
     return results.load(recipe, RESULTS)
+
+
+def run_file(recipe: str, name) -> Path | None:
+    """The file a results.json names (``"images"``, ``"attention_example"``), if it is one in the run folder.
+
+    Only a plain file name counts: a recorded ``../`` path must not make the docs read outside results/.
+    """
+    if not isinstance(name, str) or not name or Path(name).name != name or name in (".", ".."):
+        return None
+    path = results_dir(recipe) / name
+    return path if path.is_file() else None
 
 
 def _number(text) -> float:
@@ -125,14 +142,28 @@ def flatten(metrics, prefix: str = "") -> list[tuple[str, object]]:
 
 
 def _cell(value) -> str:
-    """A value as one line of a Markdown table cell: strings as they are, the rest as JSON."""
+    """Trusted Markdown (docstrings, registry summaries) as one line of a table cell: the rest as JSON."""
     text = value if isinstance(value, str) else json.dumps(value)
     return " ".join(text.split()).replace("|", "\\|")
 
 
+def _value(value) -> str:
+    """A value read from a results file as inert Markdown: no HTML, code spans, links or extra cells."""
+    from zoo.results import markdown_text
+
+    return markdown_text(value)
+
+
+def _code(value) -> str:
+    """A value read from a results file as a code span nothing inside it can close (commands, names)."""
+    from zoo.results import markdown_code
+
+    return markdown_code(value if isinstance(value, str) else json.dumps(value))
+
+
 def metrics_table(results: dict) -> str:
     rows = ["| metric | value |", "| --- | --- |"]
-    rows += [f"| `{name}` | {_cell(value)} |" for name, value in flatten(results.get("metrics", {}))]
+    rows += [f"| {_code(name)} | {_value(value)} |" for name, value in flatten(results.get("metrics", {}))]
     return "\n".join(rows)
 
 
@@ -140,25 +171,25 @@ def provenance(results: dict, recipe: str) -> str:
     """Where the numbers came from: command, machine, date, wall time, versions."""
     from zoo.results import machine
 
-    environment = results.get("environment", {})
-    packages = environment.get("packages", {})
-    lines = [f"- **Command:** `{results.get('command', '(not recorded)')}`",
-             f"- **Machine:** {machine(results)}"]
-    if environment.get("machine", {}).get("platform"):
-        lines.append(f"- **Platform:** {environment['machine']['platform']}")
+    environment = results.get("environment") or {}
+    packages = environment.get("packages") or {}
+    command = _code(results["command"]) if "command" in results else "(not recorded)"
+    lines = [f"- **Command:** {command}", f"- **Machine:** {_value(machine(results))}"]
+    if (environment.get("machine") or {}).get("platform"):
+        lines.append(f"- **Platform:** {_value(environment['machine']['platform'])}")
     if results.get("finished"):
-        lines.append(f"- **Finished:** {results['finished']}")
+        lines.append(f"- **Finished:** {_value(results['finished'])}")
     if results.get("wall_time_s") is not None:
-        lines.append(f"- **Wall time:** {results['wall_time_s']} s")
+        lines.append(f"- **Wall time:** {_value(results['wall_time_s'])} s")
     software = []
     if environment.get("keras_backend"):
-        software.append(f"Keras backend {environment['keras_backend']}")
-    software += [f"{name} {version}" for name, version in packages.items()]
+        software.append(f"Keras backend {_value(environment['keras_backend'])}")
+    software += [f"{_value(name)} {_value(version)}" for name, version in packages.items()]
     if software:
         lines.append(f"- **Software:** {', '.join(software)}")
     data = results.get("data")
     if isinstance(data, dict) and data:
-        lines.append("- **Data:** " + ", ".join(f"{key} {_cell(value)}" for key, value in data.items()))
+        lines.append("- **Data:** " + ", ".join(f"{_value(key)} {_value(value)}" for key, value in data.items()))
     lines.append(f"- **Source:** `results/{recipe}/results.json`")
     return "\n".join(lines)
 
@@ -189,29 +220,50 @@ def curves_figure(recipe: str) -> str:
     return f"results/{recipe}-curves.png"
 
 
-STYLE_TRIO = "results/style_transfer-trio.png"
-ATTENTION = "results/mini_transformer-attention.png"
+def trio_figure(recipe: str) -> str:
+    return f"results/{recipe}-trio.png"
+
+
+def attention_figure(recipe: str) -> str:
+    return f"results/{recipe}-attention.png"
 
 
 def model_diagram(name: str) -> str:
     return f"models/{name}.png"
 
 
-def result_figures(recipe: str) -> list[tuple[str, str]]:
-    """(figure, caption) pairs the figure script makes from a committed run of ``recipe``.
+class ResultFigure(NamedTuple):
+    """A figure the figure script draws from a committed run, and the pages show."""
 
-    Only a finished run counts: a folder without results.json (a run still going) gives none.
+    path: str       # under docs/figures/
+    caption: str
+    kind: str       # what figures.py draws: "curves", "trio" or "attention"
+
+
+TRIO = ("content", "style", "stylized")
+
+
+def result_figures(recipe: str) -> list[ResultFigure]:
+    """The figures of a committed run of ``recipe``, decided by what its results.json records.
+
+    Curves when it left history*.csv; a content/style/stylized trio when
+    ``"images"`` names those three files; an attention heatmap when
+    ``"attention_example"`` names a file. Only a finished, readable run counts:
+    a folder without results.json (a run still going) or with a damaged one gives none.
     """
-    folder = results_dir(recipe)
+    results = load_results(recipe)
+    if results is None:
+        return []
     figures = []
-    if not (folder / "results.json").is_file():
-        return figures
     if load_histories(recipe):
-        figures.append((curves_figure(recipe), f"Training curves of the committed {recipe} run"))
-    if recipe == "style_transfer" and all((folder / f).is_file() for f in ("content.png", "style.png", "stylized.png")):
-        figures.append((STYLE_TRIO, "Content photo, style photo and the stylized result of the committed run"))
-    if recipe == "mini_transformer" and (folder / "attention.json").is_file():
-        figures.append((ATTENTION, "First-layer attention of the trained mini_transformer on a real review"))
+        figures.append(ResultFigure(curves_figure(recipe), f"Training curves of the committed {recipe} run", "curves"))
+    images = results.get("images")
+    if isinstance(images, dict) and all(run_file(recipe, images.get(role)) for role in TRIO):
+        figures.append(ResultFigure(trio_figure(recipe), f"Content image, style image and the stylized result "
+                                    f"of the committed {recipe} run", "trio"))
+    if run_file(recipe, results.get("attention_example")):
+        figures.append(ResultFigure(attention_figure(recipe), f"Attention weights of the committed {recipe} run "
+                                    "on one real test example", "attention"))
     return figures
 
 
@@ -222,14 +274,14 @@ def results_section(recipe: str, page_src: str, heading: str = "##", figures: bo
     results = load_results(recipe)
     if results is None:
         return no_run(recipe)
-    parts = [f"In short: {headline(results)}."]
+    parts = [f"In short: {_value(headline(results))}."]
     if results.get("flags", {}).get("quick"):
         parts.append("!!! warning \"A smoke test, not a result\"\n    This committed run used `--quick`: "
                      "a few epochs on a small budget, so its numbers say little about the model.")
     parts += [metrics_table(results), f"{heading}# How it was measured", provenance(results, recipe)]
     if figures:
-        for figure, caption in result_figures(recipe):
-            parts.append(f"{figure_link(figure, page_src, caption)}\n\n*{caption}.*")
+        for figure in result_figures(recipe):
+            parts.append(f"{figure_link(figure.path, page_src, figure.caption)}\n\n*{figure.caption}.*")
     return "\n\n".join(parts)
 
 
@@ -406,10 +458,10 @@ def recipe_page(recipe: str) -> str:
             "and the wall time), `model.keras`, `history.csv`, TensorBoard logs under `logs/` and "
             "`curves.png`.", ""]
     folder = results_dir(recipe)
-    if folder.is_dir():
+    if load_results(recipe) is not None:
         files = sorted(path.name for path in folder.iterdir() if path.is_file())
         out += [f"The committed run in `results/{recipe}/` keeps its small files: "
-                + ", ".join(f"`{name}`" for name in files) + ".", ""]
+                + ", ".join(_code(name) for name in files) + ".", ""]
 
     out += ["## Results", "", results_section(recipe, page_src, heading="##"), ""]
     return "\n".join(out)
@@ -437,7 +489,7 @@ def recipes_table(page_src: str) -> str:
     rows = ["| recipe | what it does | committed run |", "| --- | --- | --- |"]
     for recipe, summary in RECIPES.items():
         results = load_results(recipe)
-        committed = f"yes, finished {results['finished']}" if results and results.get("finished") else (
+        committed = f"yes, finished {_value(results['finished'])}" if results and results.get("finished") else (
             "yes" if results else "not yet")
         rows.append(f"| [`{recipe}`]({base}/{recipe}.md) | {_cell(summary)} | {committed} |")
     return "\n".join(rows)
@@ -478,6 +530,11 @@ def photos() -> str:
 
 
 _DIRECTIVE = re.compile(r"<!-- zoo:([a-z_-]+)(?: ([a-z0-9_]+))? -->")
+# Directives that show one recipe's run, model or figure, and name it: <!-- zoo:attention mini_transformer -->.
+_NAMED = ("results", "run", "figure", "diagram", "curves", "stylized", "attention")
+_FIGURE_KINDS = {"curves": "curves", "stylized": "trio", "attention": "attention"}
+_RECORDS = {"curves": "no history*.csv", "trio": 'no "images" naming content, style and stylized files',
+            "attention": 'no "attention_example" file'}
 
 
 def expand(markdown: str, page_src: str) -> str:
@@ -485,6 +542,9 @@ def expand(markdown: str, page_src: str) -> str:
 
     def replace(match: re.Match) -> str:
         directive, argument = match.group(1), match.group(2)
+        if directive in _NAMED and not argument:
+            raise ValueError(f"{page_src}: <!-- zoo:{directive} --> needs a name, "
+                             f"e.g. <!-- zoo:{directive} mlp -->")
         if directive == "models-table":
             return models_table(page_src)
         if directive == "recipes-table":
@@ -506,32 +566,62 @@ def expand(markdown: str, page_src: str) -> str:
             return figure_link(argument.replace("_", "-") + ".png", page_src, argument.replace("_", " "))
         if directive == "diagram":
             return figure_link(model_diagram(argument), page_src, f"{argument} model diagram")
-        if directive in ("curves", "stylized", "attention"):
-            recipe = {"stylized": "style_transfer", "attention": "mini_transformer"}.get(directive, argument)
-            wanted = {"curves": curves_figure(recipe), "stylized": STYLE_TRIO, "attention": ATTENTION}[directive]
-            for figure, caption in result_figures(recipe):
-                if figure == wanted:
-                    results = load_results(recipe)
-                    where = (f" Measured by `{results.get('command')}`, finished {results.get('finished')}."
-                             if results else "")
-                    extra = attention_caption() if directive == "attention" else ""
-                    return (f"{figure_link(figure, page_src, caption)}\n\n*{caption}.{where}*{extra}")
-            return f"No committed run of `recipes.{recipe}` exists yet, so there is no figure to show here."
+        if directive in _FIGURE_KINDS:
+            return run_figure(argument, _FIGURE_KINDS[directive], page_src)
         raise ValueError(f"{page_src}: unknown directive <!-- zoo:{directive} -->")
 
     return _DIRECTIVE.sub(replace, markdown)
 
 
-def attention_caption() -> str:
-    """The review, its label, the prediction and the spread of the weights, from attention.json."""
-    record = json.loads((results_dir("mini_transformer") / "attention.json").read_text())
-    facts = [f"{key.replace('_', ' ')}: `{_cell(record[key])}`"
+def run_figure(recipe: str, kind: str, page_src: str) -> str:
+    """One figure of the committed run of ``recipe`` with the command that measured it, or why there is none."""
+    results = load_results(recipe)
+    if results is None:
+        return f"No committed run of `recipes.{recipe}` exists yet, so there is no figure to show here."
+    for figure in result_figures(recipe):
+        if figure.kind == kind:
+            where = f" Measured by {_code(results['command'])}"
+            where += f", finished {_value(results['finished'])}." if results.get("finished") else "."
+            extra = attention_caption(recipe) if kind == "attention" else ""
+            return f"{figure_link(figure.path, page_src, figure.caption)}\n\n*{figure.caption}.{where}*{extra}"
+    return (f"The committed run of `recipes.{recipe}` records {_RECORDS[kind]}, "
+            "so there is no figure to show here.")
+
+
+def attention_example(recipe: str) -> tuple[str, dict]:
+    """The attention example a committed run names (``"attention_example"``): its file name and record.
+
+    The record holds ``tokens`` and a square ``weights`` matrix (one row per
+    token), and may hold the ``text``, its ``label``, the ``prediction``.
+    """
+    results = load_results(recipe) or {}
+    name = results.get("attention_example")
+    path = run_file(recipe, name)
+    if path is None:
+        raise ValueError(f"results/{recipe}/results.json names no attention example file that exists "
+                         f"(attention_example: {name!r})")
+    try:
+        record = json.loads(path.read_text())
+        tokens, weights = list(record["tokens"]), [list(map(float, row)) for row in record["weights"]]
+    except (ValueError, TypeError, KeyError) as error:
+        raise ValueError(f"results/{recipe}/{name} is not an attention example (JSON with tokens and a "
+                         f"weights matrix): {error!r}; rerun python -m recipes.{recipe}") from None
+    if not tokens or len(weights) < len(tokens) or any(len(row) < len(tokens) for row in weights):
+        raise ValueError(f"results/{recipe}/{name}: {len(tokens)} tokens need a weights matrix at least "
+                         f"{len(tokens)}x{len(tokens)}; rerun python -m recipes.{recipe}")
+    return name, {**record, "tokens": tokens, "weights": weights}
+
+
+def attention_caption(recipe: str) -> str:
+    """The example's text, label, prediction and the spread of the weights, from its attention file."""
+    name, record = attention_example(recipe)
+    facts = [f"{key.replace('_', ' ')}: {_code(record[key])}"
              for key in ("label", "prediction", "probability", "chosen_as") if key in record]
-    weights = [weight for row in record["weights"] for weight in row]
     count = len(record["tokens"])
+    weights = [weight for row in record["weights"][:count] for weight in row[:count]]
     spread = (f"The colour scale spans the weights' own range, {min(weights):.4f} to {max(weights):.4f}; "
               f"attention spread evenly over these {count} tokens would give each {1 / count:.4f}.")
-    parts = [f"> {_cell(record.get('text', ''))}"]
+    parts = [f"> {_value(record.get('text', ''))}"]
     if facts:
-        parts.append("; ".join(facts) + " (from `results/mini_transformer/attention.json`).")
+        parts.append("; ".join(facts) + f" (from {_code(f'results/{recipe}/{name}')}).")
     return "\n\n" + "\n\n".join(parts + [spread])
