@@ -88,7 +88,7 @@ def train_and_time(model, x, y, x_test, y_test, batch: int, steps: int, learning
     import keras
     import numpy as np
 
-    from zoo import training
+    from zoo.callbacks import EpochTimer
 
     model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss="sparse_categorical_crossentropy",
                   metrics=["accuracy"])
@@ -96,7 +96,7 @@ def train_and_time(model, x, y, x_test, y_test, batch: int, steps: int, learning
     # step of epoch 2) while the state's sharding settles, and again for a fit of another length: so one
     # fit, and only its third epoch is timed.
     timed_x, timed_y = repeat_to(x, y, batch * steps)
-    timer = training.epoch_timer()  # waits for each epoch's last step: JAX runs ahead
+    timer = EpochTimer()  # waits for each epoch's last step: JAX runs ahead
     history = model.fit(timed_x, timed_y, batch_size=batch, epochs=3, verbose=0, shuffle=True, callbacks=[timer])
     # DataParallel splits every batch, the last one too: keep a test set that splits evenly.
     kept = len(x_test) // devices * devices

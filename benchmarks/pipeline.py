@@ -67,7 +67,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
     import keras
 
-    from zoo import training
+    from zoo.callbacks import EpochTimer
 
     results = {}
     for name, (dataset, build, batch_size) in workloads().items():
@@ -75,7 +75,7 @@ def main(argv=None):
         for setting in SETTINGS:
             keras.utils.set_random_seed(0)
             model = build()
-            timer = training.epoch_timer()
+            timer = EpochTimer()
             model.fit(pipeline(dataset, batch_size, setting), epochs=args.epochs, verbose=0, callbacks=[timer])
             per_epoch = [round(dataset.sizes["train"] / s, 1) for s in timer.seconds]
             steady = sorted(per_epoch[1:])[len(per_epoch[1:]) // 2]  # median, first epoch (tracing) left out

@@ -16,24 +16,18 @@ See recipes/sentiment.py for the steps both sentiment recipes share.
 
 from __future__ import annotations
 
-# Flags and their defaults, with the reason beside each.
-EPOCHS = 20            # early stopping usually ends it after a few epochs: small data overfits fast
-BATCH_SIZE = 32
-LEARNING_RATE = 1e-3   # Adam's default
-SEED = 0
-PATIENCE = 3           # epochs without a better validation accuracy before stopping
-MAX_TOKENS = 20000     # the corpus has 22.5k distinct words; the rarest share the out-of-vocabulary id
-SEQUENCE_LENGTH = 48   # snippets: median 18 words, 99% at most 40, the longest 53
+from recipes import sentiment
+
+# The zoo entry's arguments; the training defaults are the shared ones in recipes/sentiment.py.
 MODEL = dict(embedding_dim=64, lstm_units=64, dropout=0.0)  # zoo defaults, spelled out
+SETTINGS = sentiment.Settings(recipe="lstm_sentiment", model=MODEL)
 
 
 def main(argv=None):
-    from recipes import sentiment
-
-    return sentiment.main("lstm_sentiment", __doc__.split("\n\n")[0], globals(), MODEL, argv)
+    return sentiment.main(SETTINGS, __doc__, argv)
 
 
 if __name__ == "__main__":
-    from zoo.training import run_main
+    from zoo.command import run_main
 
     raise SystemExit(run_main(main))

@@ -16,22 +16,16 @@ history.csv, curves.png, attention.json and TensorBoard logs to --out.
 
 from __future__ import annotations
 
-# Flags and their defaults, with the reason beside each.
-EPOCHS = 20            # early stopping usually ends it after a few epochs: small data overfits fast
-BATCH_SIZE = 32
-LEARNING_RATE = 1e-3   # Adam's default
-SEED = 0
-PATIENCE = 3           # epochs without a better validation accuracy before stopping
-MAX_TOKENS = 20000     # the corpus has 22.5k distinct words; the rarest share the out-of-vocabulary id
-SEQUENCE_LENGTH = 48   # snippets: median 18 words, 99% at most 40, the longest 53
+from recipes import sentiment
+
+# The zoo entry's arguments; the training defaults are the shared ones in recipes/sentiment.py.
 MODEL = dict(embed_dim=64, num_heads=2, ff_dim=128, num_layers=1, dropout=0.1)  # zoo defaults, spelled out
+SETTINGS = sentiment.Settings(recipe="mini_transformer", model=MODEL)
 ATTENTION_WORDS = (8, 20)  # the attention picture uses the first test review of this many words
 
 
-def attention_report(out, classifier, vectorizer, reviews):
+def attention_report(run, classifier, vectorizer, reviews):
     """attention.json: the first encoder's head-averaged attention over one real test review."""
-    import json
-
     import keras
     import numpy as np
 
@@ -54,18 +48,15 @@ def attention_report(out, classifier, vectorizer, reviews):
               "prediction": reviews.class_names[int(probabilities.argmax())],
               "probability": round(float(probabilities.max()), 4),
               "chosen_as": f"the first test review with {ATTENTION_WORDS[0]}-{ATTENTION_WORDS[1]} tokens"}
-    (out / "attention.json").write_text(json.dumps(record, indent=1) + "\n")
+    run.write_json("attention.json", record)
     return {"attention_example": "attention.json"}
 
 
 def main(argv=None):
-    from recipes import sentiment
-
-    return sentiment.main("mini_transformer", __doc__.split("\n\n")[0], globals(), MODEL, argv,
-                          report=attention_report)
+    return sentiment.main(SETTINGS, __doc__, argv, report=attention_report)
 
 
 if __name__ == "__main__":
-    from zoo.training import run_main
+    from zoo.command import run_main
 
     raise SystemExit(run_main(main))

@@ -15,10 +15,9 @@ Writes results.json, model.keras, history.csv, curves.png and TensorBoard logs t
 
 from __future__ import annotations
 
-import time
-
 # Flags and their defaults, with the reason beside each.
 DATASETS = ("digits", "mnist_5k")  # embedded; tfds:NAME works too
+KINDS = ("tabular", "image")       # numbers or pixels; text needs a vectorizer (see recipes.lstm_sentiment)
 EPOCHS = 300           # 1,300 training images: epochs are cheap; early stopping ends the run
 BATCH_SIZE = 32        # small batches: more updates per epoch on a small dataset
 LEARNING_RATE = 1e-3   # Adam's default; 3e-3 converges faster but settles slightly worse here
@@ -31,13 +30,16 @@ QUICK_EPOCHS = 3
 
 
 def parse_args(argv=None):
-    from zoo import training
+    from zoo import command
 
-    parser = training.recipe_parser("mlp", __doc__.split("\n\n")[0], epochs=EPOCHS, batch_size=BATCH_SIZE,
-                                    learning_rate=LEARNING_RATE, seed=SEED, quick_epochs=QUICK_EPOCHS,
-                                    datasets=DATASETS, multi_worker=True)
-    parser.add_argument("--dropout", type=float, default=DROPOUT, help="dropout after the hidden layer")
-    return training.parse_recipe_args(parser, argv)
+    parser = command.recipe_parser("mlp", __doc__, command.Defaults(
+        epochs=EPOCHS, batch_size=BATCH_SIZE, learning_rate=LEARNING_RATE, seed=SEED, quick={"epochs": QUICK_EPOCHS},
+        datasets=DATASETS, kinds=KINDS, multi_worker=True))
+    parser.add_argument("--dropout", type=command.number("--dropout", 0, 1, below=True), default=DROPOUT,
+                        help="dropout after the hidden layer (default: %(default)s)")
+    parser.add_argument("--patience", type=command.integer("--patience", 1), default=PATIENCE,
+                        help="epochs without a better validation loss before stopping (default: %(default)s)")
+    return command.parse(parser, argv)
 
 
 def build(args, dataset, ink_scale, hp=None):
@@ -63,70 +65,37 @@ def build(args, dataset, ink_scale, hp=None):
 
 def main(argv=None):
     args = parse_args(argv)
-    import keras
     import numpy as np
 
-    from zoo import data, distributed, training, tuning
+    from zoo import data
+    from zoo.runs import Run
 
-    out = training.run_folder(args.out, "mlp")
-    keras.utils.set_random_seed(args.seed)
-    training.set_precision(args.precision)
-    strategy = training.strategy(args.distribute)
-    started = time.perf_counter()
+    with Run("mlp", args) as run:
+        # Data: three stratified splits; the test split is only used once, at the end.
+        digits = data.load(args.dataset, seed=args.seed, test_fraction=TEST_FRACTION,
+                           validation_fraction=VALIDATION_FRACTION, kinds=KINDS)
+        ink_scale = max(float(np.max(x)) for x, _ in digits.train.batch(4096).as_numpy_iterator())  # 16 or 255
 
-    # Data: three stratified splits; the test split is only used once, at the end.
-    digits = data.load(args.dataset, seed=args.seed, test_fraction=TEST_FRACTION,
-                       validation_fraction=VALIDATION_FRACTION)
-    train, validation, test = digits.batches(args.batch_size, seed=args.seed)
-    ink_scale = float(max(np.max(x) for x, _ in train.as_numpy_iterator()))  # 16 for digits, 255 for MNIST
+        # Optional: search the entry's space (zoo.info("mlp").search_space) with KerasTuner first.
+        best = run.tune(lambda hp: build(args, digits, ink_scale, hp), digits, batch_size=args.batch_size,
+                        patience=args.patience)
 
-    # Optional: search the entry's space (zoo.info("mlp").search_space) with KerasTuner first.
-    best, trials = tuning.search_if_asked(
-        args, lambda hp: build(args, digits, ink_scale, hp), out, "mlp", strategy,
-        x=train, validation_data=validation, epochs=args.epochs,
-        callbacks=[keras.callbacks.EarlyStopping(patience=PATIENCE, restore_best_weights=True)])
+        # Train: early stopping keeps the weights of the best validation epoch (fit, or the
+        # multi-worker loop under --distribute multi_worker). Then the held-out test split, once.
+        with run.scope():
+            model = build(args, digits, ink_scale, best)
+        fitted = run.fit(model, digits, batch_size=args.batch_size, epochs=args.epochs, patience=args.patience)
+        metrics = run.evaluate(model, digits)
 
-    # Train: early stopping keeps the weights of the best validation epoch. Then evaluate on the
-    # held-out test split.
-    with strategy.scope():
-        model = build(args, digits, ink_scale, best)
-    if args.distribute == "multi_worker":
-        # fit fails under MultiWorkerMirroredStrategy on this Keras (keras-team/keras#20585): the same
-        # training (shards per worker, checkpoint per epoch, early stopping) through a short visible loop.
-        cluster = distributed.cluster_from_env()
-        epochs_run = distributed.fit(model, strategy, cluster, digits.train, train_size=digits.sizes["train"],
-                                     global_batch_size=args.batch_size, epochs=args.epochs, seed=args.seed,
-                                     out=out, validation=digits.validation, patience=PATIENCE)
-        test_loss, test_accuracy = distributed.evaluate(model, test)
-        if not cluster.is_chief:  # the chief reports; a worker keeps its copy apart, to check replicas agree
-            model.save(distributed.task_folder(out, cluster) / "model.keras")
-            print(f"{cluster.name}: test accuracy {test_accuracy:.4f}; the chief writes the results")
-            return test_accuracy
-    else:
-        history = model.fit(train, validation_data=validation, epochs=args.epochs, verbose=2,
-                            callbacks=training.standard_callbacks(out, patience=PATIENCE))
-        epochs_run = history.epoch[-1] + 1
-        test_loss, test_accuracy = model.evaluate(test, verbose=0)
-
-    # Keep everything.
-    model.save(out / "model.keras")
-    training.plot_curves(out, title=f"mlp on {digits.name}")
-    path = training.write_results(
-        out, "mlp", flags=vars(args),
-        metrics={"test_accuracy": round(float(test_accuracy), 4), "test_loss": round(float(test_loss), 4),
-                 "epochs_run": epochs_run},
-        wall_time_s=time.perf_counter() - started,
-        distribution=training.describe_strategy(strategy),
-        data=digits.describe(),
-        tuning={"best": best.values, "trials": trials} if best else None,
-    )
-    if args.distribute == "multi_worker":
-        distributed.finish(out, cluster)
-    print(f"test accuracy {test_accuracy:.4f} on {digits.sizes['test']} held-out digits; wrote {path}")
-    return test_accuracy
+        # Keep everything.
+        run.save_model(model)
+        run.finish({**metrics, "epochs_run": fitted.epochs_run, "best_epoch": fitted.best_epoch}, data=digits,
+                   headline=f"test accuracy {metrics['test_accuracy']:.4f} on {digits.sizes['test']} held-out "
+                            "digits")
+    return metrics["test_accuracy"]
 
 
 if __name__ == "__main__":
-    from zoo.training import run_main
+    from zoo.command import run_main
 
     raise SystemExit(run_main(main))

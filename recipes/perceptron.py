@@ -16,8 +16,6 @@ side and saves the --activation one as model.keras.
 
 from __future__ import annotations
 
-import time
-
 DATASETS = ("breast_cancer",)  # embedded; tfds:NAME works for binary sets
 EPOCHS = 100           # 400 training examples and 31 weights: epochs take milliseconds
 BATCH_SIZE = 32
@@ -31,15 +29,15 @@ PERSONALITIES = ("rationalist", "pessimist", "optimist", "naive")
 
 
 def parse_args(argv=None):
-    from zoo import training
+    from zoo import command
 
-    parser = training.recipe_parser("perceptron", __doc__.split("\n\n")[0], epochs=EPOCHS,
-                                    batch_size=BATCH_SIZE, learning_rate=LEARNING_RATE, seed=SEED,
-                                    quick_epochs=QUICK_EPOCHS, datasets=DATASETS)
+    parser = command.recipe_parser("perceptron", __doc__, command.Defaults(
+        epochs=EPOCHS, batch_size=BATCH_SIZE, learning_rate=LEARNING_RATE, seed=SEED, quick={"epochs": QUICK_EPOCHS},
+        datasets=DATASETS, kinds=("tabular",), classes=2))
     parser.add_argument("--activation", default=ACTIVATION,
                         choices=PERSONALITIES + ("sigmoid", "tanh", "relu", "constant"),
                         help="the personality saved as model.keras (default: %(default)s)")
-    return training.parse_recipe_args(parser, argv)
+    return command.parse(parser, argv)
 
 
 def build(personality, features, standardise, learning_rate, hp=None):
@@ -65,68 +63,64 @@ def build(personality, features, standardise, learning_rate, hp=None):
     return model
 
 
-def main(argv=None):
-    args = parse_args(argv)
+def train_personality(run, personality, tumours, build_model, hp=None):
+    """One neuron of one personality, trained on the same split and seed as the others; its test scores."""
     import warnings
 
     import keras
 
-    from zoo import data, training, tuning
+    keras.utils.set_random_seed(run.args.seed)
+    with run.scope():
+        model = build_model(personality, hp)
+    with warnings.catch_warnings():
+        # The naive neuron's weights get no gradient: that is its lesson, not a bug.
+        warnings.filterwarnings("ignore", message="Gradients do not exist")
+        fitted = run.fit(model, tumours, batch_size=run.args.batch_size, epochs=run.args.epochs, tag=personality,
+                         verbose=0)
+    scores = {**run.evaluate(model, tumours), "final_train_loss": round(float(fitted.rows[-1]["loss"]), 4)}
+    print(f"{personality:<12} test accuracy {scores['test_accuracy']:.4f}", flush=True)
+    return model, scores
 
-    out = training.run_folder(args.out, "perceptron")
-    training.set_precision(args.precision)
-    strategy = training.strategy(args.distribute)
-    started = time.perf_counter()
-    tumours = data.load(args.dataset, seed=args.seed, test_fraction=TEST_FRACTION,
-                        validation_fraction=VALIDATION_FRACTION)
-    if tumours.num_classes != 2:
-        raise ValueError(f"--dataset={args.dataset} has {tumours.num_classes} classes; one neuron needs 2.")
-    train, validation, test = tumours.batches(args.batch_size, seed=args.seed)
-    test_labels = tumours.labels("test")
-    majority = float(max(test_labels.mean(), 1 - test_labels.mean()))
 
-    # Standardise with the training split's statistics, inside the model (it reads raw measurements).
-    standardise = keras.layers.Normalization(name="standardise")
-    standardise.adapt(tumours.train.map(lambda x, y: x).batch(1024))
-    build_model = lambda personality, hp=None: build(personality, tumours.input_shape, standardise,
-                                                             args.learning_rate, hp)  # noqa: E731
+def main(argv=None):
+    args = parse_args(argv)
+    import keras
 
-    best, trials = tuning.search_if_asked(args, lambda hp: build_model(args.activation, hp), out, "perceptron",
-                                          strategy, x=train, validation_data=validation, epochs=args.epochs)
-    chosen = best["activation"] if best else args.activation
+    from zoo import data
+    from zoo.runs import Run
 
-    results = {}
-    for personality in dict.fromkeys(PERSONALITIES + (chosen,)):
-        keras.utils.set_random_seed(args.seed)
-        is_chosen = personality == chosen
-        with strategy.scope():
-            model = build_model(personality, best if is_chosen else None)
-        callbacks = training.standard_callbacks(out) if is_chosen else []
-        with warnings.catch_warnings():
-            # The naive neuron's weights get no gradient: that is its lesson, not a bug.
-            warnings.filterwarnings("ignore", message="Gradients do not exist")
-            history = model.fit(train, validation_data=validation, epochs=args.epochs, verbose=0,
-                                callbacks=callbacks)
-        results[personality] = {"test_accuracy": round(float(model.evaluate(test, verbose=0)[1]), 4),
-                                "final_train_loss": round(float(history.history["loss"][-1]), 4)}
-        print(f"{personality:<12} test accuracy {results[personality]['test_accuracy']:.4f}")
-        if is_chosen:
-            model.save(out / "model.keras")
-            training.plot_curves(out, title=f"perceptron ({personality}) on {tumours.name}")
+    with Run("perceptron", args) as run:
+        tumours = data.load(args.dataset, seed=args.seed, test_fraction=TEST_FRACTION,
+                            validation_fraction=VALIDATION_FRACTION, kinds=("tabular",), classes=2)
+        test_labels = tumours.labels("test")
+        majority = round(float(max(test_labels.mean(), 1 - test_labels.mean())), 4)
 
-    path = training.write_results(
-        out, "perceptron", flags=vars(args),
-        metrics={"test_accuracy": results[chosen]["test_accuracy"], "saved_activation": chosen,
-                 "majority_class_baseline": round(majority, 4), "personalities": results},
-        wall_time_s=time.perf_counter() - started,
-        distribution=training.describe_strategy(strategy),
-        data=tumours.describe(), tuning={"best": best.values, "trials": trials} if best else None,
-    )
-    print(f"majority-class baseline {majority:.4f}; wrote {path}")
-    return results
+        # Standardise with the training split's statistics, inside the model (it reads raw measurements).
+        standardise = keras.layers.Normalization(name="standardise")
+        standardise.adapt(tumours.train.map(lambda x, y: x).batch(1024))
+        build_model = lambda personality, hp=None: build(personality, tumours.input_shape, standardise,  # noqa: E731
+                                                         args.learning_rate, hp)
+
+        # Optionally search activation and step size; then all four personalities side by side.
+        best = run.tune(lambda hp: build_model(args.activation, hp), tumours, batch_size=args.batch_size)
+        chosen = best["activation"] if best else args.activation
+        scores = {}
+        for personality in dict.fromkeys(PERSONALITIES + (chosen,)):
+            model, scores[personality] = train_personality(run, personality, tumours, build_model,
+                                                           best if personality == chosen else None)
+            if personality == chosen:
+                run.save_model(model)
+
+        naive = scores["naive"]["test_accuracy"]
+        run.finish({"test_accuracy": scores[chosen]["test_accuracy"], "saved_activation": chosen,
+                    "majority_class_baseline": majority, "personalities": scores}, data=tumours,
+                   headline=f"test accuracy {scores[chosen]['test_accuracy']:.4f} on {tumours.sizes['test']} "
+                            f"held-out biopsies ({chosen}); naive {naive:.4f} "
+                            f"{'=' if naive == majority else 'vs'} majority class {majority:.4f}")
+    return scores
 
 
 if __name__ == "__main__":
-    from zoo.training import run_main
+    from zoo.command import run_main
 
     raise SystemExit(run_main(main))

@@ -1,7 +1,8 @@
 """The body both sentiment recipes share: a review in, fresh or rotten out.
 
 ``recipes.lstm_sentiment`` and ``recipes.mini_transformer`` differ only in
-the zoo entry and its defaults; the story is the same, told here once:
+the zoo entry and its defaults (a ``Settings`` each); the story is the same,
+told here once:
 
 1. Data: Rotten Tomatoes snippets (embedded) or tfds:imdb_reviews, three splits.
 2. Text to numbers: a TextVectorization layer learns the vocabulary of the
@@ -14,47 +15,65 @@ the zoo entry and its defaults; the story is the same, told here once:
 
 from __future__ import annotations
 
-import time
+import dataclasses
 
 DATASETS = ("rotten_tomatoes",)  # embedded; tfds:imdb_reviews online
 TEST_FRACTION = 0.2
 VALIDATION_FRACTION = 0.1
 QUICK_EPOCHS = 1
 QUICK_TRAIN_SIZE = 2000   # --quick also trains on a subset: a smoke test in seconds
+MIN_TOKENS = 3            # padding, out-of-vocabulary and at least one word: TextVectorization needs them
 
 
-def parse_args(recipe: str, doc: str, defaults: dict, argv=None):
-    from zoo import training
+@dataclasses.dataclass(frozen=True)
+class Settings:
+    """One sentiment recipe's defaults, with the reason beside each; ``model`` holds the zoo entry's arguments.
 
-    parser = training.recipe_parser(recipe, doc, epochs=defaults["EPOCHS"], batch_size=defaults["BATCH_SIZE"],
-                                    learning_rate=defaults["LEARNING_RATE"], seed=defaults["SEED"],
-                                    quick_epochs=QUICK_EPOCHS, datasets=DATASETS, multi_worker=True)
-    parser.add_argument("--max-tokens", type=int, default=defaults["MAX_TOKENS"],
+    Both recipes use the same training defaults, so the comparison is of the models alone.
+    """
+
+    recipe: str
+    model: dict
+    epochs: int = 20            # early stopping usually ends it after a few epochs: small data overfits fast
+    batch_size: int = 32
+    learning_rate: float = 1e-3  # Adam's default
+    seed: int = 0
+    patience: int = 3           # epochs without a better validation accuracy before stopping
+    max_tokens: int = 20000     # the corpus has 22.5k distinct words; the rarest share the out-of-vocabulary id
+    sequence_length: int = 48   # snippets: median 18 words, 99% at most 40, the longest 53
+
+
+def parse_args(settings: Settings, doc: str, argv=None):
+    from zoo import command
+
+    parser = command.recipe_parser(settings.recipe, doc, command.Defaults(
+        epochs=settings.epochs, batch_size=settings.batch_size, learning_rate=settings.learning_rate,
+        seed=settings.seed, quick={"epochs": QUICK_EPOCHS}, datasets=DATASETS, kinds=("text",), multi_worker=True))
+    parser.add_argument("--max-tokens", type=command.integer("--max-tokens", MIN_TOKENS, 10_000_000),
+                        default=settings.max_tokens,
                         help="vocabulary size, padding and out-of-vocabulary ids included (default: %(default)s)")
-    parser.add_argument("--sequence-length", type=int, default=defaults["SEQUENCE_LENGTH"],
+    parser.add_argument("--sequence-length", type=command.integer("--sequence-length", 2, 100_000),
+                        default=settings.sequence_length,
                         help="token ids per review: longer ones are cut, shorter ones padded (default: %(default)s)")
-    args = training.parse_recipe_args(parser, argv)
-    for flag in ("max_tokens", "sequence_length"):
-        if getattr(args, flag) < 2:
-            parser.error(f"--{flag.replace('_', '-')}={getattr(args, flag)} must be >= 2")
-    return args
+    return command.parse(parser, argv)
 
 
-def build(recipe: str, args, vocabulary_size: int, num_classes: int, model_defaults: dict, hp=None):
+def build(settings: Settings, args, vocabulary_size: int, num_classes: int, hp=None):
     """The zoo entry over token ids, compiled; ``hp`` picks the architecture from its search space."""
     import keras
 
     import zoo
     from zoo import tuning
 
-    arguments = dict(model_defaults)
+    spec = zoo.info(settings.recipe)
+    arguments = dict(settings.model)
     if hp is not None:
-        arguments.update(zoo.info(recipe).search_space(hp))
-    if recipe == "mini_transformer":
+        arguments.update(spec.search_space(hp))
+    if "sequence_length" in spec.defaults:  # entries with position embeddings need the length
         arguments["sequence_length"] = args.sequence_length
-    model = zoo.get(recipe, vocab_size=vocabulary_size, num_classes=num_classes, **arguments)
+    model = zoo.get(settings.recipe, vocab_size=vocabulary_size, num_classes=num_classes, **arguments)
     model.compile(optimizer=keras.optimizers.Adam(tuning.learning_rate(hp, args.learning_rate)),
-                  loss=zoo.info(recipe).loss_for(), metrics=["accuracy"])
+                  loss=spec.loss_for(), metrics=["accuracy"])
     return model
 
 
@@ -70,87 +89,43 @@ def raw_text_model(vectorizer, classifier):
     return keras.Model(texts, classifier(vectorizer(texts)), name=f"{classifier.name}_on_text")
 
 
-def main(recipe: str, doc: str, defaults: dict, model_defaults: dict, argv=None, report=None):
-    """Run the recipe; ``report(out, classifier, vectorizer, dataset)`` adds recipe-specific artifacts."""
-    args = parse_args(recipe, doc, defaults, argv)
+def main(settings: Settings, doc: str, argv=None, report=None):
+    """Run the recipe; ``report(run, classifier, vectorizer, dataset)`` adds recipe-specific artifacts."""
+    args = parse_args(settings, doc, argv)
     import keras
 
-    from zoo import data, distributed, training, tuning
+    from zoo import data, runs
 
-    out = training.run_folder(args.out, recipe)
-    keras.utils.set_random_seed(args.seed)
-    training.set_precision(args.precision)
-    strategy = training.strategy(args.distribute)
-    started = time.perf_counter()
+    with runs.Run(settings.recipe, args) as run:
+        # 1. Data: three stratified splits of real reviews; test is touched once, at the end.
+        reviews = data.load(args.dataset, seed=args.seed, test_fraction=TEST_FRACTION, kinds=("text",),
+                            validation_fraction=VALIDATION_FRACTION, train_size=QUICK_TRAIN_SIZE if args.quick else None)
 
-    # 1. Data: three stratified splits of real reviews; test is touched once, at the end.
-    reviews = data.load(args.dataset, seed=args.seed, test_fraction=TEST_FRACTION,
-                        validation_fraction=VALIDATION_FRACTION,
-                        train_size=QUICK_TRAIN_SIZE if args.quick else None)
+        # 2. Text to token ids, inside the input pipeline: the vocabulary comes from training reviews only.
+        vectorizer = keras.layers.TextVectorization(max_tokens=args.max_tokens, name="vectorizer",
+                                                    output_sequence_length=args.sequence_length)
+        vectorizer.adapt(reviews.train.map(lambda text, label: text).batch(1024))
+        to_ids = lambda text, label: (vectorizer(text), label)  # noqa: E731
+        build_for = lambda hp: build(settings, args, vectorizer.vocabulary_size(), reviews.num_classes, hp)  # noqa: E731
 
-    # 2. Text to token ids, inside the input pipeline: the vocabulary comes from training reviews only.
-    vectorizer = keras.layers.TextVectorization(max_tokens=args.max_tokens,
-                                                output_sequence_length=args.sequence_length, name="vectorizer")
-    vectorizer.adapt(reviews.train.map(lambda text, label: text).batch(1024))
-    to_ids = lambda text, label: (vectorizer(text), label)  # noqa: E731
-    train, validation, test = (split.map(to_ids) for split in reviews.batches(args.batch_size, seed=args.seed))
-    vocabulary_size = vectorizer.vocabulary_size()
+        # 3. Optional KerasTuner search over the entry's own space, then the model.
+        stop = dict(monitor="val_accuracy", patience=settings.patience)
+        best = run.tune(build_for, reviews, batch_size=args.batch_size, transform=to_ids, **stop)
+        with run.scope():
+            classifier = build_for(best)
 
-    # 3. Optional KerasTuner search over the entry's own space, then the model.
-    stop = dict(monitor="val_accuracy", patience=defaults["PATIENCE"], restore_best_weights=True)
-    build_for = lambda hp: build(recipe, args, vocabulary_size, reviews.num_classes, model_defaults, hp)  # noqa: E731
-    best, trials = tuning.search_if_asked(args, build_for, out, recipe, strategy, x=train,
-                                          validation_data=validation, epochs=args.epochs,
-                                          callbacks=[keras.callbacks.EarlyStopping(**stop)])
-    with strategy.scope():
-        classifier = build_for(best)
+        # 4. Train (fit, or the multi-worker loop); early stopping keeps the best validation epoch.
+        fitted = run.fit(classifier, reviews, batch_size=args.batch_size, epochs=args.epochs, transform=to_ids, **stop)
+        metrics = run.evaluate(classifier, reviews, transform=to_ids)
+        majority = round(float(max(reviews.labels("test").mean(), 1 - reviews.labels("test").mean())), 4)
 
-    # 4. Train; early stopping keeps the epoch with the best validation accuracy.
-    if args.distribute == "multi_worker":
-        # fit fails under MultiWorkerMirroredStrategy (keras-team/keras#20585): zoo.distributed's short
-        # loop trains the same way (a shard per worker, a checkpoint per epoch, early stopping).
-        cluster = distributed.cluster_from_env()
-        as_ids = lambda split: split.batch(1024).map(to_ids).unbatch()  # noqa: E731
-        epochs_run = distributed.fit(classifier, strategy, cluster, as_ids(reviews.train),
-                                     train_size=reviews.sizes["train"], global_batch_size=args.batch_size,
-                                     epochs=args.epochs, seed=args.seed, out=out,
-                                     validation=as_ids(reviews.validation), patience=defaults["PATIENCE"])
-        best_epoch = None
-        test_loss, test_accuracy = distributed.evaluate(classifier, test)
-        if not cluster.is_chief:  # the chief reports; a worker keeps its copy apart, to check replicas agree
-            raw_text_model(vectorizer, classifier).save(distributed.task_folder(out, cluster) / "model.keras")
-            print(f"{cluster.name}: test accuracy {test_accuracy:.4f}; the chief writes the results")
-            return test_accuracy
-    else:
-        callbacks = training.standard_callbacks(out)
-        callbacks.append(keras.callbacks.EarlyStopping(**stop))
-        history = classifier.fit(train, validation_data=validation, epochs=args.epochs, verbose=2,
-                                 callbacks=callbacks)
-        epochs_run = history.epoch[-1] + 1
-        best_epoch = history.epoch[max(range(len(history.epoch)), key=history.history["val_accuracy"].__getitem__)] + 1
-        test_loss, test_accuracy = classifier.evaluate(test, verbose=0)
-    test_labels = reviews.labels("test")
-    majority = float(max(test_labels.mean(), 1 - test_labels.mean()))
-
-    # 5. Save what scores raw strings, and the curves.
-    end_to_end = raw_text_model(vectorizer, classifier)
-    end_to_end.save(out / "model.keras")
-    training.plot_curves(out, title=f"{recipe} on {reviews.name}")
-    extra = report(out, classifier, vectorizer, reviews) if report else {}
-    path = training.write_results(
-        out, recipe, flags=vars(args),
-        metrics={"test_accuracy": round(float(test_accuracy), 4), "test_loss": round(float(test_loss), 4),
-                 "majority_class_baseline": round(majority, 4), "epochs_run": epochs_run, "best_epoch": best_epoch},
-        wall_time_s=time.perf_counter() - started,
-        distribution=training.describe_strategy(strategy),
-        data={**reviews.describe(), "vocabulary_size": vocabulary_size, "class_names": list(reviews.class_names)},
-        model={"arguments": {**model_defaults, **(best.values if best else {})},
-               "params": classifier.count_params()},
-        tuning={"best": best.values, "trials": trials} if best else None,
-        **extra,
-    )
-    if args.distribute == "multi_worker":
-        distributed.finish(out, cluster)
-    print(f"test accuracy {test_accuracy:.4f} on {reviews.sizes['test']} held-out reviews "
-          f"(majority class {majority:.4f}); wrote {path}")
-    return test_accuracy
+        # 5. Save what scores raw strings, and what the recipe reports besides.
+        run.save_model(raw_text_model(vectorizer, classifier))
+        extra = report(run, classifier, vectorizer, reviews) if report and run.is_chief else {}
+        model = {"arguments": {**settings.model, **(best.values if best else {})},
+                 "params": classifier.count_params(), "vocabulary_size": vectorizer.vocabulary_size()}
+        run.finish({**metrics, "majority_class_baseline": majority, "epochs_run": fitted.epochs_run,
+                    "best_epoch": fitted.best_epoch}, data=reviews, model=model, **extra,
+                   headline=f"test accuracy {metrics['test_accuracy']:.4f} on {reviews.sizes['test']} held-out "
+                            f"reviews (majority class {majority:.4f})")
+    return metrics["test_accuracy"]

@@ -22,8 +22,6 @@ and after), history.csv and curves.png to --out.
 
 from __future__ import annotations
 
-import time
-
 # Flags and their defaults, with the reason beside each.
 CONTENT = "coffee"         # a bundled photo (zoo.data.PHOTOS) or a file
 STYLE = "flower"
@@ -40,81 +38,69 @@ QUICK_MAX_SIDE = 64
 
 
 def parse_args(argv=None):
-    from zoo import data, training
+    from zoo import command, data
+    from zoo.weights import NAMED
 
-    parser = training.recipe_parser("style_transfer", __doc__.split("\n\n")[0], epochs=EPOCHS, batch_size=None,
-                                    learning_rate=LEARNING_RATE, seed=SEED, quick_epochs=QUICK_EPOCHS,
-                                    tunable=False, distributable=False,
-                                    epochs_help="optimizer steps on the image's pixels")
-    parser.add_argument("--content", default=CONTENT,
+    parser = command.recipe_parser("style_transfer", __doc__, command.Defaults(
+        epochs=EPOCHS, batch_size=None, learning_rate=LEARNING_RATE, seed=SEED, tunable=False, distributable=False,
+        quick={"epochs": QUICK_EPOCHS, "max_side": QUICK_MAX_SIDE}, epochs_help="optimizer steps on the image's pixels"))
+    photo = command.name_or_file("--content", data.PHOTOS, "a bundled photo")
+    parser.add_argument("--content", default=CONTENT, type=photo,
                         help=f"content photo: {', '.join(data.PHOTOS)} or a file (default: %(default)s)")
-    parser.add_argument("--style", default=STYLE, help="style photo, same choices (default: %(default)s)")
-    parser.add_argument("--weights", default=WEIGHTS,
+    parser.add_argument("--style", default=STYLE, type=command.name_or_file("--style", data.PHOTOS, "a bundled photo"),
+                        help="style photo, same choices (default: %(default)s)")
+    parser.add_argument("--weights", default=WEIGHTS, type=command.name_or_file("--weights", NAMED, "named weights"),
                         help="loss network weights: hed_bsds500 (offline), imagenet, or a .h5 path")
-    parser.add_argument("--max-side", type=int, default=MAX_SIDE, help="longer side of the images, in pixels")
-    parser.add_argument("--content-weight", type=float, default=CONTENT_WEIGHT)
-    parser.add_argument("--style-weight", type=float, default=STYLE_WEIGHT)
-    parser.add_argument("--total-variation-weight", type=float, default=TOTAL_VARIATION_WEIGHT,
-                        help="penalty on neighbouring-pixel differences: against speckle")
-    args = training.parse_recipe_args(parser, argv)
-    if args.max_side < 32:
-        parser.error(f"--max-side={args.max_side} must be >= 32: VGG pools five times")
-    for flag in ("content_weight", "style_weight", "total_variation_weight"):
-        if getattr(args, flag) < 0:
-            parser.error(f"--{flag.replace('_', '-')}={getattr(args, flag)} must be >= 0")
-    if args.quick:
-        args.max_side = min(args.max_side, QUICK_MAX_SIDE)
-    return args
+    parser.add_argument("--max-side", type=command.integer("--max-side", 32, 4096), default=MAX_SIDE,
+                        help="longer side of the images, in pixels; VGG pools five times (default: %(default)s)")
+    for flag, default, about in (("--content-weight", CONTENT_WEIGHT, "weight of the content loss"),
+                                 ("--style-weight", STYLE_WEIGHT, "weight of the style loss"),
+                                 ("--total-variation-weight", TOTAL_VARIATION_WEIGHT,
+                                  "penalty on neighbouring-pixel differences: against speckle")):
+        parser.add_argument(flag, type=command.number(flag, 0, 1e12), default=default,
+                            help=f"{about} (default: %(default)s)")
+    return command.parse(parser, argv)
 
 
 def main(argv=None):
     args = parse_args(argv)
-    import keras
     from PIL import Image
 
     import zoo
-    from zoo import data, training
+    from zoo import data
+    from zoo.files import atomic_path
     from zoo.models.style_transfer import stylize
+    from zoo.runs import Run
 
-    out = training.run_folder(args.out, "style_transfer")
-    keras.utils.set_random_seed(args.seed)
-    training.set_precision(args.precision)
-    started = time.perf_counter()
+    with Run("style_transfer", args) as run:
+        # The two photos, shrunk so the longer side is --max-side.
+        content = data.image(args.content, max_side=args.max_side)
+        style = data.image(args.style, max_side=args.max_side)
 
-    # The two photos, shrunk so the longer side is --max-side.
-    content = data.image(args.content, max_side=args.max_side)
-    style = data.image(args.style, max_side=args.max_side)
+        # The loss network: VGG16 feature maps for content, Gram matrices for style.
+        loss_network = zoo.get("style_transfer", weights=args.weights)
 
-    # The loss network: VGG16 feature maps for content, Gram matrices for style.
-    loss_network = zoo.get("style_transfer", weights=args.weights)
+        # Optimise the pixels with Keras's fit: one step per epoch, checkpointed like any training.
+        painted = run.train(lambda callbacks: stylize(
+            content, style, loss_network, steps=args.epochs, learning_rate=args.learning_rate,
+            content_weight=args.content_weight, style_weight=args.style_weight,
+            total_variation_weight=args.total_variation_weight, callbacks=callbacks)).value
 
-    # Optimise the pixels with Keras's fit: one step per epoch, history in history.csv.
-    callbacks = [keras.callbacks.CSVLogger(str(out / "history.csv"))]
-    result = stylize(content, style, loss_network, steps=args.epochs, learning_rate=args.learning_rate,
-                     content_weight=args.content_weight, style_weight=args.style_weight,
-                     total_variation_weight=args.total_variation_weight, callbacks=callbacks)
-
-    for name, picture in (("content", content), ("style", style), ("stylized", result.image)):
-        Image.fromarray(picture.clip(0, 255).astype("uint8")).save(out / f"{name}.png")
-    training.plot_curves(out, title="style transfer: weighted loss per step")
-    before, after = result.initial_losses, result.final_losses
-    fall = 1 - after["total"] / before["total"] if before["total"] else 0.0
-    path = training.write_results(
-        out, "style_transfer", flags=vars(args),
-        metrics={"total_loss_fall": round(fall, 4),
-                 "initial_losses": {k: round(v, 2) for k, v in before.items()},
-                 "final_losses": {k: round(v, 2) for k, v in after.items()}},
-        wall_time_s=time.perf_counter() - started,
-        data={"content": args.content, "style": args.style, "content_shape": list(content.shape),
-              "style_shape": list(style.shape)},
-        images={"content": "content.png", "style": "style.png", "stylized": "stylized.png"},
-    )
-    print(f"total loss {before['total']:.4g} -> {after['total']:.4g} ({fall:.1%} lower); "
-          f"wrote {out / 'stylized.png'} and {path}")
-    return result
+        for name, picture in (("content", content), ("style", style), ("stylized", painted.image)):
+            with atomic_path(run.folder / f"{name}.png") as partial:
+                Image.fromarray(picture.clip(0, 255).astype("uint8")).save(partial, format="PNG")
+        before, after = painted.initial_losses, painted.final_losses
+        fall = 1 - after["total"] / before["total"] if before["total"] else 0.0
+        run.finish({"total_loss_fall": round(fall, 4), "initial_losses": {k: round(v, 2) for k, v in before.items()},
+                    "final_losses": {k: round(v, 2) for k, v in after.items()}},
+                   headline=f"total loss {before['total']:.4g} -> {after['total']:.4g} ({fall:.1%} lower)",
+                   data={"content": args.content, "style": args.style, "content_shape": list(content.shape),
+                         "style_shape": list(style.shape)},
+                   images={"content": "content.png", "style": "style.png", "stylized": "stylized.png"})
+    return painted
 
 
 if __name__ == "__main__":
-    from zoo.training import run_main
+    from zoo.command import run_main
 
     raise SystemExit(run_main(main))

@@ -27,8 +27,6 @@ curves*.png and TensorBoard logs to --out.
 
 from __future__ import annotations
 
-import time
-
 # Flags and their defaults, with the reason beside each.
 DATASETS = ("mnist_5k",)   # embedded; tfds:NAME (e.g. tfds:cifar10) works online or from TFDS_DATA_DIR
 WEIGHTS = "hed_bsds500"    # offline stand-in for "imagenet"; see zoo.weights
@@ -54,34 +52,39 @@ QUICK_TEST_FRACTION = 0.05  # 250 test digits: enough for a smoke test
 
 
 def parse_args(argv=None):
-    from zoo import training
+    from zoo import command
+    from zoo.weights import NAMED
 
-    parser = training.recipe_parser("vgg16_transfer", __doc__.split("\n\n")[0], epochs=EPOCHS,
-                                    batch_size=BATCH_SIZE, learning_rate=LEARNING_RATE, seed=SEED,
-                                    quick_epochs=QUICK_EPOCHS, datasets=DATASETS)
-    parser.add_argument("--weights", default=WEIGHTS,
+    parser = command.recipe_parser("vgg16_transfer", __doc__, command.Defaults(
+        epochs=EPOCHS, batch_size=BATCH_SIZE, learning_rate=LEARNING_RATE, seed=SEED, datasets=DATASETS,
+        kinds=("image",), quick={"epochs": QUICK_EPOCHS, "labels": QUICK_LABELS}))
+    parser.add_argument("--weights", default=WEIGHTS, type=command.name_or_file("--weights", NAMED, "named weights"),
                         help="pretrained base: hed_bsds500 (offline), imagenet, or a .h5 path (default: %(default)s)")
-    parser.add_argument("--labels", type=int, default=LABELS, help="labelled training examples (default: %(default)s)")
-    parser.add_argument("--image-size", type=int, default=IMAGE_SIZE,
-                        help="side the images are resized to before VGG, >= 32 (default: %(default)s)")
-    parser.add_argument("--feature-layer", default=FEATURE_LAYER,
-                        choices=[f"block{b}_pool" for b in range(1, 6)],
+    parser.add_argument("--labels", type=command.integer("--labels", 10), default=LABELS,
+                        help="labelled training examples (default: %(default)s)")
+    parser.add_argument("--image-size", type=command.integer("--image-size", 32, 1024), default=IMAGE_SIZE,
+                        help="side the images are resized to before VGG; VGG pools five times (default: %(default)s)")
+    parser.add_argument("--feature-layer", default=FEATURE_LAYER, choices=[f"block{b}_pool" for b in range(1, 6)],
                         help="last VGG layer kept (default: %(default)s)")
     parser.add_argument("--pooling", default=POOLING, choices=["avg", "max", "flatten"],
                         help="how the last feature maps become one vector (default: %(default)s)")
-    parser.add_argument("--fine-tune-layers", type=int, default=FINE_TUNE_LAYERS,
+    parser.add_argument("--fine-tune-layers", type=command.integer("--fine-tune-layers", 0), default=FINE_TUNE_LAYERS,
                         help="last conv layers of the pretrained base to train too (default: %(default)s)")
-    parser.add_argument("--scratch-learning-rate", type=float, default=SCRATCH_LEARNING_RATE,
-                        help="Adam step size of the from-scratch arm (default: %(default)s)")
+    parser.add_argument("--scratch-learning-rate", type=command.number("--scratch-learning-rate", 0, above=True),
+                        default=SCRATCH_LEARNING_RATE, help="Adam step size of the from-scratch arm (default: %(default)s)")
     parser.add_argument("--skip-scratch", action="store_true", help="train the pretrained arm only")
-    args = training.parse_recipe_args(parser, argv)
-    if args.image_size < 32:
-        parser.error(f"--image-size={args.image_size} must be >= 32: VGG pools five times")
-    if args.labels < 10:
-        parser.error(f"--labels={args.labels} must be >= 10")
-    if args.quick:
-        args.labels = min(args.labels, QUICK_LABELS)
-    return args
+    return command.parse(parser, argv, check=check_fine_tuning)
+
+
+def check_fine_tuning(args):
+    """--fine-tune-layers counts conv layers of the kept base: at most those before --feature-layer."""
+    from zoo.errors import FlagError
+    from zoo.models.vgg16_transfer import VGG16_CONV_LAYERS
+
+    kept = sum(int(layer[5]) <= int(args.feature_layer[5]) for layer in VGG16_CONV_LAYERS)
+    if args.fine_tune_layers > kept:
+        raise FlagError(f"--fine-tune-layers={args.fine_tune_layers} is out of range: the base cut at "
+                        f"--feature-layer {args.feature_layer} has {kept} conv layers; use 0 to {kept}")
 
 
 def build(args, dataset, weights, fine_tune_layers, learning_rate, hp=None):
@@ -90,7 +93,6 @@ def build(args, dataset, weights, fine_tune_layers, learning_rate, hp=None):
 
     import zoo
     from zoo import tuning
-
     from zoo.models.vgg16_transfer import VGG16_CONV_LAYERS
 
     overrides = (zoo.info("vgg16_transfer").search_space(hp) if hp
@@ -110,17 +112,19 @@ def build(args, dataset, weights, fine_tune_layers, learning_rate, hp=None):
     return model
 
 
-def head_on_cached_features(model, images, args, callbacks):
-    """Frozen base: push each image through VGG once, then fit only the head on the stored features.
+def cached_features(model, images):
+    """Frozen base: push each image through VGG once; returns the head and a Dataset of stored features.
 
     The head's layers are the model's own (zoo.models.vgg16_transfer.split_head), so
     training them trains ``model``; every epoch costs a few matrix products instead of
     a VGG forward pass per image.
     """
+    import dataclasses
+
     import keras
     import numpy as np
+    import tensorflow as tf
 
-    import zoo
     from zoo.models.vgg16_transfer import split_head
 
     features, head = split_head(model.get_layer("vgg16_transfer"))
@@ -130,37 +134,39 @@ def head_on_cached_features(model, images, args, callbacks):
     def features_of(split):
         inputs, labels = zip(*split.batch(256).as_numpy_iterator())
         prepared = prepare.predict(np.concatenate(inputs), verbose=0)
-        return features.predict(prepared, batch_size=64, verbose=0), np.concatenate(labels)
+        return tf.data.Dataset.from_tensor_slices((features.predict(prepared, batch_size=64, verbose=0),
+                                                   np.concatenate(labels)))
 
-    train, validation = features_of(images.train), features_of(images.validation)
-    head.compile(optimizer=keras.optimizers.Adam(args.learning_rate),
-                 loss=zoo.info("vgg16_transfer").loss_for(), metrics=["accuracy"])
-    return head.fit(*train, validation_data=validation, epochs=args.epochs, batch_size=args.batch_size,
-                    shuffle=True, verbose=2, callbacks=callbacks)
+    stored = dataclasses.replace(images, name=f"{images.name} (VGG features)", kind="features", test=None,
+                                 train=features_of(images.train), validation=features_of(images.validation))
+    return head, stored
 
 
-def train_arm(tag, model, splits, args, out, cached_from=None):
-    """Fit one arm with early stopping; returns its test accuracy, epochs and training seconds.
+def train_arm(run, tag, model, images):
+    """Fit one arm with early stopping; its test scores, epochs and training seconds (features included)."""
+    import time
 
-    ``cached_from`` (the Dataset) trains a frozen-base arm on features computed once.
-    """
+    import keras
     import numpy as np
 
-    from zoo import training
+    import zoo
 
-    train, validation, test = splits
-    callbacks = training.standard_callbacks(out, patience=PATIENCE, tag=tag)
+    args = run.args
     started = time.perf_counter()
-    if cached_from is not None:
-        history = head_on_cached_features(model, cached_from, args, callbacks)
+    # Frozen base on one device: features once. Tuned heads (as in the search) and several replicas
+    # (the strategy splits each batch) train end to end.
+    if (tag == "pretrained" and args.fine_tune_layers == 0 and run.best_hyperparameters is None
+            and run.strategy.num_replicas_in_sync == 1):
+        trained, data = cached_features(model, images)
+        trained.compile(optimizer=keras.optimizers.Adam(args.learning_rate),
+                        loss=zoo.info("vgg16_transfer").loss_for(), metrics=["accuracy"])
     else:
-        history = model.fit(train, validation_data=validation, epochs=args.epochs, verbose=2, callbacks=callbacks)
-    seconds = time.perf_counter() - started
-    test_loss, test_accuracy = model.evaluate(test, verbose=0)  # the whole model, raw test images in
-    training.plot_curves(out, tag=tag, title=f"vgg16_transfer, {tag} arm")
-    return {"test_accuracy": round(float(test_accuracy), 4), "test_loss": round(float(test_loss), 4),
-            "epochs_run": history.epoch[-1] + 1, "train_seconds": round(seconds, 1),
-            "features_cached": cached_from is not None,
+        trained, data = model, images
+    preparing = time.perf_counter() - started
+    fitted = run.fit(trained, data, batch_size=args.batch_size, epochs=args.epochs, patience=PATIENCE, tag=tag)
+    return {**run.evaluate(model, images),  # the whole model, raw test images in
+            "epochs_run": fitted.epochs_run, "train_seconds": round(preparing + fitted.seconds, 1),
+            "features_cached": trained is not model,
             "trainable_params": int(sum(np.prod(w.shape) for w in model.trainable_weights))}
 
 
@@ -168,61 +174,53 @@ def main(argv=None):
     args = parse_args(argv)
     import keras
 
-    from zoo import data, training, tuning
+    from zoo import data
+    from zoo.runs import Run
 
-    out = training.run_folder(args.out, "vgg16_transfer")
-    keras.utils.set_random_seed(args.seed)
-    training.set_precision(args.precision)
-    strategy = training.strategy(args.distribute)
-    started = time.perf_counter()
+    with Run("vgg16_transfer", args) as run:
+        # Data: a small labelled budget for training; validation and test stay the same for both arms.
+        images = data.load(args.dataset, seed=args.seed, test_fraction=QUICK_TEST_FRACTION if args.quick else
+                           TEST_FRACTION, validation_fraction=VALIDATION_FRACTION, train_size=args.labels,
+                           image_size=(args.image_size, args.image_size), kinds=("image",))
 
-    # Data: a small labelled budget for training; validation and test stay the same for both arms.
-    test_fraction = QUICK_TEST_FRACTION if args.quick else TEST_FRACTION
-    images = data.load(args.dataset, seed=args.seed, test_fraction=test_fraction,
-                       validation_fraction=VALIDATION_FRACTION, train_size=args.labels,
-                       image_size=(args.image_size, args.image_size))
-    splits = images.batches(args.batch_size, seed=args.seed)
+        # Pretrained arm: frozen base, new head (optionally tuned with KerasTuner first).
+        best = run.tune(lambda hp: build(args, images, args.weights, args.fine_tune_layers, args.learning_rate, hp),
+                        images, batch_size=args.batch_size, patience=PATIENCE)
+        with run.scope():
+            pretrained = build(args, images, args.weights, args.fine_tune_layers, args.learning_rate, best)
+        arms = {"pretrained": train_arm(run, "pretrained", pretrained, images)}
+        run.save_model(pretrained)
 
-    # Pretrained arm: frozen base, new head (optionally tuned with KerasTuner first).
-    best, trials = tuning.search_if_asked(
-        args, lambda hp: build(args, images, args.weights, args.fine_tune_layers, args.learning_rate, hp),
-        out, "vgg16_transfer", strategy, x=splits[0], validation_data=splits[1], epochs=args.epochs,
-        callbacks=[keras.callbacks.EarlyStopping(patience=PATIENCE, restore_best_weights=True)])
-    with strategy.scope():
-        pretrained = build(args, images, args.weights, args.fine_tune_layers, args.learning_rate, best)
-    # Frozen base on one device: features once. Tuned heads (as in the search) and several replicas
-    # (the strategy splits each batch) train end to end.
-    frozen = args.fine_tune_layers == 0 and best is None and strategy.num_replicas_in_sync == 1
-    arms = {"pretrained": train_arm("pretrained", pretrained, splits, args, out,
-                                    cached_from=images if frozen else None)}
-    pretrained.save(out / "model.keras")
-
-    # Scratch arm: the same architecture from random weights, every conv layer trained.
-    if not args.skip_scratch:
-        keras.utils.set_random_seed(args.seed)
-        with strategy.scope():
-            scratch = build(args, images, None, "all", args.scratch_learning_rate, best)
-        arms["scratch"] = train_arm("scratch", scratch, splits, args, out)
-
-    metrics = {"test_accuracy": arms["pretrained"]["test_accuracy"], "arms": arms}
-    if "scratch" in arms:
-        metrics["accuracy_gain_over_scratch"] = round(arms["pretrained"]["test_accuracy"]
-                                                      - arms["scratch"]["test_accuracy"], 4)
-        metrics["train_time_ratio"] = round(arms["pretrained"]["train_seconds"] / arms["scratch"]["train_seconds"], 3)
-    path = training.write_results(
-        out, "vgg16_transfer", flags=vars(args), metrics=metrics, wall_time_s=time.perf_counter() - started,
-        distribution=training.describe_strategy(strategy), data=images.describe(),
-        tuning={"best": best.values, "trials": trials} if best else None,
-        weights=WEIGHT_SOURCES.get(args.weights, args.weights),
-    )
-    for tag, arm in arms.items():
-        print(f"{tag:<10} test accuracy {arm['test_accuracy']:.4f}, {arm['epochs_run']} epochs, "
-              f"{arm['train_seconds']:.0f} s of training")
-    print(f"wrote {path}")
+        # Scratch arm: the same architecture from random weights, every conv layer trained.
+        if not args.skip_scratch:
+            keras.utils.set_random_seed(args.seed)
+            with run.scope():
+                scratch = build(args, images, None, "all", args.scratch_learning_rate, best)
+            arms["scratch"] = train_arm(run, "scratch", scratch, images)
+        run.finish(compare(arms), headline=headline(arms, images), data=images,
+                   weights=WEIGHT_SOURCES.get(args.weights, args.weights))
     return arms
 
 
+def compare(arms: dict) -> dict:
+    """results.json's metrics: the pretrained arm's accuracy, both arms, and what pretraining bought."""
+    metrics = {"test_accuracy": arms["pretrained"]["test_accuracy"], "arms": arms}
+    if "scratch" in arms:
+        pretrained, scratch = arms["pretrained"], arms["scratch"]
+        metrics["accuracy_gain_over_scratch"] = round(pretrained["test_accuracy"] - scratch["test_accuracy"], 4)
+        metrics["train_time_ratio"] = round(pretrained["train_seconds"] / max(scratch["train_seconds"], 0.1), 3)
+    return metrics
+
+
+def headline(arms: dict, images) -> str:
+    pretrained = arms["pretrained"]
+    text = f"pretrained {pretrained['test_accuracy']:.4f} in {pretrained['train_seconds']:.0f} s of training"
+    if "scratch" in arms:
+        text += f" vs from scratch {arms['scratch']['test_accuracy']:.4f} in {arms['scratch']['train_seconds']:.0f} s"
+    return text + f" ({images.sizes['train']} labels, {images.sizes['test']} test images)"
+
+
 if __name__ == "__main__":
-    from zoo.training import run_main
+    from zoo.command import run_main
 
     raise SystemExit(run_main(main))

@@ -66,7 +66,7 @@ def test_quick_run_writes_the_run_folder(quick_runs, name):
     assert any(f.startswith("curves") and f.endswith(".png") for f in files)
     assert 0 <= results["metrics"]["test_accuracy"] <= 1
     assert results["distribution"] == {"strategy": "_DefaultDistributionStrategy", "replicas": 1}
-    assert not (out / "backup").exists()  # BackupAndRestore cleans up after a finished fit
+    assert not (out / "checkpoints").exists()  # the run's checkpoints go once its results are written
 
 
 def test_quick_metrics_are_the_real_ones(quick_runs):
@@ -114,11 +114,11 @@ def test_saved_models_load_in_a_fresh_process_and_predict(quick_runs):
 
 
 @pytest.mark.parametrize("argv, message", [
-    (["--epochs", "0"], "--epochs=0 must be >= 1"),
-    (["--batch-size", "-1"], "--batch-size=-1 must be >= 1"),
-    (["--learning-rate", "0"], "--learning-rate=0.0 must be > 0"),
-    (["--max-trials", "0"], "--max-trials=0 must be >= 1"),
-    (["--tune", "grid"], "invalid choice: 'grid'"),
+    (["--epochs", "0"], "--epochs=0 is out of range: use an integer from 1 to"),
+    (["--batch-size", "-1"], "--batch-size=-1 is out of range: use an integer from 1 to"),
+    (["--learning-rate", "0"], "--learning-rate=0 is out of range: use a finite number > 0"),
+    (["--max-trials", "0"], "--max-trials=0 is out of range: use an integer from 1 to"),
+    (["--tune", "grid"], "--tune: invalid choice: 'grid'"),
 ])
 def test_bad_flags_are_refused_with_the_value(argv, message):
     done = subprocess.run([sys.executable, "-m", "recipes.mlp", *argv], capture_output=True, text=True, timeout=60)
@@ -126,9 +126,9 @@ def test_bad_flags_are_refused_with_the_value(argv, message):
 
 
 @pytest.mark.parametrize("recipe, argv, message", [
-    ("vgg16_transfer", ["--image-size", "16"], "--image-size=16 must be >= 32"),
+    ("vgg16_transfer", ["--image-size", "16"], "--image-size=16 is out of range: use an integer from 32 to"),
     ("style_transfer", ["--tune", "random"], "unrecognized arguments: --tune"),
-    ("lstm_sentiment", ["--sequence-length", "1"], "--sequence-length=1 must be >= 2"),
+    ("lstm_sentiment", ["--sequence-length", "1"], "--sequence-length=1 is out of range: use an integer from 2 to"),
 ])
 def test_recipe_specific_flags_are_checked(recipe, argv, message):
     done = subprocess.run([sys.executable, "-m", f"recipes.{recipe}", *argv], capture_output=True, text=True,
@@ -168,7 +168,7 @@ def test_a_killed_run_resumes_from_its_last_epoch(tmp_path):
         os.killpg(first.pid, signal.SIGKILL)
         first.wait(timeout=30)
     done_before = len(history.read_text().splitlines()) - 1
-    assert done_before >= 8 and (out / "backup").exists() and not (out / "results.json").exists()
+    assert done_before >= 8 and (out / "checkpoints").exists() and not (out / "results.json").exists()
 
     done = subprocess.run(command, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-3000:]
@@ -177,7 +177,7 @@ def test_a_killed_run_resumes_from_its_last_epoch(tmp_path):
     assert epochs[:done_before] == list(range(done_before))  # the first run's rows are kept
     assert epochs == sorted(set(epochs)) and epochs[done_before] >= done_before - 1  # resumed, not restarted
     assert _results(out)["metrics"]["epochs_run"] == epochs[-1] + 1
-    assert not (out / "backup").exists()
+    assert not (out / "checkpoints").exists()
 
 
 def _refuse(*args, **kwargs):

@@ -15,6 +15,7 @@ import argparse
 import sys
 
 import zoo
+from zoo.errors import ZooError
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -36,14 +37,15 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _run_recipe(name: str, flags: list[str]) -> int:
+    """Exactly ``python -m recipes.NAME FLAGS``: the same checks, messages and exit status."""
     import importlib
 
     from recipes import RECIPES
+    from zoo.command import run_main
+    from zoo.errors import FlagError
 
     if name not in RECIPES:
-        raise ValueError(f"No recipe named {name!r}; recipes: {', '.join(sorted(RECIPES))}.")
-    from zoo.training import run_main
-
+        raise FlagError(f"No recipe named {name!r}; recipes: {', '.join(sorted(RECIPES))}.")
     return run_main(importlib.import_module(f"recipes.{name}").main, flags)
 
 
@@ -64,6 +66,9 @@ def main(argv: list[str] | None = None) -> int:
             return launch.run(args)
         else:
             print(zoo.info(args.name))
+    except ZooError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return error.exit_code
     except ValueError as error:  # includes UnknownModelError
         print(f"zoo: {error}", file=sys.stderr)
         return 2

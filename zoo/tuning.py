@@ -26,13 +26,14 @@ that dies mid-trial is waited for until a worker with the same id comes back.
 
 from __future__ import annotations
 
-import json
 import os
+
+from zoo.errors import ZooError
 
 TUNERS = ("random", "hyperband", "bayesian")
 
 
-class TrialFailedError(RuntimeError):
+class TrialFailedError(ZooError, RuntimeError):
     """A tuning trial raised; the message holds the trial's own error."""
 
 
@@ -152,9 +153,10 @@ def search(kind: str, build, directory, project_name: str, *, max_trials: int, f
 
 
 def _write(directory, records):
+    from zoo.files import atomic_write_json
+
     os.makedirs(directory, exist_ok=True)
-    with open(os.path.join(directory, "trials.json"), "w") as handle:
-        json.dump(records, handle, indent=2, default=str)
+    atomic_write_json(os.path.join(directory, "trials.json"), records)
 
 
 def search_if_asked(args, build, out, project_name: str, strategy=None, **fit_kwargs):

@@ -24,6 +24,8 @@ import os
 import socket
 import urllib.parse
 
+from zoo.errors import ZooError
+
 # keras.applications file names and download addresses (see keras/src/applications/).
 _APPLICATIONS = "https://storage.googleapis.com/tensorflow/keras-applications/"
 IMAGENET_NO_TOP = {
@@ -32,12 +34,12 @@ IMAGENET_NO_TOP = {
 }
 HED_WEIGHTS = "hed_bsds500"
 HED_CONVERTED = "vgg16_hed_bsds500_notop.weights.h5"
-_NAMED = ("imagenet", HED_WEIGHTS)
+NAMED = ("imagenet", HED_WEIGHTS)
 # Long enough for a slow link to answer, short enough to fail fast offline.
 PROBE_TIMEOUT_S = 3.0
 
 
-class WeightsUnavailableError(RuntimeError):
+class WeightsUnavailableError(ZooError, RuntimeError):
     """Pretrained weights are neither cached locally nor downloadable."""
 
 

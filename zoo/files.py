@@ -1,0 +1,52 @@
+"""Files a run writes appear whole or not at all: written beside their place, then renamed into it.
+
+A kill during a write leaves the old file (or none) and a stray ``.partial``
+file, never a half-written file under the real name. ``os.replace`` is atomic
+on POSIX and Windows when both paths are on one filesystem, which they are:
+the temporary file lives in the same folder.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from contextlib import contextmanager
+from pathlib import Path
+
+
+@contextmanager
+def atomic_path(path):
+    """Yield a temporary path beside ``path`` (same suffix); on success it is renamed to ``path``."""
+    path = Path(path)
+    partial = path.with_name(f".{path.stem}.partial-{os.getpid()}{path.suffix}")
+    try:
+        yield partial
+        os.replace(partial, path)
+    finally:
+        if partial.exists():  # the writer failed: leave the old file as it was
+            partial.unlink()
+
+
+def atomic_write_text(path, text: str) -> Path:
+    with atomic_path(path) as partial:
+        with open(partial, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())  # the bytes are on disk before the name points at them
+    return Path(path)
+
+
+def atomic_write_json(path, value) -> Path:
+    """Standard JSON: NaN and infinity (which strict parsers refuse) are written as null."""
+    return atomic_write_text(path, json.dumps(_finite(value), indent=2, default=str, allow_nan=False) + "\n")
+
+
+def _finite(value):
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {key: _finite(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(item) for item in value]
+    return value
