@@ -283,3 +283,14 @@ def test_quick_sets_defaults_and_flags_given_win():
     assert vgg16_transfer.parse_args(["--quick"]).labels == vgg16_transfer.QUICK_LABELS
     assert vgg16_transfer.parse_args(["--quick", "--labels", "100"]).labels == 100
     assert style_transfer.parse_args(["--quick", "--max-side", "128"]).max_side == 128
+
+
+@pytest.mark.no_keras
+def test_every_recipe_main_reads_as_a_short_story():
+    """The plumbing lives in zoo.runs and zoo.command: each recipe's main() fits on one screen."""
+    import ast
+
+    for path in sorted((Path(__file__).resolve().parents[1] / "recipes").glob("*.py")):
+        for node in ast.parse(path.read_text()).body:
+            if isinstance(node, ast.FunctionDef) and node.name == "main":
+                assert node.end_lineno - node.lineno + 1 <= 40, f"{path.name}: main() is too long"

@@ -175,8 +175,7 @@ class RunCheckpoint(keras.callbacks.Callback):
     def on_epoch_begin(self, epoch, logs=None):
         from zoo import data
 
-        if data._EPOCH is not None:  # a zoo training pipeline exists: its order follows the epoch
-            data.training_epoch().assign(epoch)
+        data.set_training_epoch(epoch)  # zoo's training pipelines shuffle into this epoch's order
 
     def on_epoch_end(self, epoch, logs=None):
         logs = {key: float(value) for key, value in (logs or {}).items()}

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import weakref
 
 from zoo import weights as _weights
 from zoo.errors import ZooError
@@ -69,33 +70,34 @@ class UnknownDatasetError(ZooError, ValueError):
     exit_code = 2
 
 
-_EPOCH = None  # the shared epoch counter of the training pipelines (a tf.Variable, made on first use)
+_EPOCH_COUNTERS = weakref.WeakValueDictionary()  # id -> one tf.Variable per training pipeline: the epoch it shuffles for next
 
 
-def training_epoch():
-    """The epoch whose order the training pipelines shuffle into, as a ``tf.Variable``.
+def set_training_epoch(epoch: int) -> None:
+    """Make every training pipeline's next pass shuffle into the order of ``epoch``.
 
-    Each new pass over a training pipeline reads it and adds one, so a plain
-    ``fit`` reshuffles every epoch. ``zoo.runs`` sets it at the start of every
-    epoch: the order of epoch ``e`` depends on the seed and ``e`` alone, so a
-    run resumed at epoch 40 sees the batches an uninterrupted run saw there.
+    Each new pass over a training pipeline reads its counter and adds one, so a
+    plain ``fit`` reshuffles every epoch. ``zoo.runs`` calls this at the start of
+    every epoch: the order of epoch ``e`` depends on the seed and ``e`` alone, so
+    a run resumed at epoch 40 sees the batches an uninterrupted run saw there.
     """
-    global _EPOCH
-    if _EPOCH is None:
-        import tensorflow as tf
-
-        with tf.init_scope():
-            _EPOCH = tf.Variable(0, dtype=tf.int64, trainable=False, name="zoo_training_epoch")
-    return _EPOCH
+    for counter in list(_EPOCH_COUNTERS.values()):
+        counter.assign(epoch)
 
 
 def shuffled_batches(examples, size: int | None, batch_size: int, seed: int):
-    """``examples`` reshuffled each epoch with an order that depends on (``seed``, epoch) only, batched."""
+    """``examples`` reshuffled each epoch with an order that depends on (``seed``, epoch) only, batched.
+
+    The pipeline keeps its own epoch counter (see ``set_training_epoch``): two pipelines
+    made with the same seed give the same batches.
+    """
     import math
 
     import tensorflow as tf
 
-    epoch = training_epoch()
+    with tf.init_scope():  # a plain variable even when called inside a strategy's scope or a function
+        epoch = tf.Variable(0, dtype=tf.int64, trainable=False, name="training_epoch")
+    _EPOCH_COUNTERS[id(epoch)] = epoch  # tf.Variable is unhashable; gone with its pipeline
     buffer = size or SHUFFLE_BUFFER
 
     def one_epoch(_):
@@ -114,6 +116,7 @@ def shuffled_batches(examples, size: int | None, batch_size: int, seed: int):
     batches = tf.data.Dataset.from_tensors(0).flat_map(one_epoch)
     if size:  # flat_map hides the length; Keras shows progress and sizes epochs from it
         batches = batches.apply(tf.data.experimental.assert_cardinality(math.ceil(size / batch_size)))
+    batches._zoo_epoch = epoch  # the counter lives as long as the pipeline (later stages keep their input)
     return batches
 
 
