@@ -67,7 +67,7 @@ def main(argv=None):
     args = parse_args(argv)
     import numpy as np
 
-    from zoo import data
+    from zoo import baselines, data
     from zoo.runs import Run
 
     with Run("mlp", args) as run:
@@ -87,9 +87,10 @@ def main(argv=None):
         fitted = run.fit(model, digits, batch_size=args.batch_size, epochs=args.epochs, patience=args.patience)
         metrics = run.evaluate(model, digits)
 
-        # Keep everything.
+        # Keep everything, beside what an SVM does on the same split.
         run.save_model(model)
         run.finish({**metrics, "epochs_run": fitted.epochs_run, "best_epoch": fitted.best_epoch}, data=digits,
+                   baseline=baselines.svc_rbf(digits),
                    headline=f"test accuracy {metrics['test_accuracy']:.4f} on {digits.sizes['test']} held-out "
                             "digits")
     return metrics["test_accuracy"]

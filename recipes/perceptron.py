@@ -86,14 +86,13 @@ def main(argv=None):
     args = parse_args(argv)
     import keras
 
-    from zoo import data
+    from zoo import baselines, data
     from zoo.runs import Run
 
     with Run("perceptron", args) as run:
         tumours = data.load(args.dataset, seed=args.seed, test_fraction=TEST_FRACTION,
                             validation_fraction=VALIDATION_FRACTION, kinds=("tabular",), classes=2)
-        test_labels = tumours.labels("test")
-        majority = round(float(max(test_labels.mean(), 1 - test_labels.mean())), 4)
+        majority = baselines.majority_class(tumours)
 
         # Standardise with the training split's statistics, inside the model (it reads raw measurements).
         standardise = keras.layers.Normalization(name="standardise")
@@ -114,6 +113,7 @@ def main(argv=None):
         naive = scores["naive"]["test_accuracy"]
         run.finish({"test_accuracy": scores[chosen]["test_accuracy"], "saved_activation": chosen,
                     "majority_class_baseline": majority, "personalities": scores}, data=tumours,
+                   baseline=baselines.logistic_regression(tumours),
                    headline=f"test accuracy {scores[chosen]['test_accuracy']:.4f} on {tumours.sizes['test']} "
                             f"held-out biopsies ({chosen}); naive {naive:.4f} "
                             f"{'=' if naive == majority else 'vs'} majority class {majority:.4f}")

@@ -94,7 +94,7 @@ def main(settings: Settings, doc: str, argv=None, report=None):
     args = parse_args(settings, doc, argv)
     import keras
 
-    from zoo import data, runs
+    from zoo import baselines, data, runs
 
     with runs.Run(settings.recipe, args) as run:
         # 1. Data: three stratified splits of real reviews; test is touched once, at the end.
@@ -116,8 +116,7 @@ def main(settings: Settings, doc: str, argv=None, report=None):
 
         # 4. Train (fit, or the multi-worker loop); early stopping keeps the best validation epoch.
         fitted = run.fit(classifier, reviews, batch_size=args.batch_size, epochs=args.epochs, transform=to_ids, **stop)
-        metrics = run.evaluate(classifier, reviews, transform=to_ids)
-        majority = round(float(max(reviews.labels("test").mean(), 1 - reviews.labels("test").mean())), 4)
+        metrics, majority = run.evaluate(classifier, reviews, transform=to_ids), baselines.majority_class(reviews)
 
         # 5. Save what scores raw strings, and what the recipe reports besides.
         run.save_model(raw_text_model(vectorizer, classifier))
@@ -126,6 +125,7 @@ def main(settings: Settings, doc: str, argv=None, report=None):
                  "params": classifier.count_params(), "vocabulary_size": vectorizer.vocabulary_size()}
         run.finish({**metrics, "majority_class_baseline": majority, "epochs_run": fitted.epochs_run,
                     "best_epoch": fitted.best_epoch}, data=reviews, model=model, **extra,
+                   baseline=baselines.tfidf_linear_svc(reviews),
                    headline=f"test accuracy {metrics['test_accuracy']:.4f} on {reviews.sizes['test']} held-out "
                             f"reviews (majority class {majority:.4f})")
     return metrics["test_accuracy"]

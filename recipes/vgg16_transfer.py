@@ -174,7 +174,7 @@ def main(argv=None):
     args = parse_args(argv)
     import keras
 
-    from zoo import data
+    from zoo import baselines, data
     from zoo.runs import Run
 
     with Run("vgg16_transfer", args) as run:
@@ -197,7 +197,7 @@ def main(argv=None):
             with run.scope():
                 scratch = build(args, images, None, "all", args.scratch_learning_rate, best)
             arms["scratch"] = train_arm(run, "scratch", scratch, images)
-        run.finish(compare(arms), headline=headline(arms, images), data=images,
+        run.finish(compare(arms), headline=headline(arms, images), data=images, baseline=baselines.pixels_linear(images),
                    weights=WEIGHT_SOURCES.get(args.weights, args.weights))
     return arms
 

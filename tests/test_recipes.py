@@ -4,6 +4,8 @@ The quick runs happen once per session (module fixture); each test then checks o
 artifacts, and one fresh Python process loads every saved model.keras and predicts.
 """
 
+import contextlib
+import io
 import json
 import os
 import socket
@@ -32,13 +34,21 @@ def quick_runs(tmp_path_factory):
         keras.backend.clear_session()
         out = tmp_path_factory.mktemp(name)
         started = time.perf_counter()
-        value = importlib.import_module(f"recipes.{name}").main([*QUICK_ARGS[name], "--out", str(out)])
+        printed = io.StringIO()
+        with contextlib.redirect_stdout(printed):
+            value = importlib.import_module(f"recipes.{name}").main([*QUICK_ARGS[name], "--out", str(out)])
         runs[name] = (out, value, time.perf_counter() - started)
+        (out / ".stdout").write_text(printed.getvalue())
     return runs
 
 
 def _results(out):
     return json.loads((out / "results.json").read_text())
+
+
+def done_line(out):
+    """What the run printed last is its headline: kept by the fixture in out/.stdout."""
+    return (out / ".stdout").read_text()
 
 
 def test_every_recipe_has_a_quick_run_and_lists_itself():
@@ -58,9 +68,19 @@ def test_quick_run_writes_the_run_folder(quick_runs, name):
     assert results["recipe"] == name and results["flags"]["quick"] is True
     assert results["environment"]["packages"]["keras"] and results["environment"]["devices"]
     assert results["wall_time_s"] > 0 and results["command"] == f"python -m recipes.{name} --quick --out {out}"
+    # The classic model in the same run, on the same split: its result in words, its settings, its cost.
+    baseline = results["baseline"]
+    assert baseline["name"] and baseline["headline"].startswith(baseline["name"])
+    assert results["headline"] and results["headline"] in done_line(out)
     if name == "style_transfer":
         assert {"stylized.png", "content.png", "style.png", "history.csv", "curves.png", "results.json"} <= files
+        assert baseline["steps"] == results["flags"]["epochs"] and baseline["seconds_per_step"] > 0
+        # The hand-written loop reaches the loss Keras's fit reaches: the same optimisation.
+        assert baseline["total_loss"] == pytest.approx(results["metrics"]["final_losses"]["total"], rel=0.02)
         return
+    assert 0 <= baseline["test_accuracy"] <= 1 and baseline["fit_seconds"] > 0
+    assert baseline["chosen_on"] == "validation split" and len(baseline["candidates"]) >= 2
+    assert baseline["validation_accuracy"] == max(c["validation_accuracy"] for c in baseline["candidates"])
     assert set(COMMON_FILES) <= files and "logs" in files
     assert any(f.startswith("history") and f.endswith(".csv") for f in files)
     assert any(f.startswith("curves") and f.endswith(".png") for f in files)

@@ -29,6 +29,7 @@ from zoo.files import atomic_write_text
 
 _GENERATION = "epoch-{epoch:05d}{end}"
 _KEEP = 2   # generations kept: the newest, and the one before in case the newest is unreadable
+_COST_FACTOR = 5  # an epoch's state is saved unless the last save took over a fifth of the time since
 
 
 class ResumableEarlyStopping(keras.callbacks.EarlyStopping):
@@ -50,6 +51,9 @@ class ResumableEarlyStopping(keras.callbacks.EarlyStopping):
 
 class RunCheckpoint(keras.callbacks.Callback):
     """Saves the whole training state after every epoch and restores it when ``fit`` starts again.
+
+    (After every epoch unless saving would take over a fifth of the training time: then
+    every few epochs. A resume from any saved epoch ends where an uninterrupted run does.)
 
     Put it after ``early_stopping`` in the callback list, so that it saves the
     state early stopping has just updated. ``history_path`` gets every epoch's
@@ -80,6 +84,8 @@ class RunCheckpoint(keras.callbacks.Callback):
     def _save(self, epoch: int, finished: bool) -> None:
         import numpy as np
 
+        started = time.perf_counter()
+
         name = _GENERATION.format(epoch=epoch, end="-end" if finished else "")
         partial = self.folder / f".{name}.partial-{os.getpid()}"
         shutil.rmtree(partial, ignore_errors=True)
@@ -100,6 +106,8 @@ class RunCheckpoint(keras.callbacks.Callback):
         os.replace(partial, final)                # the generation appears whole, or not at all
         for old in self._generations()[_KEEP:]:
             shutil.rmtree(old, ignore_errors=True)
+        self._last_save_end = time.perf_counter()
+        self._last_save_seconds = self._last_save_end - started
 
     def _generations(self) -> list[Path]:
         """Complete generations, newest first."""
@@ -158,7 +166,8 @@ class RunCheckpoint(keras.callbacks.Callback):
     # ------------------------------------------------------------------ Keras hooks
 
     def on_train_begin(self, logs=None):
-        self._session_started = time.perf_counter()
+        self._session_started = self._last_save_end = time.perf_counter()
+        self._last_save_seconds = 0.0
         state = self._restore()
         if state is None:
             self.rows, self.seconds = [], 0.0
@@ -185,7 +194,10 @@ class RunCheckpoint(keras.callbacks.Callback):
             return
         self.rows.append({"epoch": epoch, **logs})
         self._write_history()
-        self._save(epoch + 1, finished=False)
+        # Checkpointing may cost at most a fifth of the time: a big model with short epochs (style transfer
+        # saves a VGG per optimizer step) saves every few epochs. Any saved epoch resumes exactly.
+        if time.perf_counter() - self._last_save_end >= _COST_FACTOR * self._last_save_seconds:
+            self._save(epoch + 1, finished=False)
 
     def on_train_end(self, logs=None):
         self.model._initial_epoch = None  # the next fit of this model starts where it is asked to

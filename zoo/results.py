@@ -183,15 +183,25 @@ def _words_for_not_finite(value):
     return value
 
 
+def baseline_headline(results: dict) -> str:
+    """The baseline's result in words, as the run recorded it, or a plain statement that it has none."""
+    baseline = results.get("baseline")
+    if isinstance(baseline, dict) and isinstance(baseline.get("headline"), str):
+        return baseline["headline"]
+    return "none recorded"
+
+
 def markdown_table(recipes, results_dir: str | Path = RESULTS_DIR) -> str:
-    """One row per recipe with a committed full run: command, result, wall time, machine."""
-    rows = ["| recipe | result of the full default run | wall time | machine |", "| --- | --- | --- | --- |"]
+    """One row per recipe with a committed full run: command, result, baseline, wall time, machine."""
+    rows = ["| recipe | result of the full default run | baseline in the same run, same split | wall time "
+            "| machine |", "| --- | --- | --- | --- | --- |"]
     for recipe in recipes:
         results = load(recipe, results_dir)
         if results is None or results["flags"].get("quick"):
             continue
         rows.append(f"| {markdown_code(results['command'], in_table=True)} | {markdown_text(headline(results))} "
-                    f"| {results['wall_time_s']:.0f} s | {markdown_text(machine(results))} |")
+                    f"| {markdown_text(baseline_headline(results))} | {results['wall_time_s']:.0f} s "
+                    f"| {markdown_text(machine(results))} |")
     return "\n".join(rows)
 
 

@@ -293,10 +293,13 @@ class Run:
     def write_json(self, name: str, value) -> Path:
         return atomic_write_json(self.own_folder / name, value)
 
-    def finish(self, metrics: dict, *, headline: str, data=None, **extra) -> Path | None:
+    def finish(self, metrics: dict, *, headline: str, baseline: dict | None = None, data=None,
+               **extra) -> Path | None:
         """Write results.json (the chief), draw the curves, drop the checkpoints, print the headline.
 
-        ``data`` is a ``zoo.data.Dataset`` (described for the reader) or a dict recorded as it is.
+        ``baseline`` is the classic model trained in the same run on the same split
+        (``zoo.baselines``), with its own ``headline``. ``data`` is a ``zoo.data.Dataset``
+        (described for the reader) or a dict recorded as it is.
         """
         if not self.is_chief:
             print(f"{self.own_folder.name}: {headline}; the chief writes the results", flush=True)
@@ -311,6 +314,7 @@ class Run:
             "flags": self.flags,
             "headline": headline,
             "metrics": metrics,
+            "baseline": baseline,
             "wall_time_s": round(time.perf_counter() - self.started, 2),
             "finished": _now(),
             "distribution": describe_strategy(self.strategy),
@@ -328,6 +332,8 @@ class Run:
 
             distributed.finish(self.folder, self.cluster)
         _remove_empty(self.folder / "checkpoints")
+        if baseline is not None:
+            print(f"baseline, same split: {baseline['headline']}", flush=True)
         print(f"{headline}; wrote {path}", flush=True)
         return path
 

@@ -268,13 +268,17 @@ def result_figures(recipe: str) -> list[ResultFigure]:
 
 
 def results_section(recipe: str, page_src: str, heading: str = "##", figures: bool = True) -> str:
-    """Metrics, their provenance and the run's figures, or a plain statement that no run exists."""
+    """Metrics beside the baseline's, their provenance and the run's figures, or a statement that no run exists."""
     from zoo.results import headline
 
     results = load_results(recipe)
     if results is None:
         return no_run(recipe)
-    parts = [f"In short: {_value(headline(results))}."]
+    from zoo.results import baseline_headline
+
+    parts = [f"In short: {_value(headline(results))}.",
+             f"The baseline a practitioner would pick first, trained in the same run on the same split: "
+             f"{_value(baseline_headline(results))}."]
     if results.get("flags", {}).get("quick"):
         parts.append("!!! warning \"A smoke test, not a result\"\n    This committed run used `--quick`: "
                      "a few epochs on a small budget, so its numbers say little about the model.")
