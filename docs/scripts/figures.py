@@ -223,6 +223,22 @@ def attention_heatmap(recipe: str) -> Path:
     return save(figure, zoo_docs.attention_figure(recipe))
 
 
+def baseline_bars(recipe: str) -> Path:
+    """The zoo model's number beside its baseline's, both from the run's results.json."""
+    label, bars = zoo_docs.comparison(zoo_docs.load_results(recipe))
+    figure, axis = plt.subplots(figsize=(6.5, 2.2))
+    names, values = zip(*bars)
+    axis.barh(range(len(bars)), values, color=["tab:blue", "tab:gray"])
+    axis.set_yticks(range(len(bars)), names, fontsize=9)
+    axis.invert_yaxis()
+    for row, value in enumerate(values):
+        axis.text(value, row, f" {value:.4g}", va="center", fontsize=9)
+    axis.set_xlim(0, max(values) * 1.2)
+    axis.set_xlabel(label)
+    axis.set_title(f"results/{recipe}/results.json: the same run, the same split", fontsize=9)
+    return save(figure, zoo_docs.baseline_figure(recipe))
+
+
 # ------------------------------------------------------------------------ model diagrams
 
 def model_diagram(name: str) -> Path:
@@ -245,7 +261,7 @@ def main() -> int:
     shutil.rmtree(FIGURES, ignore_errors=True)
     jobs = [("activations", activations), ("conv-edge", conv_edge), ("gradient-descent", gradient_descent)]
     # Result figures: exactly those the pages will ask for, from finished committed runs only.
-    draw = {"curves": training_curves, "trio": style_trio, "attention": attention_heatmap}
+    draw = {"curves": training_curves, "trio": style_trio, "attention": attention_heatmap, "baseline": baseline_bars}
     for recipe in zoo_docs.committed_runs():
         for figure in zoo_docs.result_figures(recipe):
             jobs.append((figure.path, lambda draw=draw[figure.kind], recipe=recipe: draw(recipe)))

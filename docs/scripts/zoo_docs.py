@@ -16,6 +16,7 @@ import csv
 import functools
 import inspect
 import json
+import math
 import os
 import posixpath
 import re
@@ -228,6 +229,27 @@ def attention_figure(recipe: str) -> str:
     return f"results/{recipe}-attention.png"
 
 
+def baseline_figure(recipe: str) -> str:
+    return f"results/{recipe}-baseline.png"
+
+
+def comparison(results: dict) -> tuple[str, list[tuple[str, float]]] | None:
+    """(what is compared, [(who, value)]) of the zoo model and its baseline, from one results.json.
+
+    Test accuracy where both record one; else seconds per step (style transfer's loop).
+    """
+    baseline, metrics = results.get("baseline"), results.get("metrics", {})
+    if not isinstance(baseline, dict):
+        return None
+    for key, label in (("test_accuracy", "test accuracy"), ("seconds_per_step", "seconds per step")):
+        ours, theirs = metrics.get(key), baseline.get(key)
+        if all(isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+               for value in (ours, theirs)):
+            return label, [(f"zoo: {results['recipe']}", float(ours)), (str(baseline.get("name", "baseline")),
+                                                                        float(theirs))]
+    return None
+
+
 def model_diagram(name: str) -> str:
     return f"models/{name}.png"
 
@@ -237,7 +259,7 @@ class ResultFigure(NamedTuple):
 
     path: str       # under docs/figures/
     caption: str
-    kind: str       # what figures.py draws: "curves", "trio" or "attention"
+    kind: str       # what figures.py draws: "curves", "trio", "attention" or "baseline"
 
 
 TRIO = ("content", "style", "stylized")
@@ -261,6 +283,9 @@ def result_figures(recipe: str) -> list[ResultFigure]:
     if isinstance(images, dict) and all(run_file(recipe, images.get(role)) for role in TRIO):
         figures.append(ResultFigure(trio_figure(recipe), f"Content image, style image and the stylized result "
                                     f"of the committed {recipe} run", "trio"))
+    if comparison(results) is not None:
+        figures.append(ResultFigure(baseline_figure(recipe), f"The zoo model beside its baseline, trained in the "
+                                    f"same committed {recipe} run on the same split", "baseline"))
     if run_file(recipe, results.get("attention_example")):
         figures.append(ResultFigure(attention_figure(recipe), f"Attention weights of the committed {recipe} run "
                                     "on one real test example", "attention"))
