@@ -24,6 +24,7 @@ import os
 import socket
 import urllib.parse
 
+from zoo._checks import show as _show
 from zoo.errors import ZooError
 
 # keras.applications file names and download addresses (see keras/src/applications/).
@@ -41,6 +42,57 @@ PROBE_TIMEOUT_S = 3.0
 
 class WeightsUnavailableError(ZooError, RuntimeError):
     """Pretrained weights are neither cached locally nor downloadable."""
+
+
+class WeightsFileError(ZooError, ValueError):
+    """A ``weights`` path that is not a Keras weights file (text, empty, a .keras archive, a folder)."""
+
+    exit_code = 2
+
+
+class WeightsFileNotFoundError(WeightsFileError, FileNotFoundError):
+    """A ``weights`` path where there is no file: a bad argument, and a missing file."""
+
+
+WEIGHTS_FILE = "an HDF5 .h5 / .weights.h5 file saved by Keras save_weights or keras.applications"
+
+
+def check_weights_file(model: str, path: str) -> str:
+    """``path`` if it is an HDF5 file h5py can open; otherwise a WeightsFileError saying what it is instead.
+
+    Checked before Keras reads it, which would answer a text, empty or zip file
+    with h5py's bare "file signature not found".
+    """
+    import zipfile
+
+    import h5py
+
+    if "\0" in path:  # os.stat would raise a bare "embedded null byte"
+        raise WeightsFileError(f"{model}: weights path {path!r} contains a NUL character; pass a real file path.")
+    if os.path.isdir(path):
+        raise WeightsFileError(
+            f"{model}: weights path {path} is a directory, not a weights file; a weights file must be "
+            f"{WEIGHTS_FILE}."
+        )
+    if not os.path.exists(path):
+        raise WeightsFileNotFoundError(
+            f"{model}: weights file {path} does not exist. Pass the path to an existing .h5 file, "
+            "'imagenet' to use the Keras download, or None for random weights."
+        )
+    if os.path.getsize(path) == 0:
+        found = "is empty (0 bytes)"
+    elif zipfile.is_zipfile(path):
+        found = ("is a zip archive, such as a whole .keras model; load that with keras.saving.load_model "
+                 "and save its weights with model.save_weights('name.weights.h5')")
+    elif not h5py.is_hdf5(path):
+        found = "is not an HDF5 file"
+    else:
+        try:
+            with h5py.File(path, "r"):
+                return path
+        except OSError as error:  # the HDF5 signature is there but the file is cut short or damaged
+            found = f"cannot be read by h5py ({error})"
+    raise WeightsFileError(f"{model}: weights file {path} {found}; a weights file must be {WEIGHTS_FILE}.")
 
 
 def keras_cache_dir() -> str:
@@ -118,13 +170,15 @@ def resolve(model: str, weights, architecture: str = "vgg16"):
 
     Returns ``None``, ``"imagenet"`` (cached, or downloadable now) or an
     absolute file path. Raises TypeError/ValueError for a bad argument,
-    FileNotFoundError for a missing file and WeightsUnavailableError offline.
+    WeightsFileError (a ValueError) for a path that is not a weights file,
+    WeightsFileNotFoundError (both a WeightsFileError and a FileNotFoundError)
+    for a missing file, and WeightsUnavailableError offline.
     """
     if weights is None:
         return None
     if not isinstance(weights, (str, os.PathLike)):
         raise TypeError(
-            f"{model}: weights={weights!r} must be 'imagenet', {HED_WEIGHTS!r}, None or the path to a "
+            f"{model}: weights={_show(weights)} must be 'imagenet', {HED_WEIGHTS!r}, None or the path to a "
             "weights file."
         )
     weights = os.fspath(weights)
@@ -150,13 +204,7 @@ def resolve(model: str, weights, architecture: str = "vgg16"):
         )
     if not weights.endswith(".h5"):
         raise ValueError(
-            f"{model}: weights={weights!r} is not supported; use 'imagenet', {HED_WEIGHTS!r} (offline, "
+            f"{model}: weights={_show(weights)} is not supported; use 'imagenet', {HED_WEIGHTS!r} (offline, "
             "VGG16 only), None, or the path to an .h5 weights file (e.g. one saved by keras.applications)."
         )
-    path = os.path.abspath(os.path.expanduser(weights))
-    if not os.path.isfile(path):
-        raise FileNotFoundError(
-            f"{model}: weights file {path} does not exist. Pass the path to an existing .h5 file, "
-            "'imagenet' to use the Keras download, or None for random weights."
-        )
-    return path
+    return check_weights_file(model, os.path.abspath(os.path.expanduser(weights)))

@@ -23,8 +23,14 @@ class TokenAndPositionEmbedding(keras.layers.Layer):
         self.vocab_size = vocab_size
         self.sequence_length = sequence_length
         self.embed_dim = embed_dim
-        self.token_embedding = layers.Embedding(vocab_size, embed_dim, name="token_embedding")
-        self.position_embedding = layers.Embedding(sequence_length, embed_dim, name="position_embedding")
+        # Sublayers share this layer's dtype policy (as in keras-hub), so a per-layer
+        # dtype="mixed_float16" returns float16 like Keras's own Embedding does.
+        self.token_embedding = layers.Embedding(
+            vocab_size, embed_dim, dtype=self.dtype_policy, name="token_embedding"
+        )
+        self.position_embedding = layers.Embedding(
+            sequence_length, embed_dim, dtype=self.dtype_policy, name="position_embedding"
+        )
         self.supports_masking = True
 
     def build(self, input_shape):
@@ -71,15 +77,19 @@ class TransformerEncoder(keras.layers.Layer):
         self.num_heads = num_heads
         self.ff_dim = ff_dim
         self.dropout = dropout
+        # Every sublayer gets this layer's dtype policy (as in keras-hub): with the global
+        # default instead, dtype="mixed_float16" here would add float32 attention outputs
+        # to float16 inputs and fail on the first call.
+        policy = self.dtype_policy
         self.attention = layers.MultiHeadAttention(
-            num_heads=num_heads, key_dim=embed_dim // num_heads, name="attention"
+            num_heads=num_heads, key_dim=embed_dim // num_heads, dtype=policy, name="attention"
         )
-        self.feed_forward_hidden = layers.Dense(ff_dim, activation="relu", name="ff_hidden")
-        self.feed_forward_output = layers.Dense(embed_dim, name="ff_output")
-        self.attention_norm = layers.LayerNormalization(epsilon=1e-6, name="attention_norm")
-        self.feed_forward_norm = layers.LayerNormalization(epsilon=1e-6, name="ff_norm")
-        self.attention_dropout = layers.Dropout(dropout)
-        self.feed_forward_dropout = layers.Dropout(dropout)
+        self.feed_forward_hidden = layers.Dense(ff_dim, activation="relu", dtype=policy, name="ff_hidden")
+        self.feed_forward_output = layers.Dense(embed_dim, dtype=policy, name="ff_output")
+        self.attention_norm = layers.LayerNormalization(epsilon=1e-6, dtype=policy, name="attention_norm")
+        self.feed_forward_norm = layers.LayerNormalization(epsilon=1e-6, dtype=policy, name="ff_norm")
+        self.attention_dropout = layers.Dropout(dropout, dtype=policy)
+        self.feed_forward_dropout = layers.Dropout(dropout, dtype=policy)
         self.supports_masking = True
 
     def build(self, input_shape):

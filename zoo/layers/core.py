@@ -30,14 +30,27 @@ class ConstantOutput(keras.layers.Layer):
         )
 
     def call(self, inputs):
-        batch_ones = ops.ones_like(inputs[..., :1])
-        return batch_ones * ops.cast(self.value, batch_ones.dtype)
+        batch_ones = ops.ones_like(inputs[..., :1], dtype=self.compute_dtype)
+        return batch_ones * ops.cast(self.value, self.compute_dtype)
 
     def compute_output_shape(self, input_shape):
         return tuple(input_shape[:-1]) + (1,)
 
     def get_config(self):
         return {**super().get_config(), "initial_value": self.initial_value}
+
+
+def classifier_head(features, num_classes, dropout=0.0):
+    """Optional dropout, then the ``num_classes``-way softmax every zoo classifier ends with.
+
+    The layers are named ``dropout`` and ``predictions`` (saved models and
+    ``split_head`` refer to them). The softmax layer is float32 whatever the dtype
+    policy: in float16, small probabilities round to 0 and the cross-entropy's
+    log(0) turns the loss into inf.
+    """
+    if dropout:
+        features = keras.layers.Dropout(dropout, name="dropout")(features)
+    return keras.layers.Dense(num_classes, activation="softmax", dtype="float32", name="predictions")(features)
 
 
 @keras.saving.register_keras_serializable(package="zoo")

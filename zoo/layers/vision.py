@@ -32,6 +32,11 @@ class GramMatrix(keras.layers.Layer):
     Entry (i, j) is how strongly channels i and j fire together, averaged over
     positions: a summary of texture and colour that forgets where things are.
     Gatys et al. (2015) use it as the definition of an image's "style".
+
+    Always computes and returns float32, whatever the dtype policy: a Gram entry
+    sums H * W products of activations, and VGG's activations reach the hundreds,
+    so in float16 (largest value 65504) the sums overflow to inf even on a 32x32
+    image. Its style loss is computed in float32 anyway.
     """
 
     def call(self, features):
@@ -41,6 +46,10 @@ class GramMatrix(keras.layers.Layer):
 
     def compute_output_shape(self, input_shape):
         return (input_shape[0], input_shape[-1], input_shape[-1])
+
+    def compute_output_spec(self, features):
+        # Keras would announce the compute dtype (float16 under mixed precision); say float32, as call does.
+        return keras.KerasTensor(self.compute_output_shape(features.shape), dtype="float32")
 
 
 @keras.saving.register_keras_serializable(package="zoo")
@@ -52,6 +61,7 @@ class TotalVariation(keras.layers.Layer):
     """
 
     def call(self, images):
+        images = ops.cast(images, self.compute_dtype)  # integer images too: uint8 differences would wrap
         down = ops.abs(images[:, 1:, :, :] - images[:, :-1, :, :])
         right = ops.abs(images[:, :, 1:, :] - images[:, :, :-1, :])
         return ops.mean(down, axis=(1, 2, 3)) + ops.mean(right, axis=(1, 2, 3))
@@ -92,7 +102,8 @@ class ImageCanvas(keras.layers.Layer):
         )
 
     def call(self, inputs):
-        return self.image
+        # The pixels stay float32 (the optimizer's precision); the output follows the policy.
+        return ops.cast(self.image, self.compute_dtype)
 
     def compute_output_shape(self, input_shape):
         return (1,) + self.shape

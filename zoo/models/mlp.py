@@ -13,6 +13,23 @@ from zoo import _checks
 from zoo.registry import Paper, register
 
 
+# Deeper plain MLPs (no normalisation, no skips) stop learning as gradients vanish,
+# and each layer costs build time: 32 is far past any that trains.
+MAX_HIDDEN_LAYERS = 32
+
+
+def default_hidden_units(input_shape) -> tuple[int]:
+    """The rule of thumb: one hidden layer of half the inputs (at least 1 unit)."""
+    return (max(1, math.prod(input_shape) // 2),)
+
+
+def mlp_size(input_shape, num_classes, hidden_units, **_):
+    """``(parameters, values per example)`` of ``mlp`` with these arguments (exact parameters)."""
+    widths = (math.prod(input_shape),) + tuple(hidden_units or default_hidden_units(input_shape))
+    parameters = sum((units_in + 1) * units_out for units_in, units_out in zip(widths, widths[1:] + (num_classes,)))
+    return parameters, sum(widths)
+
+
 def search_space(hp) -> dict:
     depth = hp.Int("hidden_layers", 1, 3, default=1)
     width = hp.Choice("hidden_width", [16, 32, 64, 128], default=32)
@@ -49,7 +66,8 @@ def mlp(input_shape=(64,), num_classes=10, hidden_units=None, activation="relu",
             dimension (an 8x8 image) is flattened first.
         num_classes: number of classes of the softmax output (>= 2).
         hidden_units: width of each hidden layer, e.g. ``[64, 32]``; ``None``
-            means one hidden layer of half the inputs (at least 1 unit).
+            means one hidden layer of half the inputs (at least 1 unit); at
+            most 32 layers.
         activation: Keras activation name of the hidden layers.
         dropout: dropout rate after each hidden layer, in [0, 1).
         name: name of the returned model.
@@ -57,19 +75,18 @@ def mlp(input_shape=(64,), num_classes=10, hidden_units=None, activation="relu",
     Returns:
         An uncompiled ``keras.Model``; train with sparse categorical cross-entropy.
     """
-    input_shape = _checks.shape("mlp", "input_shape", input_shape, example="(64,) or (8, 8)")
-    if None in input_shape:
-        raise ValueError(f"mlp: input_shape={input_shape!r} needs fixed sizes, e.g. (64,).")
+    input_shape = _checks.fixed_shape("mlp", "input_shape", input_shape, example="(64,) or (8, 8)")
     num_classes = _checks.integer("mlp", "num_classes", num_classes, minimum=2)
-    num_inputs = math.prod(input_shape)
-    if hidden_units is None:
-        hidden_units = (max(1, num_inputs // 2),)
-    hidden_units = _checks.integers("mlp", "hidden_units", hidden_units)
+    if hidden_units is not None:
+        hidden_units = _checks.integers("mlp", "hidden_units", hidden_units, max_length=MAX_HIDDEN_LAYERS)
     activation = _checks.activation("mlp", "activation", activation)
     dropout = _checks.fraction("mlp", "dropout", dropout)
-    _checks.model_name("mlp", name)
+    name = _checks.model_name("mlp", name)
+    _checks.size("mlp", mlp_size, dict(input_shape=input_shape, num_classes=num_classes, hidden_units=hidden_units))
+    hidden_units = hidden_units or default_hidden_units(input_shape)
 
     import keras
+    from zoo.layers.core import classifier_head
 
     inputs = keras.Input(shape=input_shape, name="features")
     x = keras.layers.Flatten(name="flatten")(inputs) if len(input_shape) > 1 else inputs
@@ -77,6 +94,4 @@ def mlp(input_shape=(64,), num_classes=10, hidden_units=None, activation="relu",
         x = keras.layers.Dense(units, activation=activation, name=f"hidden_{index}")(x)
         if dropout:
             x = keras.layers.Dropout(dropout, name=f"dropout_{index}")(x)
-    outputs = keras.layers.Dense(num_classes, activation="softmax", name="predictions",
-                                   dtype="float32")(x)  # softmax in float32 under mixed precision
-    return keras.Model(inputs, outputs, name=name)
+    return keras.Model(inputs, classifier_head(x, num_classes), name=name)

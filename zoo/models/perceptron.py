@@ -16,6 +16,8 @@ storage and organization in the brain. Psychological Review 65(6).
 
 from __future__ import annotations
 
+import math
+
 from zoo import _checks
 from zoo.registry import Paper, register
 
@@ -38,13 +40,17 @@ def resolve_activation(activation: str) -> str:
     """'pessimist' -> 'tanh'; activation names pass through; others raise ValueError."""
     if not isinstance(activation, str):
         raise TypeError(
-            f"perceptron: activation={activation!r} must be a name: one of "
+            f"perceptron: activation={_checks.show(activation)} must be a name: one of "
             f"{', '.join(map(repr, ACTIVATIONS + tuple(PERSONALITIES)))}."
         )
-    activation = PERSONALITIES.get(activation, activation)
-    return _checks.choice(
-        "perceptron", "activation", activation, ACTIVATIONS + tuple(PERSONALITIES)
-    )
+    activation = _checks.choice("perceptron", "activation", activation, ACTIVATIONS + tuple(PERSONALITIES))
+    return PERSONALITIES.get(activation, activation)
+
+
+def perceptron_size(input_shape, activation, **_):
+    """``(parameters, values per example)``: a weight per input and a bias (plus the naive one's opinion)."""
+    inputs = math.prod(input_shape)
+    return inputs + 1 + (resolve_activation(activation) == "constant"), inputs
 
 
 def search_space(hp) -> dict:
@@ -85,11 +91,10 @@ def perceptron(input_shape=(30,), activation="sigmoid", name="perceptron"):
         An uncompiled ``keras.Model`` with one output unit. Compile it with
         ``zoo.info("perceptron").loss_for(activation=...)``.
     """
-    input_shape = _checks.shape("perceptron", "input_shape", input_shape, rank=1, example="(30,)")
-    if None in input_shape:
-        raise ValueError(f"perceptron: input_shape={input_shape!r} needs a fixed number of features.")
+    input_shape = _checks.fixed_shape("perceptron", "input_shape", input_shape, rank=1, example="(30,)")
     activation = resolve_activation(activation)
-    _checks.model_name("perceptron", name)
+    name = _checks.model_name("perceptron", name)
+    _checks.size("perceptron", perceptron_size, dict(input_shape=input_shape, activation=activation))
 
     import keras
     from zoo.layers import ConstantOutput

@@ -8,6 +8,8 @@ input contract so the recipes can compare memory (LSTM) with attention
 
 from __future__ import annotations
 
+import itertools
+
 from zoo import _checks
 from zoo.registry import Paper, register
 
@@ -15,11 +17,34 @@ _TEXT_INPUTS = "(batch, sequence_length) int32 token ids, 0 = padding (masked)"
 _TEXT_OUTPUTS = "(batch, num_classes) softmax: 2 classes for sentiment, 5 for 1-5 stars"
 
 
-def _check_text_args(model, vocab_size, num_classes, dropout, name):
-    _checks.integer(model, "vocab_size", vocab_size, minimum=2)
-    _checks.integer(model, "num_classes", num_classes, minimum=2)
-    _checks.fraction(model, "dropout", dropout)
-    _checks.model_name(model, name)
+def _check_text_args(model, vocab_size, num_classes, dropout, name) -> tuple[int, int, float, str]:
+    """The arguments both sequence models share, as the plain Python values Keras accepts."""
+    return (_checks.integer(model, "vocab_size", vocab_size, minimum=2),
+            _checks.integer(model, "num_classes", num_classes, minimum=2),
+            _checks.fraction(model, "dropout", dropout),
+            _checks.model_name(model, name))
+
+
+def lstm_sentiment_size(vocab_size, num_classes, embedding_dim, lstm_units, num_layers, bidirectional, **_):
+    """``(parameters, values per example)`` of ``lstm_sentiment`` (exact parameters; the
+    per-example values depend on the review's length, unknown until it is called)."""
+    directions = 2 if bidirectional else 1
+    parameters, width = vocab_size * embedding_dim, embedding_dim
+    for _ in range(num_layers):  # four gates, each a dense layer over [input, state] with a bias
+        parameters += directions * 4 * (width + lstm_units + 1) * lstm_units
+        width = directions * lstm_units
+    return parameters + (width + 1) * num_classes, 0
+
+
+def mini_transformer_size(vocab_size, sequence_length, num_classes, embed_dim, num_heads, ff_dim,
+                          num_layers, **_):
+    """``(parameters, values per example)`` of ``mini_transformer`` (exact parameters; the values
+    are one block's attention scores and feed-forward activations for one review)."""
+    block = (4 * (embed_dim + 1) * embed_dim  # query, key, value and output projections
+             + 4 * embed_dim  # two layer normalisations, scale and offset each
+             + (embed_dim + 1) * ff_dim + (ff_dim + 1) * embed_dim)
+    parameters = (vocab_size + sequence_length) * embed_dim + num_layers * block + (embed_dim + 1) * num_classes
+    return parameters, num_heads * sequence_length**2 + sequence_length * (ff_dim + embed_dim)
 
 
 def lstm_search_space(hp) -> dict:
@@ -62,13 +87,18 @@ def lstm_sentiment(vocab_size=20000, num_classes=2, embedding_dim=64, lstm_units
         dropout: dropout rate before the classifier, in [0, 1).
         name: name of the returned model.
     """
-    _check_text_args("lstm_sentiment", vocab_size, num_classes, dropout, name)
-    _checks.integer("lstm_sentiment", "embedding_dim", embedding_dim)
-    _checks.integer("lstm_sentiment", "lstm_units", lstm_units)
-    _checks.integer("lstm_sentiment", "num_layers", num_layers, maximum=8)
-    _checks.boolean("lstm_sentiment", "bidirectional", bidirectional)
+    model = "lstm_sentiment"
+    vocab_size, num_classes, dropout, name = _check_text_args(model, vocab_size, num_classes, dropout, name)
+    embedding_dim = _checks.integer(model, "embedding_dim", embedding_dim)
+    lstm_units = _checks.integer(model, "lstm_units", lstm_units)
+    num_layers = _checks.integer(model, "num_layers", num_layers, maximum=8)
+    bidirectional = _checks.boolean(model, "bidirectional", bidirectional)
+    _checks.size(model, lstm_sentiment_size, dict(
+        vocab_size=vocab_size, num_classes=num_classes, embedding_dim=embedding_dim, lstm_units=lstm_units,
+        num_layers=num_layers, bidirectional=bidirectional))
 
     import keras
+    from zoo.layers.core import classifier_head
 
     inputs = keras.Input(shape=(None,), dtype="int32", name="token_ids")
     x = keras.layers.Embedding(vocab_size, embedding_dim, mask_zero=True, name="embedding")(inputs)
@@ -76,11 +106,7 @@ def lstm_sentiment(vocab_size=20000, num_classes=2, embedding_dim=64, lstm_units
         # Every layer but the last hands the whole sequence on; the last keeps its final state.
         lstm = keras.layers.LSTM(lstm_units, return_sequences=index < num_layers, name=f"lstm_{index}")
         x = keras.layers.Bidirectional(lstm, name=f"bidirectional_{index}")(x) if bidirectional else lstm(x)
-    if dropout:
-        x = keras.layers.Dropout(dropout, name="dropout")(x)
-    outputs = keras.layers.Dense(num_classes, activation="softmax", name="predictions",
-                                   dtype="float32")(x)  # softmax in float32 under mixed precision
-    return keras.Model(inputs, outputs, name=name)
+    return keras.Model(inputs, classifier_head(x, num_classes, dropout), name=name)
 
 
 def transformer_search_space(hp) -> dict:
@@ -123,20 +149,26 @@ def mini_transformer(vocab_size=20000, sequence_length=200, num_classes=2, embed
         dropout: dropout rate inside the blocks and before the classifier.
         name: name of the returned model.
     """
-    _check_text_args("mini_transformer", vocab_size, num_classes, dropout, name)
-    _checks.integer("mini_transformer", "sequence_length", sequence_length)
-    _checks.integer("mini_transformer", "embed_dim", embed_dim)
-    _checks.integer("mini_transformer", "num_heads", num_heads)
-    _checks.integer("mini_transformer", "ff_dim", ff_dim)
-    _checks.integer("mini_transformer", "num_layers", num_layers, maximum=24)
+    model = "mini_transformer"
+    vocab_size, num_classes, dropout, name = _check_text_args(model, vocab_size, num_classes, dropout, name)
+    sequence_length = _checks.integer(model, "sequence_length", sequence_length)
+    embed_dim = _checks.integer(model, "embed_dim", embed_dim)
+    num_heads = _checks.integer(model, "num_heads", num_heads)
+    ff_dim = _checks.integer(model, "ff_dim", ff_dim)
+    num_layers = _checks.integer(model, "num_layers", num_layers, maximum=24)
     if embed_dim % num_heads:
+        divisors = (heads for heads in range(1, min(embed_dim, 64) + 1) if embed_dim % heads == 0)
         raise ValueError(
-            f"mini_transformer: embed_dim={embed_dim} is not divisible by num_heads={num_heads}; "
-            f"pick num_heads among {[h for h in range(1, embed_dim + 1) if embed_dim % h == 0][:8]}."
+            f"{model}: embed_dim={embed_dim} is not divisible by num_heads={num_heads}; "
+            f"pick num_heads among {list(itertools.islice(divisors, 8))}."
         )
+    _checks.size(model, mini_transformer_size, dict(
+        vocab_size=vocab_size, sequence_length=sequence_length, num_classes=num_classes, embed_dim=embed_dim,
+        num_heads=num_heads, ff_dim=ff_dim, num_layers=num_layers))
 
     import keras
     from zoo.layers import TokenAndPositionEmbedding, TransformerEncoder
+    from zoo.layers.core import classifier_head
 
     # A fixed length: longer inputs would index past the position table.
     inputs = keras.Input(shape=(sequence_length,), dtype="int32", name="token_ids")
@@ -144,8 +176,4 @@ def mini_transformer(vocab_size=20000, sequence_length=200, num_classes=2, embed
     for index in range(1, num_layers + 1):
         x = TransformerEncoder(embed_dim, num_heads, ff_dim, dropout, name=f"encoder_{index}")(x)
     x = keras.layers.GlobalAveragePooling1D(name="pooling")(x)
-    if dropout:
-        x = keras.layers.Dropout(dropout, name="dropout")(x)
-    outputs = keras.layers.Dense(num_classes, activation="softmax", name="predictions",
-                                   dtype="float32")(x)  # softmax in float32 under mixed precision
-    return keras.Model(inputs, outputs, name=name)
+    return keras.Model(inputs, classifier_head(x, num_classes, dropout), name=name)

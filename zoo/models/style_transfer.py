@@ -16,7 +16,7 @@ from __future__ import annotations
 import dataclasses
 
 from zoo import _checks
-from zoo.models.vgg16_transfer import VGG, build_vgg_base, check_image_shape
+from zoo.models.vgg16_transfer import VGG, build_vgg_base, check_image_shape, conv_parameters, feature_map_values
 from zoo.registry import Paper, register
 
 CONTENT_LAYERS = ("block5_conv2",)
@@ -28,10 +28,18 @@ def _check_layers(argument: str, layers, backbone: str) -> tuple[str, ...]:
     if isinstance(layers, str):
         layers = (layers,)
     if not isinstance(layers, (tuple, list)) or not layers:
-        raise TypeError(f"style_transfer: {argument}={layers!r} must be a non-empty list of layer names.")
-    for layer in layers:
-        _checks.choice("style_transfer", argument, layer, VGG[backbone])
-    return tuple(layers)
+        raise TypeError(
+            f"style_transfer: {argument}={_checks.show(layers)} must be a non-empty list of layer names."
+        )
+    # dict.fromkeys: a layer named twice is one output, not two.
+    return tuple(dict.fromkeys(_checks.choice("style_transfer", argument, layer, VGG[backbone])
+                               for layer in layers))
+
+
+def style_transfer_size(input_shape, content_layers, style_layers, backbone, **_):
+    """``(parameters, values per example)``: the backbone's convolutions up to the deepest layer used."""
+    deepest = max(content_layers + style_layers, key=lambda layer: (int(layer[5]), int(layer[11:])))
+    return conv_parameters(backbone, deepest), feature_map_values(input_shape)
 
 
 def search_space(hp) -> dict:
@@ -72,10 +80,12 @@ def style_transfer(input_shape=(None, None, 3), content_layers=CONTENT_LAYERS, s
         ``content_<layer>`` and ``style_<layer>``.
     """
     input_shape = check_image_shape("style_transfer", input_shape)
-    _checks.choice("style_transfer", "backbone", backbone, tuple(VGG))
+    backbone = _checks.choice("style_transfer", "backbone", backbone, tuple(VGG))
     content_layers = _check_layers("content_layers", content_layers, backbone)
     style_layers = _check_layers("style_layers", style_layers, backbone)
-    _checks.model_name("style_transfer", name)
+    name = _checks.model_name("style_transfer", name)
+    _checks.size("style_transfer", style_transfer_size, dict(
+        input_shape=input_shape, content_layers=content_layers, style_layers=style_layers, backbone=backbone))
 
     import keras
     from zoo.layers import GramMatrix, VGGPreprocessing
@@ -171,12 +181,11 @@ def stylize(content_image, style_image, loss_network=None, *, steps=200, learnin
         array = np.asarray(value)
         if array.ndim != 3 or array.shape[-1] != 3:
             raise ValueError(f"stylize: {argument} has shape {array.shape}; pass one RGB image (H, W, 3).")
-    _checks.integer("stylize", "steps", steps)
-    for argument, value in (("learning_rate", learning_rate), ("content_weight", content_weight),
-                            ("style_weight", style_weight),
-                            ("total_variation_weight", total_variation_weight)):
-        if not isinstance(value, (int, float)) or value < 0:
-            raise ValueError(f"stylize: {argument}={value!r} must be a number >= 0.")
+    steps = _checks.integer("stylize", "steps", steps)
+    learning_rate = _checks.number("stylize", "learning_rate", learning_rate)
+    content_weight = _checks.number("stylize", "content_weight", content_weight)
+    style_weight = _checks.number("stylize", "style_weight", style_weight)
+    total_variation_weight = _checks.number("stylize", "total_variation_weight", total_variation_weight)
 
     import keras
     from zoo.layers import ImageCanvas, TotalVariation

@@ -12,17 +12,15 @@ from __future__ import annotations
 from zoo import _checks, weights as weights_lib
 from zoo.registry import Paper, register
 
-VGG16_CONV_LAYERS = tuple(
-    f"block{block}_conv{index}"
-    for block, count in ((1, 2), (2, 2), (3, 3), (4, 3), (5, 3))
-    for index in range(1, count + 1)
-)
-VGG19_CONV_LAYERS = tuple(
-    f"block{block}_conv{index}"
-    for block, count in ((1, 2), (2, 2), (3, 4), (4, 4), (5, 4))
-    for index in range(1, count + 1)
-)
-VGG = {"vgg16": VGG16_CONV_LAYERS, "vgg19": VGG19_CONV_LAYERS}
+# Convolutions per block; every block ends in a 2x2 max pooling that halves height and width.
+VGG_BLOCKS = {"vgg16": (2, 2, 3, 3, 3), "vgg19": (2, 2, 4, 4, 4)}
+BLOCK_CHANNELS = (64, 128, 256, 512, 512)
+VGG = {
+    architecture: tuple(f"block{block}_conv{index}" for block, count in enumerate(counts, start=1)
+                        for index in range(1, count + 1))
+    for architecture, counts in VGG_BLOCKS.items()
+}
+VGG16_CONV_LAYERS, VGG19_CONV_LAYERS = VGG["vgg16"], VGG["vgg19"]
 # Where the base may be cut: the end of each block. Earlier blocks hold more generic features
 # (edges, strokes); later ones more ImageNet-specific ones (Yosinski et al., 2014).
 FEATURE_LAYERS = tuple(f"block{block}_pool" for block in range(1, 6))
@@ -41,6 +39,28 @@ def check_image_shape(model: str, input_shape) -> tuple:
     return input_shape
 
 
+def conv_parameters(architecture: str, last_layer: str) -> int:
+    """Weights and biases of the 3x3 convolutions of ``architecture`` up to ``last_layer``
+    (``blockB_convN`` or ``blockB_pool``), input included."""
+    last_block, last_index = int(last_layer[5]), last_layer[7:]
+    parameters, channels_in = 0, 3
+    for block, (count, channels) in enumerate(zip(VGG_BLOCKS[architecture], BLOCK_CHANNELS), start=1):
+        if block > last_block:
+            break
+        if block == last_block and last_index.startswith("conv"):
+            count = min(count, int(last_index[4:]))
+        for _ in range(count):
+            parameters += 9 * channels_in * channels + channels
+            channels_in = channels
+    return parameters
+
+
+def feature_map_values(input_shape) -> int:
+    """Float values of block 1's two 64-channel maps for one image, the most VGG holds at once (0: size unknown)."""
+    height, width = input_shape[:2]
+    return 0 if height is None or width is None else 2 * height * width * BLOCK_CHANNELS[0]
+
+
 def build_vgg_base(model: str, architecture: str, weights, **kwargs):
     """keras.applications VGG16/VGG19 without its top, with a clear error for bad weight files."""
     import keras
@@ -57,6 +77,19 @@ def build_vgg_base(model: str, architecture: str, weights, **kwargs):
             f"{architecture} without its top ({error}). Pass a weights file saved from "
             f"keras.applications.{architecture.upper()}(include_top=False)."
         ) from error
+
+
+def vgg16_transfer_size(input_shape, num_classes, pooling, normalize_features, feature_layer, **_):
+    """``(parameters, values per example)`` of ``vgg16_transfer`` with these arguments (exact parameters)."""
+    block = int(feature_layer[5])
+    channels = BLOCK_CHANNELS[block - 1]
+    if pooling == "flatten":  # each pooling floors: 33 -> 16 -> 8
+        features = (input_shape[0] >> block) * (input_shape[1] >> block) * channels
+    else:
+        features = channels
+    parameters = conv_parameters("vgg16", feature_layer) + (features + 1) * num_classes
+    parameters += 2 * features if normalize_features else 0
+    return parameters, feature_map_values(input_shape)
 
 
 def search_space(hp) -> dict:
@@ -116,22 +149,26 @@ def vgg16_transfer(input_shape=(224, 224, 3), num_classes=2, weights="imagenet",
         An uncompiled ``keras.Model`` taking raw 0-255 RGB images; the base is
         the nested model ``model.get_layer("vgg16")``.
     """
-    input_shape = check_image_shape("vgg16_transfer", input_shape)
-    num_classes = _checks.integer("vgg16_transfer", "num_classes", num_classes, minimum=2)
-    _checks.choice("vgg16_transfer", "feature_layer", feature_layer, FEATURE_LAYERS)
+    model = "vgg16_transfer"
+    input_shape = check_image_shape(model, input_shape)
+    num_classes = _checks.integer(model, "num_classes", num_classes, minimum=2)
+    feature_layer = _checks.choice(model, "feature_layer", feature_layer, FEATURE_LAYERS)
     kept_convs = tuple(layer for layer in VGG16_CONV_LAYERS if int(layer[5]) <= int(feature_layer[5]))
-    fine_tune_layers = _checks.integer(
-        "vgg16_transfer", "fine_tune_layers", fine_tune_layers, minimum=0, maximum=len(kept_convs)
-    )
-    _checks.choice("vgg16_transfer", "pooling", pooling, ("avg", "max", "flatten"))
-    _checks.boolean("vgg16_transfer", "normalize_features", normalize_features)
-    dropout = _checks.fraction("vgg16_transfer", "dropout", dropout)
-    _checks.model_name("vgg16_transfer", name)
+    fine_tune_layers = _checks.integer(model, "fine_tune_layers", fine_tune_layers, minimum=0,
+                                       maximum=len(kept_convs))
+    pooling = _checks.choice(model, "pooling", pooling, ("avg", "max", "flatten"))
+    normalize_features = _checks.boolean(model, "normalize_features", normalize_features)
+    dropout = _checks.fraction(model, "dropout", dropout)
+    name = _checks.model_name(model, name)
     if pooling == "flatten" and None in input_shape[:2]:
-        raise ValueError("vgg16_transfer: pooling='flatten' needs a fixed input_shape, e.g. (224, 224, 3).")
+        raise ValueError(f"{model}: pooling='flatten' needs a fixed input_shape, e.g. (224, 224, 3).")
+    _checks.size(model, vgg16_transfer_size, dict(
+        input_shape=input_shape, num_classes=num_classes, pooling=pooling,
+        normalize_features=normalize_features, feature_layer=feature_layer))
 
     import keras
     from zoo.layers import VGGPreprocessing
+    from zoo.layers.core import classifier_head
 
     base = build_vgg_base("vgg16_transfer", "vgg16", weights, input_shape=input_shape)
     if feature_layer != FEATURE_LAYERS[-1]:
@@ -150,11 +187,7 @@ def vgg16_transfer(input_shape=(224, 224, 3), num_classes=2, weights="imagenet",
     x = pool(name="pooling")(x)
     if normalize_features:
         x = keras.layers.LayerNormalization(name="feature_norm")(x)
-    if dropout:
-        x = keras.layers.Dropout(dropout, name="dropout")(x)
-    outputs = keras.layers.Dense(num_classes, activation="softmax", name="predictions",
-                                   dtype="float32")(x)  # softmax in float32 under mixed precision
-    return keras.Model(inputs, outputs, name=name)
+    return keras.Model(inputs, classifier_head(x, num_classes, dropout), name=name)
 
 
 def split_head(model):

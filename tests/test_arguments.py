@@ -1,0 +1,386 @@
+"""Any arguments, every entry: the model builds and runs, or the zoo names the bad argument, fast.
+
+For every registry entry, hypothesis draws a full set of valid arguments (small, so
+a forward pass takes milliseconds), turns some of them into numpy scalars (which
+must work like Python numbers), and in about a third of the examples replaces one
+argument with a hostile value: NaN, inf, 2**40, negative, the wrong type, an array,
+a bad string, a file that is not a weights file. Then either the model builds and
+runs one forward pass, or ``zoo.get`` raises ValueError or TypeError within a
+second, whose message starts with the model's name and names the argument. No
+other exception may escape, and valid arguments must never be refused.
+
+A new entry, or a new argument, fails here until VALID knows how to draw it.
+"""
+
+from __future__ import annotations
+
+import collections
+import decimal
+import math
+import pathlib
+import re
+import time
+import zipfile
+
+import h5py
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings, strategies as st
+
+import zoo
+from zoo.models import mlp, perceptron, sequence, style_transfer, vgg16_transfer
+
+EXAMPLES = 200
+ERROR_SECONDS = 1.0
+# Of EXAMPLES, at least this many must build from valid arguments and this many be refused:
+# a zoo that refused everything, or a test that drew no hostile value, would otherwise pass.
+AT_LEAST_EACH = 20
+
+names = st.from_regex(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,15}", fullmatch=True)
+dropouts = st.one_of(st.just(0.0), st.floats(0.0, 0.9))
+# Activations every hidden Dense layer accepts; "glu" and "threshold" are not among them.
+ACTIVATIONS = ("relu", "gelu", "tanh", "sigmoid", "elu", "selu", "swish", "silu", "softplus", "softsign",
+               "linear", "leaky_relu", "mish", "relu6", "hard_sigmoid", "exponential", "softmax")
+
+
+def shapes(rank_low, rank_high, low, high):
+    return st.lists(st.integers(low, high), min_size=rank_low, max_size=rank_high).flatmap(
+        lambda dims: st.sampled_from([tuple(dims), list(dims)]))
+
+
+@st.composite
+def image_shapes(draw, fixed):
+    side = st.integers(32, 40)
+    if fixed or draw(st.booleans()):
+        return (draw(side), draw(side), 3)
+    return (None, None, 3)
+
+
+@st.composite
+def perceptron_arguments(draw):
+    return dict(input_shape=draw(st.one_of(shapes(1, 1, 1, 8), st.integers(1, 8))),
+                activation=draw(st.sampled_from(perceptron.ACTIVATIONS + tuple(perceptron.PERSONALITIES))),
+                name=draw(names))
+
+
+@st.composite
+def mlp_arguments(draw):
+    hidden = st.one_of(st.none(), st.integers(1, 16), st.lists(st.integers(1, 16), min_size=1, max_size=3))
+    return dict(input_shape=draw(shapes(1, 3, 1, 6)), num_classes=draw(st.integers(2, 12)),
+                hidden_units=draw(hidden), activation=draw(st.sampled_from(ACTIVATIONS)),
+                dropout=draw(dropouts), name=draw(names))
+
+
+@st.composite
+def vgg16_transfer_arguments(draw):
+    feature_layer = draw(st.sampled_from(vgg16_transfer.FEATURE_LAYERS))
+    kept = sum(int(layer[5]) <= int(feature_layer[5]) for layer in vgg16_transfer.VGG16_CONV_LAYERS)
+    pooling = draw(st.sampled_from(["avg", "max", "flatten"]))
+    return dict(input_shape=draw(image_shapes(fixed=pooling == "flatten")), num_classes=draw(st.integers(2, 6)),
+                weights=None,  # no network here; weight files are among the hostile values
+                fine_tune_layers=draw(st.integers(0, kept)), pooling=pooling,
+                normalize_features=draw(st.booleans()), dropout=draw(dropouts), feature_layer=feature_layer,
+                name=draw(names))
+
+
+@st.composite
+def style_transfer_arguments(draw):
+    backbone = draw(st.sampled_from(sorted(vgg16_transfer.VGG)))
+    layer = st.sampled_from(vgg16_transfer.VGG[backbone])
+    layers = st.one_of(layer, st.lists(layer, min_size=1, max_size=3))
+    return dict(input_shape=draw(image_shapes(fixed=False)), content_layers=draw(layers),
+                style_layers=draw(layers), weights=None, backbone=backbone, name=draw(names))
+
+
+@st.composite
+def lstm_sentiment_arguments(draw):
+    return dict(vocab_size=draw(st.integers(2, 60)), num_classes=draw(st.integers(2, 5)),
+                embedding_dim=draw(st.integers(1, 8)), lstm_units=draw(st.integers(1, 8)),
+                num_layers=draw(st.integers(1, 3)), bidirectional=draw(st.booleans()), dropout=draw(dropouts),
+                name=draw(names))
+
+
+@st.composite
+def mini_transformer_arguments(draw):
+    num_heads = draw(st.integers(1, 4))
+    return dict(vocab_size=draw(st.integers(2, 60)), sequence_length=draw(st.integers(1, 12)),
+                num_classes=draw(st.integers(2, 5)), embed_dim=num_heads * draw(st.integers(1, 4)),
+                num_heads=num_heads, ff_dim=draw(st.integers(1, 16)), num_layers=draw(st.integers(1, 2)),
+                dropout=draw(dropouts), name=draw(names))
+
+
+# entry -> strategy of a full set of arguments the zoo must accept
+VALID = {
+    "perceptron": perceptron_arguments(),
+    "mlp": mlp_arguments(),
+    "vgg16_transfer": vgg16_transfer_arguments(),
+    "style_transfer": style_transfer_arguments(),
+    "lstm_sentiment": lstm_sentiment_arguments(),
+    "mini_transformer": mini_transformer_arguments(),
+}
+
+
+@st.composite
+def like_numpy(draw, value):
+    """``value`` with its numbers (and strings) as numpy scalars: what ``y.max() + 1`` gives."""
+    if isinstance(value, bool):
+        return np.bool_(value)
+    if isinstance(value, int):
+        return draw(st.sampled_from([np.int64, np.int32, np.int16, np.uint16]))(value)
+    if isinstance(value, float):
+        return draw(st.sampled_from([np.float64, np.float32, np.float16]))(value)
+    if isinstance(value, str):
+        return np.str_(value)
+    if isinstance(value, (tuple, list)):
+        return type(value)(draw(like_numpy(item)) for item in value)
+    return value
+
+
+# Hostile values, by the kind of argument (read from its default value).
+NAN, INF = math.nan, math.inf
+ANYTHING = [None, "text", b"bytes", object(), {"a": 1}, np.array([1, 2]), np.array([[0.5]]), NAN, INF, 2**40, -1,
+            1.5, [], (), np.array(3), True, 1j]
+HOSTILE = {
+    "int": [0, -1, -(2**40), 2**31, 2**40, 2**64, 10**30, np.int64(2**40), np.int64(-5), np.uint64(2**63), 1.0,
+            2.5, np.float64(8.0), "8", np.array([8, 8]), np.array(8), [8], (8,), np.bool_(True), NAN, -INF],
+    "float": [NAN, INF, -INF, np.float32(NAN), np.float16(INF), np.float64(-INF), -0.5, 1.0, 1.5, 2.0**40, -1e-12,
+              1e308, "0.1", np.bool_(False), np.array([0.1, 0.2]), np.array(0.1), [0.1], 0.1j,
+              decimal.Decimal("0.1")],
+    "bool": [0, 1, 2, "True", "", np.array([True, False]), np.array(True), np.int64(1), 1.0, [True]],
+    "str": ["", " ", "nope", "AVG", "a/b", "\x00", "x" * 10_000, "threshold", "glu", "relux", "block6_pool",
+            "vgg11", "avg", "relu", np.array(["avg", "max"]), ["avg"], b"avg", 3],
+    "name": ["", " ", "a/b", "a b", "é", "\x00", "_x", "-x", "a:b", "\n", 7, b"x", np.str_("ok"), "x" * 300],
+    "shape": [(), [], (0,), (-1,), (2**40,), (2**31, 2**31, 3), (2**20, 2**20, 3), (2**16, 2**16), (1.5,), (NAN,),
+              ("a",), (None,), (None, None, 3), (None, 8), ((8,),), (True,), (np.int64(2**40),),
+              np.array([32, 32, 3]), "(8,)", 8, 0, -3, {8: 1}, range(3), (32, 32, 1), (16, 16, 3), (32, 32),
+              (32, 32, 3, 1), (np.float64(32.0), 32, 3), (1j,)],
+    "ints": [[], [0], [-1], [2**40], [1.5], ["8"], [[8]], np.array([8, 8]), [8] * 1000, (8, None), "8", {8},
+             np.int64(2**40), 0, [np.int64(2**40)], [8, NAN]],
+    "layers": [[], ["nope"], [3], [None], np.array(["block1_conv1"]), "block9_conv1", [["block1_conv1"]], "",
+               ("block1_conv1", 3), ["block5_conv4"], "block1_pool", {"block1_conv1"}],
+}
+# Words some argument accepts: a generated string that happened to be one could switch a valid
+# argument set into a combination that another argument's check refuses (backbone="vgg16" with
+# vgg19 layers), and the message would rightly name that other argument.
+VALID_WORDS = {*perceptron.ACTIVATIONS, *perceptron.PERSONALITIES, *ACTIVATIONS, *vgg16_transfer.VGG,
+               *vgg16_transfer.FEATURE_LAYERS, *vgg16_transfer.VGG19_CONV_LAYERS, "avg", "max", "flatten"}
+GENERATED = {
+    "int": st.one_of(st.integers(max_value=0), st.integers(min_value=2**31), st.floats()),
+    "float": st.floats(),
+    "str": st.text(max_size=20).filter(lambda text: text not in VALID_WORDS),
+    "name": st.text(max_size=20),
+}
+
+
+def kind(argument: str, default) -> str:
+    if argument == "name":
+        return "name"
+    if argument == "weights":
+        return "weights"
+    if argument == "hidden_units":  # default None: one hidden layer of half the inputs
+        return "ints"
+    if isinstance(default, bool):
+        return "bool"
+    if isinstance(default, int):
+        return "int"
+    if isinstance(default, float):
+        return "float"
+    if isinstance(default, str):
+        return "str"
+    if isinstance(default, tuple) and all(isinstance(item, str) for item in default):
+        return "layers"
+    if isinstance(default, tuple):
+        return "shape"
+    raise AssertionError(f"no hostile values for {argument}={default!r}: add its kind to test_arguments.py")
+
+
+@pytest.fixture(scope="module")
+def not_weights_files(tmp_path_factory) -> list:
+    """Paths a user might pass as weights that are not Keras weights files."""
+    folder = tmp_path_factory.mktemp("weights")
+    (folder / "text.h5").write_text("these are not weights\n")
+    (folder / "empty.weights.h5").write_bytes(b"")
+    (folder / "folder.h5").mkdir()
+    with zipfile.ZipFile(folder / "renamed_model.keras.h5", "w") as archive:  # a .keras model is a zip
+        archive.writestr("config.json", "{}")
+    with h5py.File(folder / "truncated.h5", "w") as handle:
+        handle["x"] = np.zeros(1000)
+    data = (folder / "truncated.h5").read_bytes()
+    (folder / "truncated.h5").write_bytes(data[: len(data) // 2])
+    paths = [folder / name for name in ("text.h5", "empty.weights.h5", "folder.h5", "renamed_model.keras.h5",
+                                         "truncated.h5", "missing.h5")]
+    return [str(path) for path in paths] + [paths[0], "imagenet21k", "", "weights.txt", "x\x00.h5", 3, 1.5,
+                                            b"text.h5", np.array(["a.h5"]), ["imagenet"]]
+
+
+def hostile(argument: str, default, weights_files) -> st.SearchStrategy:
+    argument_kind = kind(argument, default)
+    pool = weights_files if argument_kind == "weights" else HOSTILE[argument_kind]
+    strategy = st.sampled_from(pool + ANYTHING)
+    return st.one_of(strategy, GENERATED[argument_kind]) if argument_kind in GENERATED else strategy
+
+
+def tiny_inputs(model):
+    """One example matching each model input; unknown lengths and sizes made small (32x32 for VGG)."""
+    inputs = []
+    for spec in model.inputs:
+        if len(spec.shape) == 4:
+            shape = (1,) + tuple(32 if dim is None else dim for dim in spec.shape[1:])
+            inputs.append(np.random.default_rng(0).uniform(0, 255, size=shape).astype("float32"))
+        elif "int" in str(spec.dtype):
+            inputs.append(np.ones((1,) + tuple(5 if dim is None else dim for dim in spec.shape[1:]), "int32"))
+        else:
+            inputs.append(np.random.default_rng(0).normal(size=(1,) + tuple(spec.shape[1:])).astype("float32"))
+    return inputs[0] if len(inputs) == 1 else inputs
+
+
+def test_every_entry_has_a_valid_arguments_strategy():
+    assert sorted(VALID) == zoo.list_models()
+
+
+# sequence_length=1 is valid: attention over one token, whose softmax Keras warns is always 1.
+@pytest.mark.filterwarnings("ignore:You are using a softmax over axis:UserWarning")
+@pytest.mark.parametrize("name", zoo.list_models())
+def test_any_arguments_build_and_run_or_name_the_bad_one(name, not_weights_files):
+    import keras
+
+    spec = zoo.info(name)
+    outcomes = collections.Counter()
+    error_seconds = []
+
+    @settings(max_examples=EXAMPLES, deadline=None, database=None,
+              suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+    @given(data=st.data())
+    def check(data):
+        arguments = data.draw(VALID[name], label="valid")
+        assert sorted(arguments) == sorted(spec.arguments), "VALID must draw every argument of the entry"
+        for argument in sorted(arguments):
+            if data.draw(st.booleans(), label=f"{argument} as numpy"):
+                arguments[argument] = data.draw(like_numpy(arguments[argument]))
+        # None (all valid) first: hypothesis draws the first option of sampled_from several times
+        # as often as the others, and that spike belongs to no argument in particular.
+        bad = data.draw(st.sampled_from((None,) + spec.arguments), label="hostile argument")
+        if bad is not None:
+            arguments[bad] = data.draw(hostile(bad, spec.defaults[bad], not_weights_files), label=bad)
+
+        start = time.perf_counter()
+        try:
+            model = zoo.get(name, **arguments)
+        except (ValueError, TypeError) as error:
+            seconds = time.perf_counter() - start
+            message = str(error)
+            assert bad is not None, f"valid arguments refused: {message}"
+            assert message.startswith(f"{name}:"), message
+            assert re.search(rf"\b{bad}\b", message), f"the message does not name {bad!r}: {message}"
+            assert seconds < ERROR_SECONDS, f"{seconds:.2f} s to refuse {bad}: {message}"
+            error_seconds.append(seconds)
+            outcomes["refused"] += 1
+            return
+        outcomes["hostile built" if bad else "valid built"] += 1
+        outputs = model(tiny_inputs(model))
+        for output, spec_output in zip(keras.tree.flatten(outputs), keras.tree.flatten(model.output)):
+            expected = (1,) + tuple(spec_output.shape[1:])
+            assert len(output.shape) == len(expected), (output.shape, expected)
+            assert all(want in (None, got) for got, want in zip(output.shape, expected)), (output.shape, expected)
+
+    check()
+    assert outcomes["valid built"] >= AT_LEAST_EACH and outcomes["refused"] >= AT_LEAST_EACH, outcomes
+    print(f"{name}: {dict(outcomes)}, slowest refusal {max(error_seconds) * 1000:.1f} ms")
+
+
+# entry -> (size estimate of the factory, argument sets whose parameter count it must match exactly)
+ESTIMATES = {
+    "perceptron": (perceptron.perceptron_size, [dict(input_shape=(30,), activation="constant")]),
+    "mlp": (mlp.mlp_size, [dict(input_shape=(8, 2), num_classes=3, hidden_units=(16, 4))]),
+    "vgg16_transfer": (vgg16_transfer.vgg16_transfer_size, [
+        dict(input_shape=(37, 45, 3), num_classes=3, pooling="flatten", normalize_features=False,
+             feature_layer="block3_pool"),
+        dict(input_shape=(None, None, 3), num_classes=2, pooling="max", normalize_features=True,
+             feature_layer="block1_pool")]),
+    "style_transfer": (style_transfer.style_transfer_size, [
+        dict(input_shape=(32, 32, 3), content_layers=("block4_conv3",), style_layers=("block1_conv1",),
+             backbone="vgg19")]),
+    "lstm_sentiment": (sequence.lstm_sentiment_size, [
+        dict(vocab_size=30, num_classes=5, embedding_dim=6, lstm_units=7, num_layers=2, bidirectional=True)]),
+    "mini_transformer": (sequence.mini_transformer_size, [
+        dict(vocab_size=30, sequence_length=9, num_classes=3, embed_dim=12, num_heads=3, ff_dim=5,
+             num_layers=2)]),
+}
+
+
+def test_every_entry_has_a_size_estimate():
+    assert sorted(ESTIMATES) == zoo.list_models()
+
+
+@pytest.mark.parametrize("name", zoo.list_models())
+def test_size_estimate_is_the_parameter_count(name):
+    estimate, argument_sets = ESTIMATES[name]
+    weights = {"weights": None} if "weights" in zoo.info(name).arguments else {}
+    assert estimate(**zoo.info(name).defaults)[0] == zoo.info(name).num_params
+    for arguments in argument_sets:
+        assert estimate(**arguments)[0] == zoo.get(name, **arguments, **weights).count_params(), arguments
+
+
+@pytest.mark.parametrize("name, argument, value", [
+    ("lstm_sentiment", "vocab_size", 2**40),
+    ("mini_transformer", "sequence_length", 2**20),  # few parameters, but 2**40 attention scores per example
+    ("mlp", "input_shape", (2**20,)),
+    ("vgg16_transfer", "input_shape", (2**16, 2**16, 3)),
+    ("perceptron", "input_shape", (2**31,)),
+])
+def test_too_big_names_the_argument_and_the_limit(name, argument, value):
+    weights = {"weights": None} if "weights" in zoo.info(name).arguments else {}
+    start = time.perf_counter()
+    too_big = rf"^{name}: {argument}=.* makes the model too big: .*Use a smaller {argument}"
+    with pytest.raises(ValueError, match=too_big):
+        zoo.get(name, **{argument: value}, **weights)
+    assert time.perf_counter() - start < ERROR_SECONDS
+
+
+@pytest.mark.parametrize("name, arguments", [
+    ("lstm_sentiment", dict(vocab_size=np.int64(50), num_classes=np.int64(3), embedding_dim=np.int32(4),
+                            lstm_units=np.uint8(4), num_layers=np.int16(2), bidirectional=np.bool_(True),
+                            dropout=np.float32(0.25))),
+    ("mini_transformer", dict(vocab_size=np.int64(50), sequence_length=np.int64(6), num_classes=np.int64(3),
+                              embed_dim=np.int64(8), num_heads=np.int64(2), ff_dim=np.int64(8),
+                              num_layers=np.int64(1), dropout=np.float64(0.1))),
+    ("mlp", dict(input_shape=np.int64(6), num_classes=np.int64(3), hidden_units=[np.int32(4)],
+                 dropout=np.float16(0.5), activation=np.str_("gelu"))),
+    ("vgg16_transfer", dict(input_shape=(np.int64(32), np.int64(32), 3), num_classes=np.int64(2), weights=None,
+                            fine_tune_layers=np.int64(2), normalize_features=np.bool_(False),
+                            pooling=np.str_("max"))),
+])
+def test_numpy_scalars_work_like_python_numbers(name, arguments):
+    python = {key: value.tolist() if isinstance(value, np.generic) else value for key, value in arguments.items()}
+    assert zoo.get(name, **arguments).count_params() == zoo.get(name, **python).count_params()
+
+
+@pytest.mark.parametrize("activation", ["threshold", "glu"])
+def test_activations_that_cannot_follow_a_layer_are_refused_before_building(activation):
+    with pytest.raises(ValueError, match=rf"^mlp: activation='{activation}' is not a Keras activation that works "
+                                         r"after a layer of any width; use a name such as 'relu'"):
+        zoo.get("mlp", activation=activation)
+
+
+@pytest.mark.parametrize("value", ["a/b", "a b", "x:y", "é"])
+def test_a_name_keras_or_tensorflow_would_refuse_is_refused_with_the_models_name(value):
+    with pytest.raises(ValueError, match=r"^mlp: name=.* cannot name a Keras model; use letters, digits"):
+        zoo.get("mlp", name=value)
+
+
+@pytest.mark.parametrize("file, found", [
+    ("text.h5", "is not an HDF5 file"),
+    ("empty.weights.h5", r"is empty \(0 bytes\)"),
+    ("renamed_model.keras.h5", "is a zip archive, such as a whole .keras model"),
+    ("truncated.h5", "cannot be read by h5py"),
+    ("folder.h5", "is a directory, not a weights file"),
+])
+def test_a_file_that_is_not_weights_names_the_model_the_file_and_what_weights_are(file, found, not_weights_files):
+    from zoo.weights import WeightsFileError
+
+    path = next(path for path in not_weights_files if isinstance(path, str) and path.endswith("/" + file))
+    for name in ("vgg16_transfer", "style_transfer"):
+        with pytest.raises(WeightsFileError, match=rf"^{name}: weights (file|path) {re.escape(path)} {found}.*"
+                                                    r"must be an HDF5 \.h5 / \.weights\.h5 file saved by Keras "
+                                                    r"save_weights or keras\.applications"):
+            zoo.get(name, weights=pathlib.Path(path))

@@ -1,0 +1,162 @@
+"""Every custom layer through Keras's own layer test harness, as keras-hub tests its layers.
+
+``run_layer_test`` builds each layer several ways and checks: the get_config and
+serialisation round trips, the weight and seed-generator counts after ``build``,
+the output shape and dtype of a symbolic and an eager call, one compiled training
+step, and (``run_mixed_precision_check``) that a layer made with
+``dtype="mixed_float16"`` returns the dtype its output spec announces, with float32
+weights. Numeric checks use relative tolerances so that they also hold on a GPU
+whose matmuls run in TF32 (about 1e-3 relative).
+"""
+
+import keras
+import numpy as np
+import pytest
+from keras import ops
+from keras.src.testing import TestCase
+
+import zoo.layers
+from zoo.layers import (ConstantOutput, GramMatrix, ImageCanvas, TokenAndPositionEmbedding, TotalVariation,
+                        TransformerEncoder, VGGPreprocessing)
+from zoo.layers.vision import IMAGENET_BGR_MEAN
+
+TF32_RTOL = 1e-3
+TOKENS = np.array([[3, 1, 4, 1, 5, 0], [9, 2, 6, 0, 0, 0]], dtype="int32")  # 0 = padding
+
+
+def harness_test_name(layer_name: str) -> str:
+    return f"test_{layer_name}_passes_keras_layer_tests"
+
+
+class ZooLayersTest(TestCase):
+    """One ``test_<Layer>_passes_keras_layer_tests`` per exported layer, plus what the harness cannot see."""
+
+    def test_TransformerEncoder_passes_keras_layer_tests(self):
+        self.run_layer_test(
+            TransformerEncoder,
+            init_kwargs=dict(embed_dim=8, num_heads=2, ff_dim=16, dropout=0.1),
+            input_shape=(2, 5, 8),
+            expected_output_shape=(2, 5, 8),
+            # attention: query, key, value, output (kernel + bias each); two dense layers; two norms
+            expected_num_trainable_weights=16,
+            expected_num_non_trainable_weights=0,
+            expected_num_seed_generators=2,  # the two dropouts; attention's own has rate 0
+            supports_masking=True,
+        )
+
+    def test_TokenAndPositionEmbedding_passes_keras_layer_tests(self):
+        self.run_layer_test(
+            TokenAndPositionEmbedding,
+            init_kwargs=dict(vocab_size=10, sequence_length=6, embed_dim=4),
+            input_data=TOKENS,
+            expected_output_shape=(2, 6, 4),
+            expected_num_trainable_weights=2,
+            expected_num_non_trainable_weights=0,
+            supports_masking=True,
+            expected_mask_shape=(2, 6),
+        )
+
+    def test_ConstantOutput_passes_keras_layer_tests(self):
+        self.run_layer_test(
+            ConstantOutput,
+            init_kwargs=dict(initial_value=0.25),
+            input_data=np.random.default_rng(0).normal(size=(3, 4)).astype("float32"),
+            expected_output=ops.full((3, 1), 0.25, dtype="float32"),
+            expected_num_trainable_weights=1,
+            expected_num_non_trainable_weights=0,
+        )
+
+    def run_weightless_layer_test(self, layer_cls, **arguments):
+        self.run_layer_test(layer_cls, init_kwargs={}, expected_num_trainable_weights=0,
+                            expected_num_non_trainable_weights=0,
+                            run_training_check=False,  # nothing to train: Keras refuses to fit no weights
+                            **arguments)
+
+    def test_VGGPreprocessing_passes_keras_layer_tests(self):
+        pixels = np.random.default_rng(0).uniform(0, 255, size=(2, 4, 4, 3)).astype("float32")
+        # RGB -> BGR, minus the ImageNet means: element-wise, so exact in float32.
+        expected = pixels[..., ::-1] - np.array(IMAGENET_BGR_MEAN, dtype="float32")
+        self.run_weightless_layer_test(VGGPreprocessing, input_data=pixels,
+                                       expected_output=ops.convert_to_tensor(expected))
+
+    def test_GramMatrix_passes_keras_layer_tests(self):
+        self.run_weightless_layer_test(GramMatrix, input_shape=(2, 3, 4, 5), expected_output_shape=(2, 5, 5),
+                                       expected_output_dtype="float32")
+
+    def test_TotalVariation_passes_keras_layer_tests(self):
+        self.run_weightless_layer_test(TotalVariation, input_shape=(2, 4, 5, 3), expected_output_shape=(2,))
+
+    def test_ImageCanvas_passes_keras_layer_tests(self):
+        self.run_layer_test(
+            ImageCanvas,
+            init_kwargs=dict(shape=(4, 5, 3)),
+            input_shape=(1, 1),  # ignored: the canvas is the output
+            expected_output_shape=(1, 4, 5, 3),
+            expected_num_trainable_weights=1,
+            expected_num_non_trainable_weights=0,
+        )
+
+    # What the harness does not check: values, masks, and float32 where it is deliberate.
+
+    def test_transformer_encoder_in_mixed_float16_computes_what_float32_does(self):
+        inputs = np.random.default_rng(0).normal(size=(2, 6, 8)).astype("float32")
+        mask = TOKENS != 0
+        full = TransformerEncoder(8, 2, 16, name="full")
+        mixed = TransformerEncoder(8, 2, 16, dtype="mixed_float16", name="mixed")
+        expected = full(inputs, mask=mask)
+        mixed(inputs, mask=mask)
+        mixed.set_weights(full.get_weights())
+        got = mixed(inputs, mask=mask)
+        self.assertEqual(keras.backend.standardize_dtype(got.dtype), "float16")
+        self.assertTrue(all(weight.dtype == "float32" for weight in mixed.weights))
+        # float16 keeps about 3 significant digits; the outputs are layer-normalised, so O(1).
+        np.testing.assert_allclose(ops.convert_to_numpy(got).astype("float32"), ops.convert_to_numpy(expected),
+                                   rtol=2e-2, atol=2e-2)
+
+    def test_token_and_position_embedding_adds_the_two_tables_and_masks_padding(self):
+        layer = TokenAndPositionEmbedding(vocab_size=10, sequence_length=6, embed_dim=4, dtype="mixed_float16")
+        got = layer(TOKENS)
+        self.assertEqual(keras.backend.standardize_dtype(got.dtype), "float16")
+        tokens = ops.convert_to_numpy(layer.token_embedding.embeddings)
+        positions = ops.convert_to_numpy(layer.position_embedding.embeddings)
+        # Each table is read in the compute dtype and added there, as Keras's Embedding does.
+        expected = tokens[TOKENS].astype("float16") + positions[np.arange(6)].astype("float16")
+        np.testing.assert_array_equal(ops.convert_to_numpy(got), expected)
+        np.testing.assert_array_equal(ops.convert_to_numpy(layer.compute_mask(TOKENS)), TOKENS != 0)
+
+    def test_gram_matrix_stays_float32_under_mixed_precision_where_float16_overflows(self):
+        # 300 on a 32x32 map: every Gram entry is 300**2 = 90000, past float16's 65504.
+        features = np.full((1, 32, 32, 2), 300.0, dtype="float16")
+        layer = GramMatrix(dtype="mixed_float16")
+        got = layer(features)
+        self.assertEqual(keras.backend.standardize_dtype(got.dtype), "float32")
+        self.assertEqual(layer.compute_output_spec(keras.KerasTensor((1, 32, 32, 2), "float16")).dtype, "float32")
+        np.testing.assert_allclose(ops.convert_to_numpy(got), np.full((1, 2, 2), 90000.0), rtol=TF32_RTOL)
+        self.assertGreater(90000.0, float(np.finfo("float16").max))  # a float16 result would have been inf
+
+    def test_gram_matrix_values_are_channel_co_activations(self):
+        features = np.random.default_rng(0).normal(size=(2, 3, 4, 5)).astype("float32")
+        expected = np.einsum("bijc,bijd->bcd", features, features) / 12
+        np.testing.assert_allclose(ops.convert_to_numpy(GramMatrix()(features)), expected, rtol=TF32_RTOL,
+                                   atol=TF32_RTOL * np.abs(expected).max())
+
+    def test_total_variation_is_the_mean_neighbour_difference(self):
+        images = np.random.default_rng(0).uniform(0, 255, size=(2, 4, 5, 3)).astype("float32")
+        expected = (np.abs(np.diff(images, axis=1)).mean(axis=(1, 2, 3))
+                    + np.abs(np.diff(images, axis=2)).mean(axis=(1, 2, 3)))
+        np.testing.assert_allclose(ops.convert_to_numpy(TotalVariation()(images)), expected, rtol=1e-5)
+
+    def test_image_canvas_returns_its_pixels_in_the_compute_dtype(self):
+        canvas = ImageCanvas((2, 2, 3), dtype="mixed_float16")
+        got = canvas(np.zeros((1, 1), "float32"))
+        self.assertEqual(keras.backend.standardize_dtype(got.dtype), "float16")
+        self.assertEqual(canvas.image.dtype, "float32")
+        np.testing.assert_array_equal(ops.convert_to_numpy(got), np.full((1, 2, 2, 3), 127.5, dtype="float16"))
+
+
+@pytest.mark.parametrize("layer_name", zoo.layers.__all__)
+def test_every_exported_layer_has_a_harness_test(layer_name):
+    assert issubclass(getattr(zoo.layers, layer_name), keras.layers.Layer)
+    assert hasattr(ZooLayersTest, harness_test_name(layer_name)), (
+        f"add {harness_test_name(layer_name)} (a run_layer_test call) to ZooLayersTest"
+    )
