@@ -146,22 +146,14 @@ class Dataset:
         The training order of an epoch depends on ``seed`` and the epoch alone
         (``shuffled_batches``); the test pipeline is None when there is no test split.
         """
-        import tensorflow as tf
-
         train = shuffled_batches(self.train.cache(), self.sizes["train"], batch_size, seed)
-        validation, test = (None if split is None else split.cache().batch(batch_size)
-                            for split in (self.validation, self.test))
-        # Keep results reproducible for a given seed.
-        options = tf.data.Options()
-        options.deterministic = True
-        pipelines = []
-        for pipeline in (train, validation, test):
-            if pipeline is not None:
-                if transform is not None:
-                    pipeline = pipeline.map(transform)
-                pipeline = pipeline.prefetch(PREFETCH_BATCHES).with_options(options)
-            pipelines.append(pipeline)
-        return tuple(pipelines)
+        return (_finish(train, transform), self.evaluation_batches("validation", batch_size, transform),
+                self.evaluation_batches("test", batch_size, transform))
+
+    def evaluation_batches(self, split: str, batch_size: int, transform=None):
+        """One split in its order, cached and batched, for scoring (None when the split is absent)."""
+        examples = getattr(self, split)
+        return None if examples is None else _finish(examples.cache().batch(batch_size), transform)
 
     def examples(self, split: str, transform=None):
         """One split unbatched, with ``transform`` applied (batch-wise, as in ``batches``)."""
@@ -180,6 +172,17 @@ class Dataset:
         return {"dataset": self.name, "source": self.source, "num_classes": self.num_classes,
                 "class_names": [str(name) for name in self.class_names],
                 **{split: count for split, count in self.sizes.items()}}
+
+
+def _finish(pipeline, transform):
+    """``transform`` per batch, prefetching, and a deterministic order (results reproducible for a seed)."""
+    import tensorflow as tf
+
+    if transform is not None:
+        pipeline = pipeline.map(transform)
+    options = tf.data.Options()
+    options.deterministic = True
+    return pipeline.prefetch(PREFETCH_BATCHES).with_options(options)
 
 
 # ---------------------------------------------------------------------------- embedded sets

@@ -272,7 +272,7 @@ class Run:
 
     def evaluate(self, model, data, *, batch_size: int = 256, transform=None) -> dict:
         """``test_loss`` and ``test_accuracy`` on the test split: call it once, at the end."""
-        _, _, test = data.batches(batch_size, seed=self.args.seed, transform=transform)
+        test = data.evaluation_batches("test", batch_size, transform)
         if self.cluster is not None:
             from zoo import distributed
 
