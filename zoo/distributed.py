@@ -335,26 +335,35 @@ def fit(model, strategy, cluster: Cluster, train, *, train_size: int, global_bat
 
 
 def finish(out: Path, cluster: Cluster) -> None:
-    """After the chief wrote its results: drop the checkpoints, so a rerun with this --out trains afresh."""
+    """After the chief wrote its results: drop the checkpoints, which a finished run no longer needs."""
     if cluster.is_chief:
         shutil.rmtree(Path(out) / "checkpoints", ignore_errors=True)
 
 
 def _keep_history_before(path: Path, epoch: int) -> None:
     """Drop history rows of epochs the restored checkpoint does not hold (they will be trained again)."""
-    if not path.exists():
-        return
-    with path.open() as handle:
-        rows = [row for row in csv.DictReader(handle) if int(row["epoch"]) < epoch]
-    path.unlink()
-    for row in rows:
-        _append_history(path, row)
+    if path.exists():
+        _write_history(path, [row for row in _read_history(path) if int(row["epoch"]) < epoch])
 
 
 def _append_history(path: Path, row: dict) -> None:
-    new = not path.exists()
-    with path.open("a", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=list(row))
-        if new:
-            writer.writeheader()
-        writer.writerow(row)
+    _write_history(path, [*(_read_history(path) if path.exists() else []), row])
+
+
+def _read_history(path: Path) -> list[dict]:
+    with path.open(newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def _write_history(path: Path, rows: list[dict]) -> None:
+    """The whole file, renamed into place: a kill mid-write never leaves half a row."""
+    import io
+
+    from zoo.files import atomic_write_text
+
+    text = io.StringIO()
+    if rows:
+        writer = csv.DictWriter(text, fieldnames=list(rows[0]), lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+    atomic_write_text(path, text.getvalue())
