@@ -79,9 +79,9 @@ def parse_args(argv=None):
 def check_fine_tuning(args):
     """--fine-tune-layers counts conv layers of the kept base: at most those before --feature-layer."""
     from zoo.errors import FlagError
-    from zoo.models.vgg16_transfer import VGG16_CONV_LAYERS
+    from zoo.models import vgg
 
-    kept = sum(int(layer[5]) <= int(args.feature_layer[5]) for layer in VGG16_CONV_LAYERS)
+    kept = len(vgg.convs_up_to("vgg16", args.feature_layer))
     if args.fine_tune_layers > kept:
         raise FlagError(f"--fine-tune-layers={args.fine_tune_layers} is out of range: the base cut at "
                         f"--feature-layer {args.feature_layer} has {kept} conv layers; use 0 to {kept}")
@@ -93,12 +93,12 @@ def build(args, dataset, weights, fine_tune_layers, learning_rate, hp=None):
 
     import zoo
     from zoo import tuning
-    from zoo.models.vgg16_transfer import VGG16_CONV_LAYERS
+    from zoo.models import vgg
 
     overrides = (zoo.info("vgg16_transfer").search_space(hp) if hp
                  else {"feature_layer": args.feature_layer, "pooling": args.pooling})
     if fine_tune_layers == "all":  # every conv layer up to the cut
-        fine_tune_layers = sum(int(layer[5]) <= int(overrides["feature_layer"][5]) for layer in VGG16_CONV_LAYERS)
+        fine_tune_layers = len(vgg.convs_up_to("vgg16", overrides["feature_layer"]))
     size = (args.image_size, args.image_size)
     classifier = zoo.get("vgg16_transfer", input_shape=(*size, 3), num_classes=dataset.num_classes,
                          weights=weights, fine_tune_layers=fine_tune_layers, **overrides)

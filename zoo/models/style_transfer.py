@@ -16,7 +16,7 @@ from __future__ import annotations
 import dataclasses
 
 from zoo import _checks
-from zoo.models.vgg16_transfer import VGG, build_vgg_base, check_image_shape, conv_parameters, feature_map_values
+from zoo.models import vgg
 from zoo.registry import Paper, register
 
 CONTENT_LAYERS = ("block5_conv2",)
@@ -32,14 +32,14 @@ def _check_layers(argument: str, layers, backbone: str) -> tuple[str, ...]:
             f"style_transfer: {argument}={_checks.show(layers)} must be a non-empty list of layer names."
         )
     # dict.fromkeys: a layer named twice is one output, not two.
-    return tuple(dict.fromkeys(_checks.choice("style_transfer", argument, layer, VGG[backbone])
+    return tuple(dict.fromkeys(_checks.choice("style_transfer", argument, layer, vgg.CONV_LAYERS[backbone])
                                for layer in layers))
 
 
 def style_transfer_size(input_shape, content_layers, style_layers, backbone, **_):
     """``(parameters, values per example)``: the backbone's convolutions up to the deepest layer used."""
-    deepest = max(content_layers + style_layers, key=lambda layer: (int(layer[5]), int(layer[11:])))
-    return conv_parameters(backbone, deepest), feature_map_values(input_shape)
+    deepest = max(content_layers + style_layers, key=vgg.depth)
+    return vgg.conv_parameters(backbone, deepest), vgg.feature_map_values(input_shape)
 
 
 def search_space(hp) -> dict:
@@ -79,8 +79,8 @@ def style_transfer(input_shape=(None, None, 3), content_layers=CONTENT_LAYERS, s
         An uncompiled, frozen ``keras.Model`` whose outputs are a dict keyed
         ``content_<layer>`` and ``style_<layer>``.
     """
-    input_shape = check_image_shape("style_transfer", input_shape)
-    backbone = _checks.choice("style_transfer", "backbone", backbone, tuple(VGG))
+    input_shape = vgg.check_image_shape("style_transfer", input_shape)
+    backbone = _checks.choice("style_transfer", "backbone", backbone, vgg.ARCHITECTURES)
     content_layers = _check_layers("content_layers", content_layers, backbone)
     style_layers = _check_layers("style_layers", style_layers, backbone)
     name = _checks.model_name("style_transfer", name)
@@ -92,7 +92,7 @@ def style_transfer(input_shape=(None, None, 3), content_layers=CONTENT_LAYERS, s
 
     inputs = keras.Input(shape=input_shape, name="image")
     preprocessed = VGGPreprocessing(name="preprocessing")(inputs)
-    base = build_vgg_base("style_transfer", backbone, weights, input_tensor=preprocessed)
+    base = vgg.backbone("style_transfer", backbone, weights, input_tensor=preprocessed)
     outputs = {CONTENT_PREFIX + layer: base.get_layer(layer).output for layer in content_layers}
     for layer in style_layers:
         outputs[STYLE_PREFIX + layer] = GramMatrix(name=f"gram_{layer}")(base.get_layer(layer).output)

@@ -9,87 +9,22 @@ unfreeze the last few conv layers afterwards to fine-tune.
 
 from __future__ import annotations
 
-from zoo import _checks, weights as weights_lib
+from zoo import _checks
+from zoo.models import vgg
 from zoo.registry import Paper, register
-
-# Convolutions per block; every block ends in a 2x2 max pooling that halves height and width.
-VGG_BLOCKS = {"vgg16": (2, 2, 3, 3, 3), "vgg19": (2, 2, 4, 4, 4)}
-BLOCK_CHANNELS = (64, 128, 256, 512, 512)
-VGG = {
-    architecture: tuple(f"block{block}_conv{index}" for block, count in enumerate(counts, start=1)
-                        for index in range(1, count + 1))
-    for architecture, counts in VGG_BLOCKS.items()
-}
-VGG16_CONV_LAYERS, VGG19_CONV_LAYERS = VGG["vgg16"], VGG["vgg19"]
-# Where the base may be cut: the end of each block. Earlier blocks hold more generic features
-# (edges, strokes); later ones more ImageNet-specific ones (Yosinski et al., 2014).
-FEATURE_LAYERS = tuple(f"block{block}_pool" for block in range(1, 6))
-_IMAGE_EXAMPLE = "(224, 224, 3)"
-
-
-def check_image_shape(model: str, input_shape) -> tuple:
-    """VGG needs 3 RGB channels and, once the five poolings are done, at least 1x1 maps."""
-    input_shape = _checks.shape(model, "input_shape", input_shape, rank=3, example=_IMAGE_EXAMPLE)
-    if input_shape[-1] != 3:
-        raise ValueError(f"{model}: input_shape={input_shape!r} must end in 3 RGB channels, e.g. {_IMAGE_EXAMPLE}.")
-    if any(dim is not None and dim < 32 for dim in input_shape[:2]):
-        raise ValueError(
-            f"{model}: input_shape={input_shape!r} is too small; VGG needs images of at least 32x32."
-        )
-    return input_shape
-
-
-def conv_parameters(architecture: str, last_layer: str) -> int:
-    """Weights and biases of the 3x3 convolutions of ``architecture`` up to ``last_layer``
-    (``blockB_convN`` or ``blockB_pool``), input included."""
-    last_block, last_index = int(last_layer[5]), last_layer[7:]
-    parameters, channels_in = 0, 3
-    for block, (count, channels) in enumerate(zip(VGG_BLOCKS[architecture], BLOCK_CHANNELS), start=1):
-        if block > last_block:
-            break
-        if block == last_block and last_index.startswith("conv"):
-            count = min(count, int(last_index[4:]))
-        for _ in range(count):
-            parameters += 9 * channels_in * channels + channels
-            channels_in = channels
-    return parameters
-
-
-def feature_map_values(input_shape) -> int:
-    """Float values of block 1's two 64-channel maps for one image, the most VGG holds at once (0: size unknown)."""
-    height, width = input_shape[:2]
-    return 0 if height is None or width is None else 2 * height * width * BLOCK_CHANNELS[0]
-
-
-def build_vgg_base(model: str, architecture: str, weights, **kwargs):
-    """keras.applications VGG16/VGG19 without its top, with a clear error for bad weight files."""
-    import keras
-
-    resolved = weights_lib.resolve(model, weights, architecture)
-    application = {"vgg16": keras.applications.VGG16, "vgg19": keras.applications.VGG19}[architecture]
-    try:
-        return application(include_top=False, weights=resolved, **kwargs)
-    except ValueError as error:
-        if resolved in (None, "imagenet"):
-            raise
-        raise ValueError(
-            f"{model}: could not load weights from {resolved}: it does not match "
-            f"{architecture} without its top ({error}). Pass a weights file saved from "
-            f"keras.applications.{architecture.upper()}(include_top=False)."
-        ) from error
 
 
 def vgg16_transfer_size(input_shape, num_classes, pooling, normalize_features, feature_layer, **_):
     """``(parameters, values per example)`` of ``vgg16_transfer`` with these arguments (exact parameters)."""
-    block = int(feature_layer[5])
-    channels = BLOCK_CHANNELS[block - 1]
+    block = vgg.block_of(feature_layer)
+    channels = vgg.BLOCK_CHANNELS[block - 1]
     if pooling == "flatten":  # each pooling floors: 33 -> 16 -> 8
         features = (input_shape[0] >> block) * (input_shape[1] >> block) * channels
     else:
         features = channels
-    parameters = conv_parameters("vgg16", feature_layer) + (features + 1) * num_classes
+    parameters = vgg.conv_parameters("vgg16", feature_layer) + (features + 1) * num_classes
     parameters += 2 * features if normalize_features else 0
-    return parameters, feature_map_values(input_shape)
+    return parameters, vgg.feature_map_values(input_shape)
 
 
 def search_space(hp) -> dict:
@@ -150,10 +85,10 @@ def vgg16_transfer(input_shape=(224, 224, 3), num_classes=2, weights="imagenet",
         the nested model ``model.get_layer("vgg16")``.
     """
     model = "vgg16_transfer"
-    input_shape = check_image_shape(model, input_shape)
+    input_shape = vgg.check_image_shape(model, input_shape)
     num_classes = _checks.integer(model, "num_classes", num_classes, minimum=2)
-    feature_layer = _checks.choice(model, "feature_layer", feature_layer, FEATURE_LAYERS)
-    kept_convs = tuple(layer for layer in VGG16_CONV_LAYERS if int(layer[5]) <= int(feature_layer[5]))
+    feature_layer = _checks.choice(model, "feature_layer", feature_layer, vgg.POOL_LAYERS)
+    kept_convs = vgg.convs_up_to("vgg16", feature_layer)
     fine_tune_layers = _checks.integer(model, "fine_tune_layers", fine_tune_layers, minimum=0,
                                        maximum=len(kept_convs))
     pooling = _checks.choice(model, "pooling", pooling, ("avg", "max", "flatten"))
@@ -170,8 +105,8 @@ def vgg16_transfer(input_shape=(224, 224, 3), num_classes=2, weights="imagenet",
     from zoo.layers import VGGPreprocessing
     from zoo.layers.core import classifier_head
 
-    base = build_vgg_base("vgg16_transfer", "vgg16", weights, input_shape=input_shape)
-    if feature_layer != FEATURE_LAYERS[-1]:
+    base = vgg.backbone("vgg16_transfer", "vgg16", weights, input_shape=input_shape)
+    if feature_layer != vgg.POOL_LAYERS[-1]:
         base = keras.Model(base.input, base.get_layer(feature_layer).output, name=base.name)
     trainable = set(kept_convs[len(kept_convs) - fine_tune_layers:])
     base.trainable = bool(trainable)  # the setter reaches every sub-layer, so it goes first
