@@ -1,10 +1,12 @@
 """One test over the whole registry: every entry builds, learns, saves and reloads.
 
 A new entry fails here until it has a row in TINY, with arguments small
-enough for a CPU test (weights=None: nothing is downloaded).
+enough for a CPU test (weights=None: nothing is downloaded). On a GPU, under JAX
+(float32 matmuls there run as TF32, hence the tolerances relative to the values' size):
+
+    KERAS_BACKEND=jax python -m pytest tests/test_models.py tests/test_behaviour.py -q -p no:cacheprovider
 """
 
-import json
 import os
 import subprocess
 import sys
@@ -28,6 +30,18 @@ TINY = {
 }
 FIT_STEPS = 30
 BATCH = 8
+# On a GPU, float32 matmuls and convolutions run as TF32 (10-bit mantissa): the same model in two
+# processes agrees to about 1e-3 of each value's size (style transfer's Gram values are in the
+# hundreds, so 1e-5 absolute failed there; issue 13).
+RTOL = 1e-3
+MIXED_POLICIES = ("mixed_float16", "mixed_bfloat16")
+
+
+def assert_close(actual, expected, rtol=RTOL, what=""):
+    """Equal up to ``rtol`` of each value, or of the largest value for those near zero."""
+    actual, expected = np.asarray(actual), np.asarray(expected)
+    scale = max(float(np.abs(expected).max()), 1e-12)
+    np.testing.assert_allclose(actual, expected, rtol=rtol, atol=0.1 * rtol * scale, err_msg=what)
 
 
 def tiny_batch(model, rng):
@@ -114,13 +128,64 @@ def test_entry_builds_learns_and_reloads(name, tmp_path):
         model = keras.saving.load_model(folder + "/model.keras", safe_mode=True)
         got = model(np.load(folder + "/x.npy"))
         got = got if isinstance(got, dict) else {"y": got}
-        expected = np.load(folder + "/expected.npz")
-        print(json.dumps({k: float(np.abs(keras.ops.convert_to_numpy(got[k]) - expected[k]).max())
-                          for k in expected.files}))
+        np.savez(folder + "/reloaded.npz", **{k: keras.ops.convert_to_numpy(v) for k, v in got.items()})
         """
     )
     done = subprocess.run([sys.executable, "-c", script, str(tmp_path)], capture_output=True, text=True,
                           timeout=300, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"})
     assert done.returncode == 0, done.stderr[-3000:]
-    differences = json.loads(done.stdout.strip().splitlines()[-1])
-    assert differences and max(differences.values()) <= 1e-5, differences
+    expected, reloaded = np.load(tmp_path / "expected.npz"), np.load(tmp_path / "reloaded.npz")
+    assert expected.files and sorted(reloaded.files) == sorted(expected.files)
+    for key in expected.files:
+        assert_close(reloaded[key], expected[key], what=f"{name}: output {key!r} after the reload")
+
+
+# Entries whose outputs are not all float32 under a mixed policy yet; each needs a change in zoo/.
+# Strict: once the change is made these pass, and the mark must go.
+NOT_FLOAT32_YET = {
+    "perceptron": "the output Activation/ConstantOutput layer needs dtype='float32', like classifier_head",
+    "style_transfer": "the content_* feature maps come out in the compute dtype; the Gram matrices are float32",
+}
+
+
+def built_under(policy, name):
+    import keras
+
+    keras.config.set_dtype_policy(policy)  # the conftest fixture puts float32 back
+    model = zoo.get(name, **TINY[name][0])
+    compute = policy.removeprefix("mixed_")
+    assert any(layer.compute_dtype == compute for layer in model._flatten_layers()), f"nothing computes in {compute}"
+    return model
+
+
+@pytest.mark.parametrize("policy", MIXED_POLICIES)
+@pytest.mark.parametrize("name", [
+    pytest.param(name, marks=pytest.mark.xfail(reason=NOT_FLOAT32_YET[name], strict=True))
+    if name in NOT_FLOAT32_YET else name for name in zoo.list_models()])
+def test_entry_outputs_float32_under_a_mixed_policy(name, policy):
+    """16 bits inside, float32 out: a float16 softmax rounds small probabilities to 0 and the loss to inf."""
+    import keras
+
+    model = built_under(policy, name)
+    if name == "style_transfer":
+        x = np.full((1, 32, 32, 3), 128.0, "float32")
+    else:
+        x = tiny_batch(model, np.random.default_rng(0))[0]
+    outputs = model(x)
+    outputs = outputs if isinstance(outputs, dict) else {"output": outputs}
+    dtypes = {key: keras.backend.standardize_dtype(value.dtype) for key, value in outputs.items()}
+    symbolic = {keras.backend.standardize_dtype(output.dtype) for output in model.outputs}
+    assert set(dtypes.values()) == symbolic == {"float32"}, f"{name} under {policy}: {dtypes}"
+
+
+@pytest.mark.parametrize("policy", MIXED_POLICIES)
+@pytest.mark.parametrize("name", zoo.list_models())
+def test_compile_under_mixed_float16_scales_the_loss(name, policy):
+    """Keras's compile wraps the optimizer in a LossScaleOptimizer under mixed_float16, where small
+    gradients underflow; bfloat16 has float32's exponent range and needs none."""
+    import keras
+
+    model = built_under(policy, name)
+    assert model.dtype_policy.name == policy
+    model.compile(optimizer=keras.optimizers.Adam(1e-3))
+    assert isinstance(model.optimizer, keras.optimizers.LossScaleOptimizer) == (policy == "mixed_float16")
