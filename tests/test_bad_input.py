@@ -83,6 +83,8 @@ def test_imagenet_weights_offline_fail_fast_and_say_how_to_fix(name, no_network,
     assert "vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5" in message
     assert str(tmp_path / "keras_home" / "models") in message
     assert "weights=None" in message and "KERAS_HOME" in message
+    # The entries that fit the model and need no network, read from the weights records.
+    assert "use weights that need no network: weights='hed_bsds500' (vgg16)" in message
 
 
 def test_weights_from_a_file_are_loaded(tmp_path):

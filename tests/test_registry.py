@@ -18,7 +18,7 @@ def test_import_list_and_info_leave_keras_and_tensorflow_unimported():
     script = (
         "import json, sys, zoo, zoo.cli\n"
         "zoo.list_models(); spec = zoo.info('mlp'); spec.defaults; str(spec)\n"
-        "zoo.cli.main(['list']); zoo.cli.main(['info', 'mlp'])\n"
+        "zoo.cli.main(['list']); zoo.cli.main(['info', 'mlp']); zoo.cli.main(['weights'])\n"
         "print(json.dumps(sorted(m for m in ('tensorflow', 'keras', 'jax', 'torch') if m in sys.modules)))\n"
     )
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)

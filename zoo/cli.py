@@ -3,10 +3,12 @@
     zoo list                 # every model, with its task and summary
     zoo list "*transfer*"    # fnmatch pattern; --task text_classification filters by task
     zoo info mlp             # defaults, paper, inputs/outputs, parameter count
+    zoo weights              # every named pretrained weights entry: source, licence, training data, results
+    zoo weights style_transfer   # only those that fit one model
     zoo run mlp --quick      # the same as: python -m recipes.mlp --quick
     zoo launch --workers 2 -- recipes.mlp --distribute multi_worker   # a local cluster (zoo.launch)
 
-Listing and describing import neither Keras nor TensorFlow, so they answer at once.
+Listing and describing (models and weights) import neither Keras nor TensorFlow, so they answer at once.
 """
 
 from __future__ import annotations
@@ -26,6 +28,8 @@ def _parser() -> argparse.ArgumentParser:
     listing.add_argument("--task", default=None, help="only models of this task, e.g. text_classification")
     describe = commands.add_parser("info", help="describe one model")
     describe.add_argument("name", help="a model name from 'zoo list'")
+    weights = commands.add_parser("weights", help="list the named pretrained weights: source, licence, results")
+    weights.add_argument("model", nargs="?", default=None, help="only the weights that fit this model")
     run = commands.add_parser("run", help="run a recipe: zoo run NAME [recipe flags]", add_help=False)
     run.add_argument("name", help="a recipe name from 'python -m recipes'")
     run.add_argument("flags", nargs=argparse.REMAINDER, help="the recipe's flags (see zoo run NAME --help)")
@@ -49,6 +53,16 @@ def _run_recipe(name: str, flags: list[str]) -> int:
     return run_main(importlib.import_module(f"recipes.{name}").main, flags)
 
 
+def _weights_listing(model: str | None) -> str:
+    """Every named weights entry (or those that fit ``model``), one block each, with source and licence."""
+    from zoo import weights
+
+    entries = weights.ENTRIES if model is None else zoo.info(model).weights
+    if not entries:
+        return f"{model} takes no pretrained weights."
+    return "\n\n".join(map(str, entries))
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
@@ -58,6 +72,8 @@ def main(argv: list[str] | None = None) -> int:
             for name in names:
                 spec = zoo.info(name)
                 print(f"{name:<{width}}  {spec.task:<22}  {spec.summary}")
+        elif args.command == "weights":
+            print(_weights_listing(args.model))
         elif args.command == "run":
             return _run_recipe(args.name, args.flags)
         elif args.command == "launch":

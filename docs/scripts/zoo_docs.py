@@ -359,6 +359,29 @@ def search_space_rows(spec) -> tuple[list[str], dict]:
     return rows, overrides
 
 
+def weights_section(name: str, entries, page_src: str) -> list[str]:
+    """The named pretrained weights that fit a model: what each learnt, where it comes from, what it measured.
+
+    The measured results are read from the committed results.json of every recipe run that used the weights.
+    """
+    out = ["## Pretrained weights", "",
+           f"`weights=` takes one of these names, `None` (random initialisation) or the path to a weights file; "
+           f"`zoo weights {name}` prints the same.", "",
+           "| `weights=` | layers | trained on | source | licence | expects | network | measured with it |",
+           "| --- | --- | --- | --- | --- | --- | --- | --- |"]
+    base = posixpath.relpath(RECIPES_DIR, posixpath.dirname(page_src) or ".")
+    for weights in entries:
+        source = (f"[{weights.file}]({weights.source})" if weights.source.startswith("https://")
+                  else _cell(weights.source))
+        measured = "; ".join(
+            f"[`{recipe}`]({base}/{recipe.rpartition('.')[2]}.md): {_value(headline)}"
+            for recipe, headline in weights.measured(RESULTS)) or "no committed run used them"
+        out.append(f"| `\"{weights.name}\"` | {weights.architecture} | {_cell(weights.trained_on)} | {source} "
+                   f"| {_cell(weights.licence)} | {_cell(weights.preprocessing)} "
+                   f"| {'never' if weights.offline else 'once, to fill the Keras cache'} | {measured} |")
+    return out + [""]
+
+
 def model_page(name: str) -> str:
     import zoo
 
@@ -388,16 +411,17 @@ def model_page(name: str) -> str:
     out += ["## Build it", "", "```python", "import zoo", "",
             f'model = zoo.get("{name}")   # the defaults; any argument below overrides',
             "model.summary()"]
+    for weights in (entry for entry in spec.weights if entry.offline):
+        out += [f'# "{weights.name}": {weights.architecture} weights that need no network',
+                f'offline = zoo.get("{name}", weights="{weights.name}")']
     if "weights" in spec.defaults:
-        from zoo.weights import HED_WEIGHTS
-
-        out += [f'# "{HED_WEIGHTS}": VGG16 weights that ship in a package (no network)',
-                f'offline = zoo.get("{name}", weights="{HED_WEIGHTS}")',
-                f'scratch = zoo.get("{name}", weights=None)   # random initialisation']
+        out += [f'scratch = zoo.get("{name}", weights=None)   # random initialisation']
     out += [f'loss = zoo.info("{name}").loss_for()   # the loss that fits the outputs', "```", ""]
     if "weights" in spec.defaults:
         out += [f"The default `weights={spec.defaults['weights']!r}` may need a download; "
                 "[Offline use](../offline.md) lists what works without network.", ""]
+    if spec.weights:
+        out += weights_section(name, spec.weights, page_src)
 
     out += ["## Arguments", "", "| argument | default | meaning |", "| --- | --- | --- |"]
     for argument, default in spec.defaults.items():

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from zoo import _checks
+from zoo import _checks, weights as weights_lib
 from zoo.models import vgg
 from zoo.registry import Paper, register
 
@@ -61,6 +61,7 @@ def search_space(hp) -> dict:
     num_params=12354880,
     default_dataset="sklearn sample images (china.jpg, flower.jpg)",
     recipe="recipes.style_transfer",
+    weights=weights_lib.for_architectures(*vgg.ARCHITECTURES),
 )
 def style_transfer(input_shape=(None, None, 3), content_layers=CONTENT_LAYERS, style_layers=STYLE_LAYERS,
                    weights="imagenet", backbone="vgg16", name="style_transfer"):

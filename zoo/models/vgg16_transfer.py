@@ -9,7 +9,7 @@ unfreeze the last few conv layers afterwards to fine-tune.
 
 from __future__ import annotations
 
-from zoo import _checks
+from zoo import _checks, weights as weights_lib
 from zoo.models import vgg
 from zoo.registry import Paper, register
 
@@ -53,6 +53,7 @@ def search_space(hp) -> dict:
     num_params=14716738,
     default_dataset="sklearn sample images / mnist_5k (see recipes.vgg16_transfer)",
     recipe="recipes.vgg16_transfer",
+    weights=weights_lib.for_architectures("vgg16"),
 )
 def vgg16_transfer(input_shape=(224, 224, 3), num_classes=2, weights="imagenet", fine_tune_layers=0,
                    pooling="avg", normalize_features=True, dropout=0.0, feature_layer="block5_pool",
