@@ -1,6 +1,7 @@
-"""The zoo's internals: one VGG module for every VGG user; named weights as data."""
+"""The zoo's internals: one VGG module for every VGG user; named weights as data; registry facts that hold."""
 
 import dataclasses
+import importlib
 import json
 import sys
 from pathlib import Path
@@ -190,3 +191,27 @@ def test_the_docs_model_page_lists_the_weights_with_their_measured_results(tmp_p
     # The headline comes from a file: escaped, it adds no HTML, link or table cell.
     assert table[1].endswith(r"| [`recipes.vgg16_transfer`](../recipes/vgg16_transfer.md): pretrained &lt;b>0.5&lt;/b> "
                              r"\| \[x\](y) |")
+
+
+# ------------------------------------------------------------------- registry facts
+
+
+def _recipe_default_data(recipe: str) -> tuple[str, ...]:
+    """What a recipe reads with no data flags: its first --dataset, or its --content and --style photos."""
+    module = importlib.import_module(recipe)
+    if hasattr(module, "CONTENT"):
+        return module.CONTENT, module.STYLE
+    datasets = module.DATASETS if hasattr(module, "DATASETS") else module.sentiment.DATASETS
+    return (datasets[0],)
+
+
+@pytest.mark.parametrize("name", zoo.list_models())
+def test_default_dataset_is_what_the_recipe_reads_by_default(name):
+    from zoo import data
+
+    spec = zoo.info(name)
+    names = tuple(spec.default_dataset.split(", "))
+    assert names == _recipe_default_data(spec.recipe), (
+        f"zoo.info({name!r}).default_dataset={spec.default_dataset!r}, but {spec.recipe} reads "
+        f"{', '.join(_recipe_default_data(spec.recipe))} by default")
+    assert set(names) <= set(data.EMBEDDED) | set(data.PHOTOS)

@@ -74,7 +74,9 @@ class ModelSpec:
             arguments drawn from a KerasTuner ``HyperParameters`` object.
         num_params: parameter count of the model built with the defaults
             (checked against the built model by the test suite).
-        default_dataset: the embedded dataset the recipe uses offline.
+        default_dataset: the embedded data the recipe reads by default, offline,
+            by the name ``zoo.data`` knows it by (a dataset, or bundled photos
+            joined by ", ": style_transfer's content and style photos).
         recipe: the module that trains the entry, e.g. ``"recipes.mlp"``.
         weights: the named pretrained weights that fit the model
             (``zoo.weights.Weights`` records: source, licence, training data,

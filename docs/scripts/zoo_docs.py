@@ -359,6 +359,17 @@ def search_space_rows(spec) -> tuple[list[str], dict]:
     return rows, overrides
 
 
+def default_data(names: str) -> str:
+    """A registry entry's ``default_dataset`` with what ``zoo.data`` says of each name."""
+    from zoo import data
+
+    described = []
+    for name in names.split(", "):
+        about = data.EMBEDDED.get(name) or ("a bundled photo, zoo.data.image" if name in data.PHOTOS else None)
+        described.append(f"`{name}`" + (f" ({_cell(about)})" if about else ""))
+    return ", ".join(described)
+
+
 def weights_section(name: str, entries, page_src: str) -> list[str]:
     """The named pretrained weights that fit a model: what each learnt, where it comes from, what it measured.
 
@@ -400,7 +411,7 @@ def model_page(name: str) -> str:
         facts.append(f"- **Parameters (default arguments):** {spec.num_params:,}")
     facts.append(f"- **Loss that fits the outputs (defaults):** `{spec.loss_for()}`")
     if spec.default_dataset:
-        facts.append(f"- **Offline default data:** {spec.default_dataset}")
+        facts.append(f"- **Offline default data:** {default_data(spec.default_dataset)}")
     recipe_link = (f"[`recipes.{recipe}`](../{RECIPES_DIR}/{recipe}.md)" if recipe in recipe_names()
                    else f"`recipes.{recipe}`")
     if recipe:

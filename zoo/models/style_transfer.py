@@ -59,7 +59,7 @@ def search_space(hp) -> dict:
     loss="mean_squared_error",
     search_space=search_space,
     num_params=12354880,
-    default_dataset="sklearn sample images (china.jpg, flower.jpg)",
+    default_dataset="coffee, flower",  # the content photo, then the style photo
     recipe="recipes.style_transfer",
     weights=weights_lib.for_architectures(*vgg.ARCHITECTURES),
 )

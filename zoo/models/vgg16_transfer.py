@@ -51,7 +51,7 @@ def search_space(hp) -> dict:
     ),
     search_space=search_space,
     num_params=14716738,
-    default_dataset="sklearn sample images / mnist_5k (see recipes.vgg16_transfer)",
+    default_dataset="mnist_5k",
     recipe="recipes.vgg16_transfer",
     weights=weights_lib.for_architectures("vgg16"),
 )
