@@ -1,5 +1,6 @@
 """The zoo's internals: one VGG module for every VGG user; named weights as data; registry facts that hold."""
 
+import ast
 import dataclasses
 import importlib
 import json
@@ -215,3 +216,60 @@ def test_default_dataset_is_what_the_recipe_reads_by_default(name):
         f"zoo.info({name!r}).default_dataset={spec.default_dataset!r}, but {spec.recipe} reads "
         f"{', '.join(_recipe_default_data(spec.recipe))} by default")
     assert set(names) <= set(data.EMBEDDED) | set(data.PHOTOS)
+
+
+# ---------------------------------------------------------------------- import graph
+
+
+def _imports_of_recipes(path: Path, root: Path = ROOT) -> list[str]:
+    """``"zoo/x.py:12 from recipes import RECIPES"`` for every import of the recipes package in a file.
+
+    Import statements anywhere (inside functions too), and importlib.import_module /
+    __import__ called with a literal "recipes..." name.
+    """
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), filename=str(path))):
+        if isinstance(node, ast.Import):
+            modules = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            modules = [node.module or ""] if node.level == 0 else []  # relative: inside zoo/
+        elif (isinstance(node, ast.Call) and node.args and isinstance(node.args[0], ast.Constant)
+              and isinstance(node.args[0].value, str)
+              and (getattr(node.func, "attr", None) == "import_module" or getattr(node.func, "id", None) in (
+                  "import_module", "__import__"))):
+            modules = [node.args[0].value]
+        else:
+            continue
+        if any(module == "recipes" or module.startswith("recipes.") for module in modules):
+            found.append((node.lineno, f"{path.relative_to(root)}:{node.lineno} {ast.unparse(node)}"))
+    return [line for _, line in sorted(found)]
+
+
+def test_the_import_graph_finds_imports_of_recipes(tmp_path):
+    sample = tmp_path / "sample.py"
+    sample.write_text("import os\nimport recipes.mlp\ndef f():\n    from recipes import RECIPES\n"
+                      "    from . import recipes\n    import importlib\n    importlib.import_module('recipes.mlp')\n"
+                      "    from recipes_other import x\n")
+    found = [line.split(" ", 1)[1] for line in _imports_of_recipes(sample, tmp_path)]
+    assert found == ["import recipes.mlp", "from recipes import RECIPES", "importlib.import_module('recipes.mlp')"]
+
+
+def test_the_library_never_imports_the_application():
+    """zoo/ knows the recipes through the registry (ModelSpec.recipe), never by importing the recipes package."""
+    files = sorted((ROOT / "zoo").rglob("*.py"))
+    assert len(files) > 20
+    found = [line for path in files for line in _imports_of_recipes(path)]
+    assert found == [], "zoo/ imports the recipes package:\n" + "\n".join(found)
+
+
+def test_the_registry_lists_every_recipe_in_the_recipes_packages_order():
+    from recipes import RECIPES
+    from zoo import registry
+
+    # A recipe that trains no entry would be missing here: zoo/ sees recipes only through the registry.
+    assert list(registry.recipes().items()) == [(name, f"recipes.{name}") for name in RECIPES]
+    tiny = registry.Registry()
+    for name, recipe in (("b", "elsewhere.train_b"), ("a", None), ("c", "elsewhere.train_b")):
+        tiny.add(registry.ModelSpec(name=name, factory=lambda: 0, summary="s", task="t", inputs="i", outputs="o",
+                                    recipe=recipe))
+    assert tiny.recipes() == {"train_b": "elsewhere.train_b"}

@@ -41,16 +41,20 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _run_recipe(name: str, flags: list[str]) -> int:
-    """Exactly ``python -m recipes.NAME FLAGS``: the same checks, messages and exit status."""
+    """Exactly ``python -m recipes.NAME FLAGS``: the same checks, messages and exit status.
+
+    The recipe module is the one the registry names for NAME (``zoo.registry.recipes()``).
+    """
     import importlib
 
-    from recipes import RECIPES
     from zoo.command import run_main
     from zoo.errors import FlagError
+    from zoo.registry import recipes
 
-    if name not in RECIPES:
-        raise FlagError(f"No recipe named {name!r}; recipes: {', '.join(sorted(RECIPES))}.")
-    return run_main(importlib.import_module(f"recipes.{name}").main, flags)
+    modules = recipes()
+    if name not in modules:
+        raise FlagError(f"No recipe named {name!r}; recipes: {', '.join(sorted(modules))}.")
+    return run_main(importlib.import_module(modules[name]).main, flags)
 
 
 def _weights_listing(model: str | None) -> str:

@@ -31,6 +31,8 @@ import sys
 import threading
 import time
 
+from zoo.registry import recipes
+
 HOST = "127.0.0.1"  # only loopback: a local cluster never listens on other interfaces
 
 
@@ -124,12 +126,11 @@ def _check_command(command: list[str], tuning: bool) -> list[str]:
         raise ValueError("say what to run after --, e.g. zoo launch --workers 2 -- recipes.mlp "
                          "--distribute multi_worker")
     module, flags = command[0], list(command[1:])
-    if module.startswith("recipes."):
-        from recipes import RECIPES
-
-        name = module[len("recipes."):]
-        if name not in RECIPES:
-            raise ValueError(f"no recipe module {module!r}; recipes: {', '.join('recipes.' + r for r in RECIPES)}.")
+    names = {recipe_module: name for name, recipe_module in recipes().items()}
+    if module in names or module.startswith("recipes."):
+        if module not in names:
+            raise ValueError(f"no recipe module {module!r}; recipes: {', '.join(names)}.")
+        name = names[module]
         joined = " ".join(flags)
         if tuning and ("--tune" not in flags or "--tune off" in joined or "--tune=off" in joined):
             raise ValueError(f"zoo launch --tuning runs a distributed search: give {module} a tuner, e.g. "

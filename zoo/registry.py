@@ -208,6 +208,11 @@ class Registry:
             and (task is None or spec.task == task)
         )
 
+    def recipes(self) -> dict[str, str]:
+        """``{"mlp": "recipes.mlp", ...}``: each recipe that trains an entry, by name, in registration order."""
+        modules = dict.fromkeys(spec.recipe for spec in self._specs.values() if spec.recipe)
+        return {module.rpartition(".")[2]: module for module in modules}
+
     def __contains__(self, name: object) -> bool:
         return name in self._specs
 
@@ -253,6 +258,15 @@ def get(name: str, /, **overrides: Any):
 def list_models(pattern: str | None = None, task: str | None = None) -> list[str]:
     """Sorted names of the registered models, filtered by an fnmatch ``pattern`` and ``task``."""
     return REGISTRY.names(pattern=pattern, task=task)
+
+
+def recipes() -> dict[str, str]:
+    """The recipes that train registered entries, name -> module, in the order the entries were registered.
+
+    This is how the library knows the recipes: through each entry's ``recipe``,
+    never by importing the recipes package (the application).
+    """
+    return REGISTRY.recipes()
 
 
 def info(name: str) -> ModelSpec:

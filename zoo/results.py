@@ -212,9 +212,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if not args.results.is_dir():
         parser.error(f"--results {args.results}: no such folder; give the folder that holds <recipe>/results.json")
-    from recipes import RECIPES
+    from zoo.registry import recipes
 
-    print(markdown_table(RECIPES, args.results))
+    print(markdown_table(recipes(), args.results))
     return 0
 
 
