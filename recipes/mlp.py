@@ -8,8 +8,13 @@
     zoo launch --workers 2 -- recipes.mlp --distribute multi_worker   # two workers (TF_CONFIG), locally
 
 The story: every 8x8 scan is 64 numbers (ink from 0 to 16). The input layer
-passes them on unchanged, one hidden layer of 32 units (half the inputs, the
-rule of thumb) combines them, and a 10-way softmax says which digit it is.
+passes them on unchanged, one hidden layer of 256 units combines them, and a
+10-way softmax says which digit it is. Two cheap tricks keep 256 units from
+memorising 1,293 training scans: each scan is shifted by up to a pixel at
+random every time it is seen (augmentation: a 7 moved left is still a 7), and
+the targets are smoothed (label smoothing: 0.9 on the right digit rather
+than 1.0, so no answer is pushed to infinite confidence). Every setting below
+was chosen on the validation split (benchmarks/results/choices_mlp.json).
 Writes results.json, model.keras, history.csv, curves.png and TensorBoard logs to --out.
 """
 
@@ -21,7 +26,10 @@ KINDS = ("tabular", "image")       # numbers or pixels; text needs a vectorizer 
 EPOCHS = 300           # 1,300 training images: epochs are cheap; early stopping ends the run
 BATCH_SIZE = 32        # small batches: more updates per epoch on a small dataset
 LEARNING_RATE = 1e-3   # Adam's default; 3e-3 converges faster but settles slightly worse here
-DROPOUT = 0.1          # a little: 2,410 weights against 1,300 examples
+HIDDEN_UNITS = (256,)  # validation 0.986; the rule of thumb's 32 (half the inputs) reaches 0.958, 128 and 2x256 0.979
+DROPOUT = 0.3          # with 256 units; 0.5 reached 0.979 on validation, 0.3 and 0.4 (512 units) 0.986
+SHIFT = 1              # pixels of random shift in training; without it 0.972 on validation (0 turns it off)
+LABEL_SMOOTHING = 0.1  # with shifts: 0.986 on validation against 0.972 without
 SEED = 0
 PATIENCE = 30          # epochs without a better validation loss before stopping
 TEST_FRACTION = 0.2    # held out, touched once at the end
@@ -35,31 +43,46 @@ def parse_args(argv=None):
     parser = command.recipe_parser("mlp", __doc__, command.Defaults(
         epochs=EPOCHS, batch_size=BATCH_SIZE, learning_rate=LEARNING_RATE, seed=SEED, quick={"epochs": QUICK_EPOCHS},
         datasets=DATASETS, kinds=KINDS, multi_worker=True))
+    parser.add_argument("--hidden-units", type=command.integer("--hidden-units", 1, 100_000), nargs="+",
+                        default=list(HIDDEN_UNITS), help="width of each hidden layer (default: %(default)s)")
     parser.add_argument("--dropout", type=command.number("--dropout", 0, 1, below=True), default=DROPOUT,
-                        help="dropout after the hidden layer (default: %(default)s)")
+                        help="dropout after each hidden layer (default: %(default)s)")
+    parser.add_argument("--shift", type=command.integer("--shift", 0, 100), default=SHIFT,
+                        help="random shift of each training image, in pixels; 0 turns it off (default: %(default)s)")
+    parser.add_argument("--label-smoothing", type=command.number("--label-smoothing", 0, 1, below=True),
+                        default=LABEL_SMOOTHING, help="share of each target spread over all classes "
+                                                      "(default: %(default)s)")
     parser.add_argument("--patience", type=command.integer("--patience", 1), default=PATIENCE,
                         help="epochs without a better validation loss before stopping (default: %(default)s)")
     return command.parse(parser, argv)
 
 
 def build(args, dataset, ink_scale, hp=None):
-    """The zoo's MLP behind Flatten + Rescaling, so the saved model reads raw scans; compiled."""
+    """The zoo's MLP behind rescaling and random shifts, so the saved model reads raw scans; compiled."""
+    import math
+
     import keras
 
     import zoo
-    from zoo import tuning
+    from zoo import command, tuning
+    from zoo.losses import SparseCategoricalCrossentropy
 
-    overrides = zoo.info("mlp").search_space(hp) if hp else {"dropout": args.dropout}
-    inputs_size = 1
-    for dim in dataset.input_shape:
-        inputs_size *= dim
-    classifier = zoo.get("mlp", input_shape=(inputs_size,), num_classes=dataset.num_classes, **overrides)
+    overrides = zoo.info("mlp").search_space(hp) if hp else {"hidden_units": tuple(args.hidden_units),
+                                                             "dropout": args.dropout}
+    classifier = zoo.get("mlp", input_shape=(math.prod(dataset.input_shape),), num_classes=dataset.num_classes,
+                         **overrides)
     inputs = keras.Input(shape=dataset.input_shape, name="scan")
-    x = keras.layers.Flatten(name="flatten")(inputs)
-    x = keras.layers.Rescaling(1 / ink_scale, name="ink_to_unit")(x)
+    x = keras.layers.Rescaling(1 / ink_scale, name="ink_to_unit")(inputs)
+    if args.shift and dataset.image_shape:  # training only: Keras's random layers pass inputs through at inference
+        height, width, _ = dataset.image_shape
+        x = keras.layers.Reshape(dataset.image_shape, name="as_image")(x)
+        x = keras.layers.RandomTranslation(args.shift / height, args.shift / width, fill_mode="constant",
+                                           seed=args.seed, name="random_shift")(x)
+    x = keras.layers.Flatten(name="flatten")(x)
     model = keras.Model(inputs, classifier(x), name="digits_mlp")
     model.compile(optimizer=keras.optimizers.Adam(tuning.learning_rate(hp, args.learning_rate)),
-                  loss=zoo.info("mlp").loss_for(), metrics=["accuracy"])
+                  loss=SparseCategoricalCrossentropy(label_smoothing=args.label_smoothing), metrics=["accuracy"],
+                  jit_compile=command.jit_compile(args))
     return model
 
 

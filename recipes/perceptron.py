@@ -40,7 +40,7 @@ def parse_args(argv=None):
     return command.parse(parser, argv)
 
 
-def build(personality, features, standardise, learning_rate, hp=None):
+def build(personality, features, standardise, learning_rate, hp=None, jit_compile="auto"):
     """Standardise the measurements (training-split statistics), then one neuron; compiled.
 
     With ``hp`` (tuning) the activation and the step size come from the search space.
@@ -59,7 +59,7 @@ def build(personality, features, standardise, learning_rate, hp=None):
     threshold = THRESHOLDS[resolve_activation(personality)]
     model.compile(optimizer=keras.optimizers.Adam(tuning.learning_rate(hp, learning_rate)),
                   loss=zoo.info("perceptron").loss_for(activation=personality),
-                  metrics=[keras.metrics.BinaryAccuracy(threshold=threshold, name="accuracy")])
+                  metrics=[keras.metrics.BinaryAccuracy(threshold=threshold, name="accuracy")], jit_compile=jit_compile)
     return model
 
 
@@ -86,7 +86,7 @@ def main(argv=None):
     args = parse_args(argv)
     import keras
 
-    from zoo import baselines, data
+    from zoo import baselines, command, data
     from zoo.runs import Run
 
     with Run("perceptron", args) as run:
@@ -98,7 +98,7 @@ def main(argv=None):
         standardise = keras.layers.Normalization(name="standardise")
         standardise.adapt(tumours.train.map(lambda x, y: x).batch(1024))
         build_model = lambda personality, hp=None: build(personality, tumours.input_shape, standardise,  # noqa: E731
-                                                         args.learning_rate, hp)
+                                                         args.learning_rate, hp, command.jit_compile(args))
 
         # Optionally search activation and step size; then all four personalities side by side.
         best = run.tune(lambda hp: build_model(args.activation, hp), tumours, batch_size=args.batch_size)

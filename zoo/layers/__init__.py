@@ -3,7 +3,11 @@
 Import this module (``import zoo.layers``) before ``keras.saving.load_model``
 on a zoo model: Keras finds registered classes only in processes that have
 defined them. No ``custom_objects`` are needed, and ``safe_mode=True`` works.
+The zoo's losses (``zoo.losses``) are registered by the same import, so a
+saved model compiled with one loads with its loss.
 """
+
+import zoo.losses  # noqa: F401  (registers the losses a saved, compiled model may name)
 
 from zoo.layers.attention import TokenAndPositionEmbedding, TransformerEncoder
 from zoo.layers.core import ConstantOutput
