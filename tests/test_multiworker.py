@@ -98,8 +98,17 @@ def _wait_for(condition, timeout: float, what: str, launcher, log: Path):
     pytest.fail(f"no {what} within {timeout} s:\n{log.read_text()[-4000:]}")
 
 
-def _assert_nothing_left(log: Path):
-    left = {name: [p for p in pids if _alive(p)] for name, pids in _started_pids(log).items()}
+def _assert_nothing_left(log: Path, workers: int = 2, chief: bool = False):
+    """Every process the launcher started (``workers`` workers, and a chief if asked) is gone.
+
+    The pids come from the log's "started pid" lines: without them there is nothing to check, so
+    a log that lacks them (or names other processes) fails here rather than passing unseen.
+    """
+    started = _started_pids(log)
+    expected = {f"worker {index}" for index in range(workers)} | ({"chief"} if chief else set())
+    assert set(started) == expected, (f"'started pid' lines for {sorted(started)}, expected {sorted(expected)}; "
+                                      f"the log ends:\n{log.read_text(errors='replace')[-2000:]}")
+    left = {name: [p for p in pids if _alive(p)] for name, pids in started.items()}
     assert not any(left.values()), f"processes left behind: {left}"
 
 
@@ -223,7 +232,7 @@ def test_distributed_search_finishes_after_a_worker_is_killed_mid_trial(tmp_path
     assert results["tuning"]["best"] == best["hyperparameters"]
     assert results["metrics"]["test_accuracy"] > 0.5
     print(f"best of 4 trials (score {best['score']:.4f}): {best['hyperparameters']}")
-    _assert_nothing_left(log)
+    _assert_nothing_left(log, chief=True)
 
 
 # ---------------------------------------------------------------------------- zoo launch
