@@ -114,7 +114,7 @@ def main(argv=None):
     from PIL import Image
 
     import zoo
-    from zoo import data
+    from zoo import command, data
     from zoo.files import atomic_path
     from zoo.models.style_transfer import stylize
     from zoo.runs import Run
@@ -131,7 +131,8 @@ def main(argv=None):
         fitted = run.train(lambda callbacks: stylize(
             content, style, loss_network, steps=args.epochs, learning_rate=args.learning_rate,
             content_weight=args.content_weight, style_weight=args.style_weight,
-            total_variation_weight=args.total_variation_weight, callbacks=callbacks))
+            total_variation_weight=args.total_variation_weight, callbacks=callbacks,
+            jit_compile=command.jit_compile(args)))
         painted = fitted.value
 
         for name, picture in (("content", content), ("style", style), ("stylized", painted.image)):

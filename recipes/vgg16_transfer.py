@@ -92,7 +92,7 @@ def build(args, dataset, weights, fine_tune_layers, learning_rate, hp=None):
     import keras
 
     import zoo
-    from zoo import tuning
+    from zoo import command, tuning
     from zoo.models import vgg
 
     overrides = (zoo.info("vgg16_transfer").search_space(hp) if hp
@@ -108,7 +108,8 @@ def build(args, dataset, weights, fine_tune_layers, learning_rate, hp=None):
         x = keras.layers.Concatenate(name="grey_to_rgb")([x, x, x])
     model = keras.Model(images, classifier(x), name=f"{'scratch' if weights is None else 'pretrained'}_vgg16")
     model.compile(optimizer=keras.optimizers.Adam(tuning.learning_rate(hp, learning_rate)),
-                  loss=zoo.info("vgg16_transfer").loss_for(), metrics=["accuracy"])
+                  loss=zoo.info("vgg16_transfer").loss_for(), metrics=["accuracy"],
+                  jit_compile=command.jit_compile(args))
     return model
 
 
@@ -150,6 +151,7 @@ def train_arm(run, tag, model, images):
     import numpy as np
 
     import zoo
+    from zoo import command
 
     args = run.args
     started = time.perf_counter()
@@ -159,7 +161,8 @@ def train_arm(run, tag, model, images):
             and run.strategy.num_replicas_in_sync == 1):
         trained, data = cached_features(model, images)
         trained.compile(optimizer=keras.optimizers.Adam(args.learning_rate),
-                        loss=zoo.info("vgg16_transfer").loss_for(), metrics=["accuracy"])
+                        loss=zoo.info("vgg16_transfer").loss_for(), metrics=["accuracy"],
+                        jit_compile=command.jit_compile(args))
     else:
         trained, data = model, images
     preparing = time.perf_counter() - started

@@ -157,7 +157,7 @@ def style_transfer_losses(loss_network, image, targets, content_weight=1.0, styl
 
 def stylize(content_image, style_image, loss_network=None, *, steps=200, learning_rate=5.0,
             content_weight=1.0, style_weight=1e-4, total_variation_weight=1.0, callbacks=None,
-            verbose=0) -> Stylized:
+            verbose=0, jit_compile="auto") -> Stylized:
     """Paint ``content_image`` in the style of ``style_image`` by optimising its pixels.
 
     The pixels live in a trainable ``ImageCanvas`` layer in front of the frozen
@@ -173,6 +173,7 @@ def stylize(content_image, style_image, loss_network=None, *, steps=200, learnin
         steps: optimizer steps (>= 1).
         learning_rate: Adam step size, in pixel units.
         content_weight, style_weight, total_variation_weight: the loss mix (>= 0).
+        jit_compile: ``Model.compile``'s: compile the step with XLA (True), not (False), or Keras's choice.
         callbacks: extra Keras callbacks for ``fit``.
         verbose: ``fit`` verbosity.
     """
@@ -187,6 +188,8 @@ def stylize(content_image, style_image, loss_network=None, *, steps=200, learnin
     content_weight = _checks.number("stylize", "content_weight", content_weight)
     style_weight = _checks.number("stylize", "style_weight", style_weight)
     total_variation_weight = _checks.number("stylize", "total_variation_weight", total_variation_weight)
+    if not any(jit_compile is allowed for allowed in (True, False)) and jit_compile != "auto":
+        raise ValueError(f"stylize: jit_compile={jit_compile!r} must be True, False or 'auto'.")
 
     import keras
     from zoo.layers import ImageCanvas, TotalVariation
@@ -220,7 +223,8 @@ def stylize(content_image, style_image, loss_network=None, *, steps=200, learnin
     # TotalVariation is >= 0, so its mean absolute error against 0 is the penalty itself.
     losses = {key: "mean_absolute_error" if key == "total_variation" else "mean_squared_error"
               for key in outputs}
-    painter.compile(optimizer=keras.optimizers.Adam(learning_rate), loss=losses, loss_weights=loss_weights)
+    painter.compile(optimizer=keras.optimizers.Adam(learning_rate), loss=losses, loss_weights=loss_weights,
+                    jit_compile=jit_compile)
     history = painter.fit(
         np.zeros((1, 1), "float32"),
         {**targets, "total_variation": np.zeros((1,), "float32")},
