@@ -278,6 +278,15 @@ def test_an_unknown_tfds_name_is_one_error_line(tmp_path):
         "error: dataset 'tfds:nonexistent_ds' does not exist in tensorflow-datasets")
 
 
+def test_more_labels_than_the_split_holds_is_one_error_line(tmp_path):
+    done, _ = _run([sys.executable, "-m", "recipes.vgg16_transfer", "--labels", "4000", "--skip-scratch",
+                    "--out", str(tmp_path / "run")])
+    assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr[-2000:]
+    assert done.stderr.strip().splitlines()[-1] == (
+        "error: train_size=4000 must be between 1 and the 3800 training examples this split leaves "
+        "(recipes: --labels); ask for at most 3800.")
+
+
 def test_quick_sets_defaults_and_flags_given_win():
     from recipes import mlp, style_transfer, vgg16_transfer
 

@@ -71,6 +71,12 @@ class UnknownDatasetError(ZooError, ValueError):
     exit_code = 2
 
 
+class TrainSizeError(ZooError, ValueError):
+    """More training examples asked for (``train_size``, a recipe's --labels) than the split holds."""
+
+    exit_code = 2
+
+
 _EPOCH_COUNTERS = weakref.WeakValueDictionary()  # id -> one tf.Variable per training pipeline: the epoch it shuffles for next
 
 
@@ -270,7 +276,8 @@ def _split_indices(labels, seed: int, test_fraction: float, validation_fraction:
                                          random_state=seed)
     if train_size is not None:
         if not 0 < train_size <= len(train):
-            raise ValueError(f"train_size={train_size} must be between 1 and the {len(train)} training examples.")
+            raise TrainSizeError(f"train_size={train_size} must be between 1 and the {len(train)} training examples "
+                                 f"this split leaves (recipes: --labels); ask for at most {len(train)}.")
         if train_size < len(train):
             train, _ = train_test_split(train, train_size=train_size, stratify=labels[train], random_state=seed)
     return train, validation, test
