@@ -33,6 +33,7 @@ import zoo_docs  # noqa: E402
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 WAIT_MS = 15_000          # longest any single page action may take
+NAV_LINKS = "nav.md-nav--primary a.md-nav__link[href]"   # Material's navigation: every page of the site
 VIEWPORT = {"width": 1280, "height": 900}   # wide enough for Material's tabs and both sidebars
 
 
@@ -111,15 +112,23 @@ def run(site: Path, out: Path) -> dict:
                 page.set_default_timeout(WAIT_MS)
                 check = Check(page, out)
 
-                hit_count = 0
+                hit_count, nav_pages = 0, []
                 try:
                     # 1. Home page.
                     page.goto(base, wait_until="load")
                     check.settle()
                     check.expect("keras-zoo" in page.title(), f"home page title is {page.title()!r}")
                     check.screenshot("home", full_page=False)
-                    nav_links = page.eval_on_selector_all(
-                        "nav.md-nav--primary a.md-nav__link[href]", "links => links.map(link => link.href)")
+                    nav_links = page.eval_on_selector_all(NAV_LINKS, "links => links.map(link => link.href)")
+                    # This site's pages in the navigation. A selector that matches nothing (a theme
+                    # update) would make step 4 visit nothing and pass: it must find every model page.
+                    nav_pages = list(dict.fromkeys(
+                        href.split("#")[0] for href in nav_links if urljoin(href, "/") == base))
+                    missing = [name for name in expected_models if not any(
+                        urlsplit(href).path.endswith(f"/models/{name}/") for href in nav_pages)]
+                    check.expect(len(nav_pages) > len(expected_models) and not missing,
+                                 f"the navigation ({NAV_LINKS}) lists {len(nav_pages)} pages of {base}, "
+                                 f"without the model pages {missing}")
 
                     # 2. The Models tab, then every model page through the navigation.
                     page.locator("nav.md-tabs a.md-tabs__link", has_text="Models").click()
@@ -155,11 +164,13 @@ def run(site: Path, out: Path) -> dict:
                     hit_count = hits.count()
 
                     # 4. Every page in the navigation: no broken image, no console error.
-                    for href in dict.fromkeys(nav_links):
-                        if urljoin(href, "/") != base or href.split("#")[0] in check.visited:
+                    for href in nav_pages:
+                        if href in check.visited:
                             continue
                         page.goto(href, wait_until="load")
                         check.settle()
+                    unvisited = [href for href in nav_pages if href not in check.visited]
+                    check.expect(not unvisited, f"navigation pages not visited: {unvisited}")
                 except PlaywrightError as error:
                     # A wait ran out or an element was missing: record it and keep the evidence.
                     check.problems.append(f"browser step failed on {page.url}: {error}")
@@ -172,7 +183,8 @@ def run(site: Path, out: Path) -> dict:
 
     problems = check.problems + [f"server: {error}" for error in _QuietHandler.errors]
     return {"base": base, "models": expected_models, "search_hits": hit_count,
-            "pages_visited": len(dict.fromkeys(check.visited)), "screenshots": check.screenshots,
+            "nav_pages": len(nav_pages), "pages_visited": len(dict.fromkeys(check.visited)),
+            "screenshots": check.screenshots,
             "problems": problems}
 
 
@@ -193,7 +205,8 @@ def main(argv=None) -> int:
     report = run(site, out)
     report["wall_time_s"] = round(time.perf_counter() - started, 1)
     (out / "report.json").write_text(json.dumps(report, indent=2) + "\n")
-    print(f"site check: {report['pages_visited']} pages, {len(report['models'])} model pages through the nav, "
+    print(f"site check: {report['pages_visited']} pages ({report['nav_pages']} in the navigation), "
+          f"{len(report['models'])} model pages through the nav, "
           f"{report['search_hits']} search hits for 'perceptron', {len(report['screenshots'])} screenshots "
           f"in {out}, {report['wall_time_s']} s")
     for problem in report["problems"]:
