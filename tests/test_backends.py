@@ -23,6 +23,7 @@ def dev_extra_installs(package: str) -> bool:
     return False
 
 
+@pytest.mark.timeout(900)  # the pass below gets 900 s, beyond pytest's default 600
 @pytest.mark.parametrize("backend", ["jax"])
 def test_registry_wide_test_passes_under(backend):
     if importlib.util.find_spec(backend) is None:

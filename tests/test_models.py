@@ -1,8 +1,9 @@
 """One test over the whole registry: every entry builds, learns, saves and reloads.
 
 A new entry fails here until it has a row in TINY, with arguments small
-enough for a CPU test (weights=None: nothing is downloaded). On a GPU, under JAX
-(float32 matmuls there run as TF32, hence the tolerances relative to the values' size):
+enough for a CPU test (weights=None: nothing is downloaded). On a GPU, under JAX, with or
+without TensorFlow installed (float32 matmuls there run as TF32, hence the tolerances relative
+to the values' size):
 
     KERAS_BACKEND=jax python -m pytest tests/test_models.py tests/test_behaviour.py -q -p no:cacheprovider
 """
