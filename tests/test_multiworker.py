@@ -112,10 +112,17 @@ def _assert_nothing_left(log: Path, workers: int = 2, chief: bool = False):
     assert not any(left.values()), f"processes left behind: {left}"
 
 
-def _weights(path: Path):
+def _load(path: Path):
+    """A run's model.keras, loaded as a user would: zoo.layers registers the zoo's layers and losses."""
     import keras
 
-    return keras.saving.load_model(path).get_weights()
+    import zoo.layers  # noqa: F401
+
+    return keras.saving.load_model(path)
+
+
+def _weights(path: Path):
+    return _load(path).get_weights()
 
 
 @pytest.fixture(scope="module")
@@ -165,10 +172,7 @@ def test_two_workers_train_a_sentiment_recipe_with_text_in_the_pipeline(tmp_path
     results = json.loads((out / "results.json").read_text())
     assert results["distribution"] == {"strategy": "MultiWorkerMirroredStrategy", "replicas": 2}
     assert results["metrics"]["epochs_run"] == 1 and results["metrics"]["test_accuracy"] > 0.5
-    import keras
-
-    chief = keras.saving.load_model(out / "model.keras")
-    worker = keras.saving.load_model(out / "workers" / "worker-1" / "model.keras")
+    chief, worker = _load(out / "model.keras"), _load(out / "workers" / "worker-1" / "model.keras")
     assert chief.get_layer("vectorizer").get_vocabulary() == worker.get_layer("vectorizer").get_vocabulary()
     assert all(np.array_equal(a, b) for a, b in zip(chief.get_weights(), worker.get_weights()))
     _assert_nothing_left(log)
