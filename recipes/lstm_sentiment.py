@@ -23,6 +23,10 @@ MODEL = dict(embedding_dim=64, lstm_units=64, dropout=0.0)  # zoo defaults, spel
 SETTINGS = sentiment.Settings(recipe="lstm_sentiment", model=MODEL)
 
 
+def parse_args(argv=None):
+    return sentiment.parse_args(SETTINGS, __doc__, argv)
+
+
 def main(argv=None):
     return sentiment.main(SETTINGS, __doc__, argv)
 

@@ -52,6 +52,10 @@ def attention_report(run, classifier, vectorizer, reviews):
     return {"attention_example": "attention.json"}
 
 
+def parse_args(argv=None):
+    return sentiment.parse_args(SETTINGS, __doc__, argv)
+
+
 def main(argv=None):
     return sentiment.main(SETTINGS, __doc__, argv, report=attention_report)
 

@@ -126,7 +126,6 @@ def main(argv=None):
 
         # The loss network: VGG16 feature maps for content, Gram matrices for style.
         loss_network = zoo.get("style_transfer", weights=args.weights)
-
         # Optimise the pixels with Keras's fit: one step per epoch, checkpointed like any training.
         fitted = run.train(lambda callbacks: stylize(
             content, style, loss_network, steps=args.epochs, learning_rate=args.learning_rate,

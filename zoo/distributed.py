@@ -218,14 +218,14 @@ def _epoch_shard(dataset, context, *, size, global_batch_size, steps, seed):
 
 
 def fit(model, strategy, cluster: Cluster, train, *, train_size: int, global_batch_size: int, epochs: int,
-        seed: int, out: Path, validation=None, patience: int | None = None, log=None) -> int:
+        seed: int, out: Path, validation=None, patience: int | None = None, log=None, tag: str = "") -> int:
     """Train a compiled ``model`` (built in ``strategy.scope()``) on unbatched ``train``; returns epochs run.
 
     Every worker calls this with the same arguments. ``validation`` (unbatched) is scored by
     every worker on its own and averaged across workers, so all take the same early-stopping
     decision; with ``patience`` training stops after that many epochs without a lower
     validation loss, and the best epoch's weights are kept. The chief appends each epoch to
-    ``out/history.csv``.
+    ``out/history.csv`` (``history_<tag>.csv`` for one of several trainings in a run, checkpointed apart).
     """
     import numpy as np
     import tensorflow as tf
@@ -276,9 +276,9 @@ def fit(model, strategy, cluster: Cluster, train, *, train_size: int, global_bat
     # resumed run draws the same dropout masks as an uninterrupted one.
     checkpoint = tf.train.Checkpoint(model=model, optimizer=optimizer, state=list(model.non_trainable_variables),
                                      epoch=epoch, best_loss=best_loss, waited=waited, best_weights=best_weights)
-    shared = Path(out) / "checkpoints"
+    shared = Path(out) / "checkpoints" / tag if tag else Path(out) / "checkpoints"
     # Every worker saves (saving may communicate); only the chief's copy is kept and read back.
-    own = shared if cluster.is_chief else task_folder(out, cluster) / "checkpoints"
+    own = shared if cluster.is_chief else task_folder(out, cluster) / "checkpoints" / tag
     manager = tf.train.CheckpointManager(checkpoint, str(own), max_to_keep=2)
     latest = tf.train.latest_checkpoint(str(shared))
     if latest:
@@ -292,7 +292,7 @@ def fit(model, strategy, cluster: Cluster, train, *, train_size: int, global_bat
                                  "filesystem, so all resume from the chief's checkpoint.")
     if latest:
         log(f"{cluster.name}: resumed from {latest} at epoch {start + 1}")
-    history_path = Path(out) / "history.csv"
+    history_path = Path(out) / (f"history_{tag}.csv" if tag else "history.csv")
     if cluster.is_chief:
         _keep_history_before(history_path, start)
     local_validation = validation.batch(global_batch_size).cache() if validation is not None else None

@@ -226,7 +226,7 @@ class Run:
         ``tag`` keeps the files of several trainings in one run apart (``history_<tag>.csv``).
         """
         if self.cluster is not None:
-            return self._fit_multi_worker(model, data, batch_size, epochs, transform, patience)
+            return self._fit_multi_worker(model, data, batch_size, epochs, transform, patience, tag)
         train, validation, _ = data.batches(batch_size, seed=self.args.seed, transform=transform)
         return self.train(lambda callbacks: model.fit(train, validation_data=validation, epochs=epochs,
                                                       verbose=verbose, callbacks=callbacks),
@@ -260,7 +260,7 @@ class Run:
         best_epoch = stopping.best_epoch + 1 if stopping is not None and stopping.best is not None else None
         return Fitted(rows=checkpoint.rows, seconds=checkpoint.seconds, best_epoch=best_epoch, value=value)
 
-    def _fit_multi_worker(self, model, data, batch_size, epochs, transform, patience) -> Fitted:
+    def _fit_multi_worker(self, model, data, batch_size, epochs, transform, patience, tag="") -> Fitted:
         import csv
 
         from zoo import distributed
@@ -269,8 +269,8 @@ class Run:
         distributed.fit(model, self.strategy, self.cluster, data.examples("train", transform),
                         train_size=data.sizes["train"], global_batch_size=batch_size, epochs=epochs,
                         seed=self.args.seed, out=self.folder, validation=data.examples("validation", transform),
-                        patience=patience)
-        history = self.folder / "history.csv"
+                        patience=patience, tag=tag)
+        history = self.folder / (f"history_{tag}.csv" if tag else "history.csv")
         rows = list(csv.DictReader(history.open())) if self.is_chief and history.exists() else []
         return Fitted(rows=rows, seconds=time.perf_counter() - started)
 

@@ -31,6 +31,8 @@ DOCS = REPO / "docs"
 RESULTS = Path(os.environ.get("ZOO_DOCS_RESULTS", REPO / "results"))
 # Written by docs/scripts/figures.py (not committed; .ci/run makes them before the build).
 FIGURES = DOCS / "figures"
+# Committed benchmarks: how defaults were chosen (choices_<recipe>.json), XLA on or off (xla.json).
+BENCHMARKS = Path(os.environ.get("ZOO_DOCS_BENCHMARKS", REPO / "benchmarks" / "results"))
 FIGURE_COMMAND = "python docs/scripts/figures.py"
 
 MODELS_DIR = "models"
@@ -528,7 +530,61 @@ def recipe_page(recipe: str) -> str:
                 + ", ".join(_code(name) for name in files) + ".", ""]
 
     out += ["## Results", "", results_section(recipe, page_src, heading="##"), ""]
+    out += choices_section(recipe)
+    out += xla_section(recipe)
     return "\n".join(out)
+
+
+def _benchmark(name: str) -> dict | None:
+    path = BENCHMARKS / name
+    return json.loads(path.read_text()) if path.exists() else None
+
+
+def _benchmark_machine(report: dict) -> str:
+    from zoo.results import machine
+
+    return _value(machine(report))
+
+
+def choices_section(recipe: str) -> list[str]:
+    """Every setting tried for the recipe's defaults, from benchmarks/results/choices_<recipe>.json."""
+    report = _benchmark(f"choices_{recipe}.json")
+    if report is None:
+        return []
+    rows = ["| variant | validation accuracy | test accuracy | epochs | seconds |", "| --- | --- | --- | --- | --- |"]
+    for name, row in report["variants"].items():
+        label = f"**{_value(name)} (chosen)**" if name == report["chosen"] else _value(name)
+        rows.append(f"| {label} | {_value(row['validation_accuracy'])} | {_value(row['test_accuracy'])} | "
+                    f"{_value(row['epochs_run'])} | {_value(row['seconds'])} |")
+    return ["## How the defaults were chosen", "",
+            "Each variant below is a full run of this recipe with other flags. The one with the best "
+            "validation accuracy became the default (among equals, the simpler one, listed first). The "
+            "test accuracies are shown so you can see what each choice would have scored, but nothing "
+            "was chosen on them.", "", "\n".join(rows), "",
+            f"Made by {_code(report['command'])} on {_benchmark_machine(report)}; source: "
+            f"`benchmarks/results/choices_{recipe}.json`.", ""]
+
+
+def xla_section(recipe: str) -> list[str]:
+    """Seconds per epoch with XLA off and on, and the recipe's choice, from benchmarks/results/xla.json."""
+    report = _benchmark("xla.json")
+    entry = (report or {}).get("recipes", {}).get(recipe)
+    if entry is None:
+        return []
+    rows = ["| training | s/epoch, XLA off | s/epoch, XLA on | speed-up | extra compile s | pays back |",
+            "| --- | --- | --- | --- | --- | --- |"]
+    for tag, row in entry["trainings"].items():
+        rows.append(f"| {_value(tag)} | {_value(row['off']['median_after_first'])} | "
+                    f"{_value((row['on'] or {}).get('median_after_first'))} | {_value(row.get('speedup'))} | "
+                    f"{_value(row.get('extra_compile_s'))} | {_value(row.get('xla_pays'))} |")
+    return ["## Speed: XLA on or off", "",
+            f"On a CPU Keras leaves XLA off. Measured for this recipe (steady-state seconds per epoch; the "
+            f"first epoch, which compiles, apart), XLA is **{_value(entry['decision'])}** by default: it is "
+            f"turned on only where it is at least {_value(report['min_speedup'])}x faster and the compile time "
+            "is paid back within the epochs of the committed run. `--jit-compile on|off|auto` overrides it.", "",
+            "\n".join(rows), "",
+            f"Made by {_code(report['command'])} on {_benchmark_machine(report)}; source: "
+            "`benchmarks/results/xla.json`.", ""]
 
 
 # ------------------------------------------------------------- directives in hand pages

@@ -1,0 +1,129 @@
+"""Benchmark: how each recipe's defaults were chosen. Every setting tried, scored on validation.
+
+    python benchmarks/choices.py mlp                 # writes benchmarks/results/choices_mlp.json
+    python benchmarks/choices.py mlp --quick         # a smoke test: each variant with --quick
+    python benchmarks/choices.py --list
+
+Each variant is a full run of the recipe itself (``python -m recipes.<name>``
+with the variant's flags) in a temporary folder; its results.json gives the
+validation accuracy of the kept weights and the test accuracy. The variant
+with the best validation accuracy wins; among equals, the one listed first
+(variants are listed simplest first). The test accuracies are recorded so a
+reader can see what each choice would have scored, but nothing is chosen on
+them. The recipe's defaults must be the winner (tests/test_results.py
+checks it with ``is_default``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+RESULTS = Path(__file__).resolve().parent / "results"
+
+# Simplest first: the first of equal validation scores wins. Each variant names every flag it sets.
+_MLP = {"hidden_units": [256, 256], "dropout": 0.3, "shift": 1, "label_smoothing": 0.1}
+VARIANTS = {
+    "mlp": {
+        "rule of thumb: 32 units, dropout 0.1": {**_MLP, "hidden_units": [32], "dropout": 0.1, "shift": 0,
+                                                 "label_smoothing": 0.0},
+        "32 units, dropout 0.1, shifts, label smoothing": {**_MLP, "hidden_units": [32], "dropout": 0.1},
+        "128 units, dropout 0.2, shifts, label smoothing": {**_MLP, "hidden_units": [128], "dropout": 0.2},
+        "256 units, dropout 0.3": {**_MLP, "hidden_units": [256], "shift": 0, "label_smoothing": 0.0},
+        "256 units, dropout 0.3, shifts": {**_MLP, "hidden_units": [256], "label_smoothing": 0.0},
+        "256 units, dropout 0.3, label smoothing": {**_MLP, "hidden_units": [256], "shift": 0},
+        "256 units, dropout 0.3, shifts, label smoothing": {**_MLP, "hidden_units": [256]},
+        "256 units, dropout 0.5, shifts, label smoothing": {**_MLP, "hidden_units": [256], "dropout": 0.5},
+        "512 units, dropout 0.4, shifts, label smoothing": {**_MLP, "hidden_units": [512], "dropout": 0.4},
+        "2x256 units, dropout 0.3": {**_MLP, "hidden_units": [256, 256], "shift": 0, "label_smoothing": 0.0},
+        "2x256 units, dropout 0.3, label smoothing": {**_MLP, "hidden_units": [256, 256], "shift": 0},
+        "2x256 units, dropout 0.3, shifts, label smoothing": _MLP,
+    },
+    "lstm_sentiment": {
+        "1 LSTM": {"members": 1, "wide_ngrams": 0},
+        "1 LSTM + 1-gram wide model": {"members": 1, "wide_ngrams": 1},
+        "1 LSTM + 1-2-gram wide model": {"members": 1, "wide_ngrams": 2},
+        "3 LSTMs": {"members": 3, "wide_ngrams": 0},
+        "3 LSTMs + 1-2-gram wide model": {"members": 3, "wide_ngrams": 2},
+        "5 LSTMs + 1-2-gram wide model": {"members": 5, "wide_ngrams": 2},
+    },
+    "mini_transformer": {
+        "1 Transformer": {"members": 1, "wide_ngrams": 0},
+        "1 Transformer + 1-2-gram wide model": {"members": 1, "wide_ngrams": 2},
+        "3 Transformers": {"members": 3, "wide_ngrams": 0},
+        "3 Transformers + 1-2-gram wide model": {"members": 3, "wide_ngrams": 2},
+    },
+}
+
+
+def command_line(settings: dict) -> list[str]:
+    """``{"hidden_units": [256], "dropout": 0.3}`` -> ``["--hidden-units", "256", "--dropout", "0.3"]``."""
+    flags = []
+    for name, value in settings.items():
+        flags.append("--" + name.replace("_", "-"))
+        flags += [str(item) for item in value] if isinstance(value, list) else [str(value)]
+    return flags
+
+
+def is_default(recipe: str, settings: dict) -> bool:
+    """Whether the recipe's defaults are these settings."""
+    defaults = vars(importlib.import_module(f"recipes.{recipe}").parse_args([]))
+    return all(defaults[name] == value for name, value in settings.items())
+
+
+def run_variant(recipe: str, settings: dict, quick: bool) -> dict:
+    module = importlib.import_module(f"recipes.{recipe}")
+    with tempfile.TemporaryDirectory(prefix=f"choices-{recipe}-") as folder:
+        started = time.perf_counter()
+        module.main([*command_line(settings), *(["--quick"] if quick else []), "--out", folder])
+        seconds = time.perf_counter() - started
+        results = json.loads((Path(folder) / "results.json").read_text())
+    metrics = results["metrics"]
+    return {"settings": settings, "validation_accuracy": metrics["validation_accuracy"],
+            "test_accuracy": metrics["test_accuracy"], "epochs_run": metrics.get("epochs_run"),
+            "seconds": round(seconds, 1)}
+
+
+def choose(recipe: str, quick: bool = False) -> dict:
+    from zoo.runs import environment
+
+    rows = {}
+    for name, flags in VARIANTS[recipe].items():
+        rows[name] = run_variant(recipe, flags, quick)
+        print(f"{recipe}: {name}: validation {rows[name]['validation_accuracy']:.4f}, "
+              f"test {rows[name]['test_accuracy']:.4f}", flush=True)
+    chosen = max(rows, key=lambda name: rows[name]["validation_accuracy"])  # max keeps the first of equals
+    return {"benchmark": "benchmarks/choices.py", "command": f"python benchmarks/choices.py {recipe}"
+            + (" --quick" if quick else ""), "recipe": recipe, "quick": quick, "chosen_on": "validation accuracy",
+            "chosen": chosen, "variants": rows,
+            "environment": environment()}
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("recipe", nargs="?", choices=sorted(VARIANTS))
+    parser.add_argument("--quick", action="store_true", help="each variant with --quick (a smoke test)")
+    parser.add_argument("--list", action="store_true", help="print the variants and exit")
+    parser.add_argument("--out", type=Path, help="JSON file (default: benchmarks/results/choices_RECIPE.json)")
+    args = parser.parse_args(argv)
+    if args.list or not args.recipe:
+        print(json.dumps(VARIANTS, indent=2))
+        return 0
+    from zoo.files import atomic_write_json
+
+    report = choose(args.recipe, args.quick)
+    out = args.out or RESULTS / f"choices_{args.recipe}.json"
+    atomic_write_json(out, report)
+    default = is_default(args.recipe, report["variants"][report["chosen"]]["settings"])
+    verdict = "the recipe defaults to it" if default else "NOT the recipe's default: make it the default"
+    print(f"chose {report['chosen']!r} on validation; {verdict}; wrote {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
