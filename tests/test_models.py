@@ -143,10 +143,7 @@ def test_entry_builds_learns_and_reloads(name, tmp_path):
 
 # Entries whose outputs are not all float32 under a mixed policy yet; each needs a change in zoo/.
 # Strict: once the change is made these pass, and the mark must go.
-NOT_FLOAT32_YET = {
-    "perceptron": "the output Activation/ConstantOutput layer needs dtype='float32', like classifier_head",
-    "style_transfer": "the content_* feature maps come out in the compute dtype; the Gram matrices are float32",
-}
+NOT_FLOAT32_YET = {}
 
 
 def built_under(policy, name):

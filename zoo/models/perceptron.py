@@ -102,7 +102,7 @@ def perceptron(input_shape=(30,), activation="sigmoid", name="perceptron"):
     inputs = keras.Input(shape=input_shape, name="features")
     weighted_sum = keras.layers.Dense(1, name="weighted_sum")(inputs)
     if activation == "constant":
-        outputs = ConstantOutput(name="activation")(weighted_sum)
+        outputs = ConstantOutput(name="activation", dtype="float32")(weighted_sum)
     else:
-        outputs = keras.layers.Activation(activation, name="activation")(weighted_sum)
+        outputs = keras.layers.Activation(activation, name="activation", dtype="float32")(weighted_sum)
     return keras.Model(inputs, outputs, name=name)

@@ -94,7 +94,10 @@ def style_transfer(input_shape=(None, None, 3), content_layers=CONTENT_LAYERS, s
     inputs = keras.Input(shape=input_shape, name="image")
     preprocessed = VGGPreprocessing(name="preprocessing")(inputs)
     base = vgg.backbone("style_transfer", backbone, weights, input_tensor=preprocessed)
-    outputs = {CONTENT_PREFIX + layer: base.get_layer(layer).output for layer in content_layers}
+    # Outputs in float32 under any dtype policy, like the Gram matrices: the losses square differences of
+    # feature values in the hundreds, which float16 would round (a linear Activation is a cast here).
+    outputs = {CONTENT_PREFIX + layer: keras.layers.Activation("linear", dtype="float32", name=f"content_{layer}")(
+        base.get_layer(layer).output) for layer in content_layers}
     for layer in style_layers:
         outputs[STYLE_PREFIX + layer] = GramMatrix(name=f"gram_{layer}")(base.get_layer(layer).output)
     model = keras.Model(inputs, outputs, name=name)
