@@ -136,7 +136,7 @@ def test_a_recorded_command_with_backticks_and_html_renders_as_code(tmp_path):
     rendered = _render_readme_table(table)
     assert "<script>" not in rendered and "<b>" not in rendered and "href" not in rendered
     cells = rendered.split("<tbody>")[1].count("<td>")
-    assert cells == 5, rendered
+    assert cells == 6, rendered
     assert f"<td><code>{html.escape(HOSTILE, quote=False)}</code></td>" in rendered
     assert "<td>accuracy &lt;b&gt;1.0&lt;/b&gt; | `all` [x](javascript:y)</td>" in rendered
 
