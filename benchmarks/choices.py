@@ -50,7 +50,6 @@ VARIANTS = {
         "1 LSTM + 1-2-gram wide model": {"members": 1, "wide_ngrams": 2},
         "3 LSTMs": {"members": 3, "wide_ngrams": 0},
         "3 LSTMs + 1-2-gram wide model": {"members": 3, "wide_ngrams": 2},
-        "5 LSTMs + 1-2-gram wide model": {"members": 5, "wide_ngrams": 2},
     },
     "mini_transformer": {
         "1 Transformer": {"members": 1, "wide_ngrams": 0},

@@ -54,6 +54,7 @@ class Settings:
     wide_l2: float = 1e-6       # weight penalty; validation accuracy 0.785 against 0.780 for 1e-5
     wide_batch_size: int = 64
     wide_patience: int = 5      # a linear model improves slowly and steadily: more patience
+    jit_compile: str = "auto"   # --jit-compile: XLA on or off, as benchmarks/results/xla.json measured it
 
 
 def parse_args(settings: Settings, doc: str, argv=None):
@@ -62,7 +63,7 @@ def parse_args(settings: Settings, doc: str, argv=None):
     parser = command.recipe_parser(settings.recipe, doc, command.Defaults(
         epochs=settings.epochs, batch_size=settings.batch_size, learning_rate=settings.learning_rate,
         seed=settings.seed, quick={"epochs": QUICK_EPOCHS, "members": 1}, datasets=DATASETS, kinds=("text",),
-        multi_worker=True))
+        multi_worker=True, jit_compile=settings.jit_compile))
     parser.add_argument("--max-tokens", type=command.integer("--max-tokens", MIN_TOKENS, 10_000_000),
                         default=settings.max_tokens,
                         help="vocabulary size, padding and out-of-vocabulary ids included (default: %(default)s)")
@@ -142,15 +143,20 @@ def train(settings: Settings, args, run, reviews, vectorizer, best):
 
 
 def ensemble(models, args, has_wide: bool):
-    """One model over {"token_ids", "ngrams"}: the average of every member's class probabilities."""
+    """One model over {"token_ids", "ngrams"}: the sequence models' average class probabilities, averaged
+    with the wide model's. The wide model weighs as much as all sequence models together: alone, it is the
+    strongest of them (see the choices table), and averaging several sequence models only steadies them."""
     import keras
 
     inputs = {"token_ids": keras.Input(shape=(args.sequence_length,), dtype="int32", name="token_ids")}
+    sequence_models = models[:-1] if has_wide else models
+    outputs = [model(inputs["token_ids"]) for model in sequence_models]
+    average = lambda values, name: values[0] if len(values) == 1 else keras.layers.Average(  # noqa: E731
+        dtype="float32", name=name)(values)
+    averaged = average(outputs, "sequence_models")
     if has_wide:
         inputs["ngrams"] = keras.Input(shape=(models[-1].input_shape[-1],), name="ngrams")
-    outputs = [model(inputs["ngrams"] if has_wide and model is models[-1] else inputs["token_ids"])
-               for model in models]
-    averaged = outputs[0] if len(outputs) == 1 else keras.layers.Average(dtype="float32", name="average")(outputs)
+        averaged = average([averaged, models[-1](inputs["ngrams"])], "with_wide_model")
     return keras.Model(inputs, averaged, name="ensemble")
 
 
