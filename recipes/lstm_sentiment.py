@@ -8,8 +8,12 @@
 
 The story: a sequence network is many-to-one here: 12,808 real review
 snippets, one word at a time into an LSTM whose memory cell carries what
-matters forward; after the last word, one softmax says fresh or rotten. The
-saved model.keras takes raw strings: vectorizer and classifier in one.
+matters forward; after the last word, one softmax says fresh or rotten. Alone, an LSTM
+loses here to a linear model on word counts (TF-IDF); the run therefore
+trains three LSTMs from different seeds and a wide model (one linear layer
+over word 1- and 2-grams) and averages them, the choice the validation split
+made (benchmarks/results/choices_lstm_sentiment.json). The saved model.keras
+takes raw strings: vectorizers and ensemble in one.
 Writes results.json, model.keras, history.csv, curves.png and TensorBoard logs to --out.
 See recipes/sentiment.py for the steps both sentiment recipes share.
 """

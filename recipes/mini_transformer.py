@@ -8,9 +8,12 @@
 The story: the same reviews and pipeline as recipes.lstm_sentiment, for a side
 by side comparison, but no recurrence: every word looks at every other word
 through self-attention (Vaswani et al., 2017), and position embeddings say
-where each word stands. After training, the run records which words the first
-attention layer focused on for one real test review (attention.json), the
-picture the docs draw. Writes results.json, model.keras (scores raw strings),
+where each word stands. Like the LSTM recipe, it averages several
+Transformers with a wide n-gram model (--members, --wide-ngrams; the choice
+is in benchmarks/results/choices_mini_transformer.json). After training, the
+run records which words the first Transformer's first attention layer
+focused on for one real test review (attention.json), the picture the docs
+draw. Writes results.json, model.keras (scores raw strings),
 history.csv, curves.png, attention.json and TensorBoard logs to --out.
 """
 

@@ -37,6 +37,7 @@ PATIENCE = 30          # epochs without a better validation loss before stopping
 TEST_FRACTION = 0.2    # held out, touched once at the end
 VALIDATION_FRACTION = 0.1
 QUICK_EPOCHS = 3
+JIT_COMPILE = "on"     # XLA: 1.12x faster epochs here; its compile is paid back (benchmarks/results/xla.json)
 
 
 def parse_args(argv=None):
@@ -44,7 +45,7 @@ def parse_args(argv=None):
 
     parser = command.recipe_parser("mlp", __doc__, command.Defaults(
         epochs=EPOCHS, batch_size=BATCH_SIZE, learning_rate=LEARNING_RATE, seed=SEED, quick={"epochs": QUICK_EPOCHS},
-        datasets=DATASETS, kinds=KINDS, multi_worker=True))
+        datasets=DATASETS, kinds=KINDS, multi_worker=True, jit_compile=JIT_COMPILE))
     parser.add_argument("--hidden-units", type=command.integer("--hidden-units", 1, 100_000), nargs="+",
                         default=list(HIDDEN_UNITS), help="width of each hidden layer (default: %(default)s)")
     parser.add_argument("--dropout", type=command.number("--dropout", 0, 1, below=True), default=DROPOUT,

@@ -25,6 +25,7 @@ ACTIVATION = "rationalist"
 TEST_FRACTION = 0.2
 VALIDATION_FRACTION = 0.1
 QUICK_EPOCHS = 3
+JIT_COMPILE = "auto"   # Keras's choice, XLA off on CPUs: 0.55-1.02x here (benchmarks/results/xla.json)
 PERSONALITIES = ("rationalist", "pessimist", "optimist", "naive")
 
 
@@ -33,7 +34,7 @@ def parse_args(argv=None):
 
     parser = command.recipe_parser("perceptron", __doc__, command.Defaults(
         epochs=EPOCHS, batch_size=BATCH_SIZE, learning_rate=LEARNING_RATE, seed=SEED, quick={"epochs": QUICK_EPOCHS},
-        datasets=DATASETS, kinds=("tabular",), classes=2))
+        datasets=DATASETS, kinds=("tabular",), classes=2, jit_compile=JIT_COMPILE))
     parser.add_argument("--activation", default=ACTIVATION,
                         choices=PERSONALITIES + ("sigmoid", "tanh", "relu", "constant"),
                         help="the personality saved as model.keras (default: %(default)s)")

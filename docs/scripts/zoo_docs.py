@@ -583,7 +583,7 @@ def xla_section(recipe: str) -> list[str]:
             f"turned on only where it is at least {_value(report['min_speedup'])}x faster and the compile time "
             "is paid back within the epochs of the committed run. `--jit-compile on|off|auto` overrides it.", "",
             "\n".join(rows), "",
-            f"Made by {_code(report['command'])} on {_benchmark_machine(report)}; source: "
+            f"Made by {_code(entry.get('command', report['command']))} on {_benchmark_machine(report)}; source: "
             "`benchmarks/results/xla.json`.", ""]
 
 
