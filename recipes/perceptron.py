@@ -25,7 +25,7 @@ ACTIVATION = "rationalist"
 TEST_FRACTION = 0.2
 VALIDATION_FRACTION = 0.1
 QUICK_EPOCHS = 3
-JIT_COMPILE = "auto"   # Keras's choice, XLA off on CPUs: 0.55-1.02x here (benchmarks/results/xla.json)
+JIT_COMPILE = "auto"   # Keras's choice, XLA off on CPUs: 0.77-0.85x here (benchmarks/results/xla.json)
 PERSONALITIES = ("rationalist", "pessimist", "optimist", "naive")
 
 

@@ -35,7 +35,7 @@ TOTAL_VARIATION_WEIGHT = 1.0
 SEED = 0
 QUICK_EPOCHS = 5
 QUICK_MAX_SIDE = 64
-JIT_COMPILE = "auto"   # Keras's choice, XLA off on CPUs: 0.88x per step here (benchmarks/results/xla.json)
+JIT_COMPILE = "auto"   # Keras's choice, XLA off on CPUs: 0.84x per step here (benchmarks/results/xla.json)
 
 
 def parse_args(argv=None):

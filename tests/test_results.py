@@ -1,6 +1,7 @@
 """The committed results: one full default run per recipe, meeting its goal, and the README shows exactly them."""
 
 import json
+import sys
 from pathlib import Path
 
 import pytest
@@ -36,17 +37,60 @@ def test_the_committed_runs_reach_their_goals():
     perceptron = _committed("perceptron")["metrics"]
     assert perceptron["test_accuracy"] >= 0.95
     assert perceptron["personalities"]["naive"]["test_accuracy"] == perceptron["majority_class_baseline"]
-    # Two digits of 360 apart from the run before the data order became a function of (seed, epoch): this
-    # guards "an MLP reads digits", not a win; the SVC baseline beside it (0.9889) still beats it.
-    assert _committed("mlp")["metrics"]["test_accuracy"] >= 0.96
+    assert _committed("mlp")["metrics"]["test_accuracy"] >= 0.99
     for recipe in ("lstm_sentiment", "mini_transformer"):
         assert _committed(recipe)["metrics"]["test_accuracy"] >= 0.75
     arms = _committed("vgg16_transfer")["metrics"]["arms"]
-    assert arms["pretrained"]["test_accuracy"] >= arms["scratch"]["test_accuracy"] - 0.01
+    assert arms["pretrained"]["test_accuracy"] >= arms["scratch"]["test_accuracy"]
     assert arms["pretrained"]["train_seconds"] <= arms["scratch"]["train_seconds"] / 3
     assert _committed("style_transfer")["metrics"]["total_loss_fall"] >= 0.8
+    # With every training label of mnist_5k's split (3,800: --labels 4000 is more than it holds), the
+    # pretrained arm alone.
+    many = json.loads((ROOT / "benchmarks" / "results" / "vgg16_transfer_labels_3800" / "results.json").read_text())
+    assert many["flags"]["labels"] == 3800 and many["flags"]["quick"] is False
+    assert many["metrics"]["arms"]["pretrained"]["test_accuracy"] >= 0.97
     attention = json.loads((ROOT / "results" / "mini_transformer" / "attention.json").read_text())
     assert len(attention["tokens"]) == len(attention["weights"])
+
+
+# Recipes whose committed run loses to its baseline, each with the page that shows everything tried.
+# Strict: the day a refreshed run wins, the mark must go.
+_SHORT = ("{recipe}: the ensemble chosen on validation still loses, narrowly, to the TF-IDF + linear SVM "
+          "baseline on test; every variant tried is in benchmarks/results/choices_{recipe}.json and on the "
+          "recipe's page")
+SHORT_OF_BASELINE = {recipe: _SHORT.format(recipe=recipe) for recipe in ("lstm_sentiment", "mini_transformer")}
+
+
+@pytest.mark.parametrize("recipe", [
+    pytest.param(recipe, marks=pytest.mark.xfail(strict=True, reason=SHORT_OF_BASELINE[recipe]))
+    if recipe in SHORT_OF_BASELINE else recipe for recipe in RECIPES])
+def test_the_zoo_model_is_at_least_as_good_as_its_baseline(recipe):
+    results = _committed(recipe)
+    compared = results_lib.versus(results)
+    assert compared is not None, f"{recipe}: results.json has no baseline number to compare with"
+    zoo_value, baseline_value, higher_is_better, measure = compared
+    assert zoo_value >= baseline_value if higher_is_better else zoo_value <= baseline_value, (
+        f"{recipe}: the zoo's {measure} {zoo_value} loses to the baseline's {baseline_value}")
+    assert not results_lib.verdict(results).startswith("baseline")
+
+
+def test_the_recipe_defaults_are_the_settings_chosen_on_validation():
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    try:
+        import choices
+    finally:
+        sys.path.remove(str(ROOT / "benchmarks"))
+    reports = sorted((ROOT / "benchmarks" / "results").glob("choices_*.json"))
+    assert reports, "no benchmarks/results/choices_*.json: run python benchmarks/choices.py RECIPE"
+    for path in reports:
+        report = json.loads(path.read_text())
+        assert not report["quick"] and report["chosen_on"] == "validation accuracy", path.name
+        best = max(row["validation_accuracy"] for row in report["variants"].values())
+        # Variants are listed simplest first: the first of the best is the choice.
+        assert report["chosen"] == next(name for name, row in report["variants"].items()
+                                        if row["validation_accuracy"] == best), path.name
+        assert choices.is_default(report["recipe"], report["variants"][report["chosen"]]["settings"]), (
+            f"{path.name}: the recipe's defaults are not the variant chosen on validation ({report['chosen']!r})")
 
 
 def test_the_readme_table_is_generated_from_the_committed_results():
