@@ -171,7 +171,10 @@ def run(args, output=None) -> int:
     restarts = args.max_restarts
     deadline = time.monotonic() + args.timeout
     in_main_thread = threading.current_thread() is threading.main_thread()
-    previous = signal.signal(signal.SIGTERM, _interrupt) if in_main_thread else None  # SIGTERM: like Ctrl-C
+    # Ctrl-C and SIGTERM both stop the cluster, even when the launcher inherited an ignored SIGINT (a shell
+    # script's background job does): Python then leaves SIGINT ignored, and nothing would stop the workers.
+    previous = ({sig: signal.signal(sig, _interrupt) for sig in (signal.SIGINT, signal.SIGTERM)}
+                if in_main_thread else {})
     try:
         cluster.say(f"{len(envs)} processes on {HOST}: {' '.join(cluster.command)}")
         for name, env in envs.items():
@@ -210,8 +213,8 @@ def run(args, output=None) -> int:
         cluster.stop()
         return 130
     finally:
-        if in_main_thread:
-            signal.signal(signal.SIGTERM, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def _interrupt(signum, frame):
