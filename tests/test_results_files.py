@@ -216,3 +216,19 @@ def test_result_figures_follow_what_results_json_records(tmp_path, monkeypatch):
     assert "No committed run of `recipes.mlp`" in zoo_docs.expand("<!-- zoo:stylized mlp -->", "x.md")
     with pytest.raises(ValueError, match="needs a name"):
         zoo_docs.expand("<!-- zoo:attention -->", "concepts/transformers.md")
+
+
+def test_committed_results_are_read_from_zoo_results_or_the_checkout(tmp_path):
+    """$ZOO_RESULTS points every reader elsewhere (an installed package has no results/ beside it)."""
+    import os
+
+    root = Path(__file__).resolve().parents[1]
+    _write(tmp_path, "mlp", _results(headline="read from ZOO_RESULTS"))
+    script = "from zoo import results; print(results.RESULTS_DIR); print(results.markdown_table(['mlp']))"
+    env = {key: value for key, value in os.environ.items() if key != "ZOO_RESULTS"}
+    elsewhere = subprocess.run([sys.executable, "-c", script], env={**env, "ZOO_RESULTS": str(tmp_path)},
+                               capture_output=True, text=True, check=True, cwd=tmp_path).stdout.splitlines()
+    assert elsewhere[0] == str(tmp_path) and "read from ZOO_RESULTS" in "\n".join(elsewhere)
+    here = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True,
+                          cwd=tmp_path).stdout.splitlines()
+    assert here[0] == str(root / "results") and "read from ZOO_RESULTS" not in "\n".join(here)

@@ -2,6 +2,11 @@
 
     python -m zoo.results                     # the README's results table, from results/*/results.json
     python -m zoo.results --results DIR       # the same table from DIR/<recipe>/results.json
+    ZOO_RESULTS=DIR zoo weights               # every reader of committed results looks in DIR
+
+Where committed results are read from (``RESULTS_DIR``): ``$ZOO_RESULTS`` when
+set; else ``results/`` of the checkout this package runs from; else
+``./results`` (an installed package has no checkout beside it).
 
 Every number the README or the docs show comes from a ``results.json`` a recipe
 wrote; this module only reads and formats them (``tests/test_results.py``
@@ -18,13 +23,26 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import re
 import sys
 from pathlib import Path
 
 from zoo.errors import ZooError
 
-RESULTS_DIR = Path(__file__).resolve().parent.parent / "results"
+
+
+def results_dir() -> Path:
+    """$ZOO_RESULTS, else the checkout's results/ (beside pyproject.toml), else ./results."""
+    if os.environ.get("ZOO_RESULTS"):
+        return Path(os.environ["ZOO_RESULTS"])
+    checkout = Path(__file__).resolve().parent.parent
+    if (checkout / "pyproject.toml").is_file() and (checkout / "results").is_dir():
+        return checkout / "results"
+    return Path("results")
+
+
+RESULTS_DIR = results_dir()
 
 # What the README table and the docs read from every file, and the JSON type each must have.
 REQUIRED = {"recipe": str, "command": str, "flags": dict, "metrics": dict, "environment": dict,
