@@ -20,9 +20,9 @@ import argparse
 import importlib
 import json
 import sys
-import tempfile
-import time
 from pathlib import Path
+
+import recipe_runs  # benchmarks/, beside this script
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -76,12 +76,7 @@ def is_default(recipe: str, settings: dict) -> bool:
 
 
 def run_variant(recipe: str, settings: dict, quick: bool) -> dict:
-    module = importlib.import_module(f"recipes.{recipe}")
-    with tempfile.TemporaryDirectory(prefix=f"choices-{recipe}-") as folder:
-        started = time.perf_counter()
-        module.main([*command_line(settings), *(["--quick"] if quick else []), "--out", folder])
-        seconds = time.perf_counter() - started
-        results = json.loads((Path(folder) / "results.json").read_text())
+    results, seconds = recipe_runs.run(recipe, [*command_line(settings), *(["--quick"] if quick else [])])
     metrics = results["metrics"]
     return {"settings": settings, "validation_accuracy": metrics["validation_accuracy"],
             "test_accuracy": metrics["test_accuracy"], "epochs_run": metrics.get("epochs_run"),

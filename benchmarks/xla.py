@@ -17,11 +17,11 @@ number.
 from __future__ import annotations
 
 import argparse
-import importlib
 import json
 import sys
-import tempfile
 from pathlib import Path
+
+import recipe_runs  # benchmarks/, beside this script
 
 RESULTS = Path(__file__).resolve().parent / "results"
 ROOT = Path(__file__).resolve().parent.parent
@@ -38,11 +38,7 @@ FLAGS = {
 
 
 def time_recipe(recipe: str, jit: str, quick: bool) -> dict:
-    module = importlib.import_module(f"recipes.{recipe}")
-    flags = ["--quick"] if quick else FLAGS[recipe]
-    with tempfile.TemporaryDirectory(prefix=f"xla-{recipe}-") as folder:
-        module.main([*flags, "--jit-compile", jit, "--out", folder])
-        results = json.loads((Path(folder) / "results.json").read_text())
+    results, _ = recipe_runs.run(recipe, [*(["--quick"] if quick else FLAGS[recipe]), "--jit-compile", jit])
     return results["epoch_seconds"]
 
 

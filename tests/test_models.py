@@ -141,11 +141,6 @@ def test_entry_builds_learns_and_reloads(name, tmp_path):
         assert_close(reloaded[key], expected[key], what=f"{name}: output {key!r} after the reload")
 
 
-# Entries whose outputs are not all float32 under a mixed policy yet; each needs a change in zoo/.
-# Strict: once the change is made these pass, and the mark must go.
-NOT_FLOAT32_YET = {}
-
-
 def built_under(policy, name):
     import keras
 
@@ -157,9 +152,7 @@ def built_under(policy, name):
 
 
 @pytest.mark.parametrize("policy", MIXED_POLICIES)
-@pytest.mark.parametrize("name", [
-    pytest.param(name, marks=pytest.mark.xfail(reason=NOT_FLOAT32_YET[name], strict=True))
-    if name in NOT_FLOAT32_YET else name for name in zoo.list_models()])
+@pytest.mark.parametrize("name", zoo.list_models())
 def test_entry_outputs_float32_under_a_mixed_policy(name, policy):
     """16 bits inside, float32 out: a float16 softmax rounds small probabilities to 0 and the loss to inf."""
     import keras

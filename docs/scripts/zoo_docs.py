@@ -540,14 +540,10 @@ def _benchmark(name: str) -> dict | None:
     return json.loads(path.read_text()) if path.exists() else None
 
 
-def _benchmark_machine(report: dict) -> str:
-    from zoo.results import machine
-
-    return _value(machine(report))
-
-
 def choices_section(recipe: str) -> list[str]:
     """Every setting tried for the recipe's defaults, from benchmarks/results/choices_<recipe>.json."""
+    from zoo.results import machine as results_machine
+
     report = _benchmark(f"choices_{recipe}.json")
     if report is None:
         return []
@@ -561,12 +557,14 @@ def choices_section(recipe: str) -> list[str]:
             "validation accuracy became the default (among equals, the simpler one, listed first). The "
             "test accuracies are shown so you can see what each choice would have scored, but nothing "
             "was chosen on them.", "", "\n".join(rows), "",
-            f"Made by {_code(report['command'])} on {_benchmark_machine(report)}; source: "
+            f"Made by {_code(report['command'])} on {_value(results_machine(report))}; source: "
             f"`benchmarks/results/choices_{recipe}.json`.", ""]
 
 
 def xla_section(recipe: str) -> list[str]:
     """Seconds per epoch with XLA off and on, and the recipe's choice, from benchmarks/results/xla.json."""
+    from zoo.results import machine as results_machine
+
     report = _benchmark("xla.json")
     entry = (report or {}).get("recipes", {}).get(recipe)
     if entry is None:
@@ -583,7 +581,7 @@ def xla_section(recipe: str) -> list[str]:
             f"turned on only where it is at least {_value(report['min_speedup'])}x faster and the compile time "
             "is paid back within the epochs of the committed run. `--jit-compile on|off|auto` overrides it.", "",
             "\n".join(rows), "",
-            f"Made by {_code(entry.get('command', report['command']))} on {_benchmark_machine(report)}; source: "
+            f"Made by {_code(entry.get('command', report['command']))} on {_value(results_machine(report))}; source: "
             "`benchmarks/results/xla.json`.", ""]
 
 
