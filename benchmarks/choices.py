@@ -4,7 +4,7 @@
     python benchmarks/choices.py mlp --quick         # a smoke test: each variant with --quick
     python benchmarks/choices.py --list
 
-Each variant is a full run of the recipe itself (``python -m recipes.<name>``
+Each variant is a full run of the recipe itself (``python -m zoo.recipes.<name>``
 with the variant's flags) in a temporary folder; its results.json gives the
 validation accuracy of the kept weights and the test accuracy. The variant
 with the best validation accuracy wins; among equals, the one listed first
@@ -71,7 +71,7 @@ def command_line(settings: dict) -> list[str]:
 
 def is_default(recipe: str, settings: dict) -> bool:
     """Whether the recipe's defaults are these settings."""
-    defaults = vars(importlib.import_module(f"recipes.{recipe}").parse_args([]))
+    defaults = vars(importlib.import_module(f"zoo.recipes.{recipe}").parse_args([]))
     return all(defaults[name] == value for name, value in settings.items())
 
 

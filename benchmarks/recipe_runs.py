@@ -10,8 +10,8 @@ from pathlib import Path
 
 
 def run(recipe: str, flags: list[str]) -> tuple[dict, float]:
-    """``python -m recipes.<recipe> FLAGS --out <temporary folder>`` in this process; (results, seconds)."""
-    module = importlib.import_module(f"recipes.{recipe}")
+    """``python -m zoo.recipes.<recipe> FLAGS --out <temporary folder>`` in this process; (results, seconds)."""
+    module = importlib.import_module(f"zoo.recipes.{recipe}")
     with tempfile.TemporaryDirectory(prefix=f"bench-{recipe}-") as folder:
         started = time.perf_counter()
         module.main([*flags, "--out", folder])

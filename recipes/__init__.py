@@ -1,10 +1,12 @@
-"""Runnable experiments, one module per zoo entry: ``python -m recipes.<name> --help``."""
+"""``python -m recipes.<name>`` in a checkout: the same modules as ``zoo.recipes``.
 
-RECIPES = {
-    "perceptron": "one neuron diagnoses breast tumours, in four activation personalities",
-    "mlp": "a multilayer perceptron reads handwritten digits (scikit-learn's 8x8 scans)",
-    "vgg16_transfer": "reuse a pretrained VGG-16 on 200 labelled digits, against the same net from scratch",
-    "style_transfer": "paint a photo in the style of another with VGG features (Gatys et al.)",
-    "lstm_sentiment": "an LSTM reads film review snippets: fresh or rotten",
-    "mini_transformer": "a small Transformer reads the same snippets, with attention",
-}
+This folder is not installed (pyproject includes only ``zoo*``), so it never
+claims the name ``recipes`` in site-packages; it exists so that the short
+commands in the README work from the repository root. Its search path is
+``zoo/recipes``, so ``python -m recipes.mlp`` runs the file that
+``python -m zoo.recipes.mlp`` runs.
+"""
+
+import zoo.recipes
+
+__path__ = list(zoo.recipes.__path__)

@@ -110,18 +110,18 @@ def test_a_newly_registered_entry_gets_its_page_and_nav_entry(figures, monkeypat
 
 def test_results_come_from_results_json_with_their_provenance(tmp_path, monkeypatch):
     monkeypatch.setattr(zoo_docs, "RESULTS", tmp_path)
-    assert "No committed run of `recipes.mlp` exists yet" in zoo_docs.results_section("mlp", "models/mlp.md")
+    assert "No committed run of `zoo.recipes.mlp` exists yet" in zoo_docs.results_section("mlp", "models/mlp.md")
 
     (tmp_path / "mlp").mkdir()
     (tmp_path / "mlp" / "results.json").write_text(json.dumps({
-        "recipe": "mlp", "command": "python -m recipes.mlp --seed 3", "flags": {"quick": True},
+        "recipe": "mlp", "command": "python -m zoo.recipes.mlp --seed 3", "flags": {"quick": True},
         "finished": "2030-01-02T03:04:05+00:00", "wall_time_s": 12.5, "data": {"test": 360},
         "metrics": {"test_accuracy": 0.8123, "per_class": {"a": 0.5}},
         "environment": {"machine": {"platform": "TestOS", "processor": "x86_64", "cpu_count": 7},
                         "keras_backend": "jax", "packages": {"keras": "3.99"}, "devices": ["cpu:0"]},
     }))
     section = zoo_docs.results_section("mlp", "models/mlp.md", figures=False)
-    for expected in ("| `test_accuracy` | 0.8123 |", "| `per_class.a` | 0.5 |", "`python -m recipes.mlp --seed 3`",
+    for expected in ("| `test_accuracy` | 0.8123 |", "| `per_class.a` | 0.5 |", "`python -m zoo.recipes.mlp --seed 3`",
                      "7-core x86_64", "Platform:** TestOS", "2030-01-02T03:04:05+00:00", "12.5 s",
                      "Keras backend jax", "test accuracy 0.8123 on 360 held-out examples", "A smoke test"):
         assert expected in section
@@ -143,7 +143,7 @@ def test_getting_started_copies_the_readmes_two_commands():
     block = zoo_docs.readme_setup()
     readme = (REPO / "README.md").read_text()
     assert block.startswith("```bash\n") and block[len("```bash\n"):-3] in readme
-    assert "python -m recipes.mlp" in block and "python -m pytest" in block
+    assert "python -m zoo.recipes.mlp" in block and "python -m pytest" in block
 
 
 def test_the_api_reference_covers_every_public_name():

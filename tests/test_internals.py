@@ -64,7 +64,7 @@ def _results_file(folder: Path, recipe: str, flags: dict, headline: str) -> None
     """A results.json as a recipe writes it, with what zoo.results needs."""
     (folder / recipe).mkdir(parents=True, exist_ok=True)
     (folder / recipe / "results.json").write_text(json.dumps({
-        "recipe": recipe, "command": f"python -m recipes.{recipe}", "flags": {"quick": False, **flags},
+        "recipe": recipe, "command": f"python -m zoo.recipes.{recipe}", "flags": {"quick": False, **flags},
         "metrics": {}, "environment": {}, "wall_time_s": 1.0, "headline": headline}))
 
 
@@ -105,12 +105,12 @@ def test_measured_results_are_read_from_the_runs_that_used_the_weights(tmp_path)
     assert hed.measured(tmp_path) == () and imagenet.measured(tmp_path) == ()  # no results.json: nothing
     _results_file(tmp_path, "vgg16_transfer", {"weights": "hed_bsds500"}, "pretrained 0.5 vs from scratch 0.4")
     _results_file(tmp_path, "style_transfer", {"weights": "imagenet"}, "total loss 9 -> 1")
-    assert hed.measured(tmp_path) == (("recipes.vgg16_transfer", "pretrained 0.5 vs from scratch 0.4"),)
-    assert imagenet.measured(tmp_path) == (("recipes.style_transfer", "total loss 9 -> 1"),)
+    assert hed.measured(tmp_path) == (("zoo.recipes.vgg16_transfer", "pretrained 0.5 vs from scratch 0.4"),)
+    assert imagenet.measured(tmp_path) == (("zoo.recipes.style_transfer", "total loss 9 -> 1"),)
     # The same name on another architecture is another entry.
     _results_file(tmp_path, "style_transfer", {"weights": "imagenet", "backbone": "vgg19"}, "total loss 9 -> 2")
     assert imagenet.measured(tmp_path) == ()
-    assert weights_lib.lookup("imagenet", "vgg19").measured(tmp_path) == (("recipes.style_transfer",
+    assert weights_lib.lookup("imagenet", "vgg19").measured(tmp_path) == (("zoo.recipes.style_transfer",
                                                                             "total loss 9 -> 2"),)
     (tmp_path / "vgg16_transfer" / "results.json").write_text("{ cut short")  # damaged: skipped, warned
     assert hed.measured(tmp_path) == ()
@@ -121,7 +121,7 @@ def test_the_committed_runs_show_on_the_weights_they_used():
     for recipe in ("vgg16_transfer", "style_transfer"):
         results = json.loads((ROOT / "results" / recipe / "results.json").read_text())
         assert results["flags"]["weights"] == "hed_bsds500"
-        assert committed[f"recipes.{recipe}"] == results["headline"]
+        assert committed[f"zoo.recipes.{recipe}"] == results["headline"]
 
 
 def test_zoo_weights_prints_every_entry_with_its_source_and_licence(capsys):
@@ -190,7 +190,7 @@ def test_the_docs_model_page_lists_the_weights_with_their_measured_results(tmp_p
         assert weights.licence in row and weights.trained_on in row
     assert table[0].endswith("| no committed run used them |")
     # The headline comes from a file: escaped, it adds no HTML, link or table cell.
-    assert table[1].endswith(r"| [`recipes.vgg16_transfer`](../recipes/vgg16_transfer.md): pretrained &lt;b>0.5&lt;/b> "
+    assert table[1].endswith(r"| [`zoo.recipes.vgg16_transfer`](../recipes/vgg16_transfer.md): pretrained &lt;b>0.5&lt;/b> "
                              r"\| \[x\](y) |")
 
 
@@ -222,17 +222,24 @@ def test_default_dataset_is_what_the_recipe_reads_by_default(name):
 
 
 def _imports_of_recipes(path: Path, root: Path = ROOT) -> list[str]:
-    """``"zoo/x.py:12 from recipes import RECIPES"`` for every import of the recipes package in a file.
+    """``"zoo/x.py:12 from zoo.recipes import mlp"`` for every import of the recipes package in a file.
 
-    Import statements anywhere (inside functions too), and importlib.import_module /
-    __import__ called with a literal "recipes..." name.
+    Import statements anywhere (inside functions too), relative ones resolved
+    against the file's package, and importlib.import_module / __import__ called
+    with a literal name. Both names count: ``zoo.recipes`` and its checkout
+    alias ``recipes``.
     """
+    package = ".".join(path.relative_to(root).with_suffix("").parts[:-1])
     found = []
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), filename=str(path))):
         if isinstance(node, ast.Import):
             modules = [alias.name for alias in node.names]
         elif isinstance(node, ast.ImportFrom):
-            modules = [node.module or ""] if node.level == 0 else []  # relative: inside zoo/
+            base = node.module or ""
+            if node.level:
+                parent = package.rsplit(".", node.level - 1)[0] if node.level > 1 else package
+                base = f"{parent}.{base}" if base else parent
+            modules = [base] + [f"{base}.{alias.name}" for alias in node.names]
         elif (isinstance(node, ast.Call) and node.args and isinstance(node.args[0], ast.Constant)
               and isinstance(node.args[0].value, str)
               and (getattr(node.func, "attr", None) == "import_module" or getattr(node.func, "id", None) in (
@@ -240,34 +247,45 @@ def _imports_of_recipes(path: Path, root: Path = ROOT) -> list[str]:
             modules = [node.args[0].value]
         else:
             continue
-        if any(module == "recipes" or module.startswith("recipes.") for module in modules):
+        if any(module.split(".")[:2] == ["zoo", "recipes"] or module.split(".")[0] == "recipes"
+               for module in modules):
             found.append((node.lineno, f"{path.relative_to(root)}:{node.lineno} {ast.unparse(node)}"))
     return [line for _, line in sorted(found)]
 
 
 def test_the_import_graph_finds_imports_of_recipes(tmp_path):
-    sample = tmp_path / "sample.py"
-    sample.write_text("import os\nimport recipes.mlp\ndef f():\n    from recipes import RECIPES\n"
-                      "    from . import recipes\n    import importlib\n    importlib.import_module('recipes.mlp')\n"
-                      "    from recipes_other import x\n")
+    (tmp_path / "zoo").mkdir()
+    sample = tmp_path / "zoo" / "sample.py"
+    sample.write_text("import os\nimport recipes.mlp\ndef f():\n    from zoo.recipes import mlp\n"
+                      "    from . import recipes\n    from .recipes.mlp import main\n    from zoo import recipes\n"
+                      "    import importlib\n    importlib.import_module('zoo.recipes.mlp')\n"
+                      "    from recipes_other import x\n    from zoo import runs\n    import zoo.recipesque\n")
     found = [line.split(" ", 1)[1] for line in _imports_of_recipes(sample, tmp_path)]
-    assert found == ["import recipes.mlp", "from recipes import RECIPES", "importlib.import_module('recipes.mlp')"]
+    assert found == ["import recipes.mlp", "from zoo.recipes import mlp", "from . import recipes",
+                     "from .recipes.mlp import main", "from zoo import recipes",
+                     "importlib.import_module('zoo.recipes.mlp')"]
 
 
 def test_the_library_never_imports_the_application():
-    """zoo/ knows the recipes through the registry (ModelSpec.recipe), never by importing the recipes package."""
-    files = sorted((ROOT / "zoo").rglob("*.py"))
+    """zoo/ knows the recipes through the registry (ModelSpec.recipe), never by importing zoo.recipes.
+
+    The recipes themselves (zoo/recipes/) import each other and the library; nothing else under zoo/
+    imports them, so the library works, and is tested, without its application.
+    """
+    files = sorted(path for path in (ROOT / "zoo").rglob("*.py") if "recipes" not in path.relative_to(ROOT).parts)
     assert len(files) > 20
     found = [line for path in files for line in _imports_of_recipes(path)]
     assert found == [], "zoo/ imports the recipes package:\n" + "\n".join(found)
 
 
-def test_the_registry_lists_every_recipe_in_the_recipes_packages_order():
-    from recipes import RECIPES
+def test_the_registry_names_every_recipe_module():
     from zoo import registry
 
-    # A recipe that trains no entry would be missing here: zoo/ sees recipes only through the registry.
-    assert list(registry.recipes().items()) == [(name, f"recipes.{name}") for name in RECIPES]
+    # A recipe module that trains no entry would be missing from the registry, so from zoo run,
+    # zoo launch, the README table and the docs: zoo/ sees recipes only through the registry.
+    shared = {"__init__", "__main__", "sentiment"}     # the package, its listing, and the sentiment recipes' body
+    modules = {path.stem for path in (ROOT / "zoo" / "recipes").glob("*.py")} - shared
+    assert set(registry.recipes().items()) == {(name, f"zoo.recipes.{name}") for name in modules}
     tiny = registry.Registry()
     for name, recipe in (("b", "elsewhere.train_b"), ("a", None), ("c", "elsewhere.train_b")):
         tiny.add(registry.ModelSpec(name=name, factory=lambda: 0, summary="s", task="t", inputs="i", outputs="o",

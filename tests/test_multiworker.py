@@ -132,7 +132,7 @@ def two_worker_run(tmp_path_factory):
     """The mlp recipe on a 2-worker MWMS cluster, uninterrupted: (out folder, launcher log)."""
     tmp_path = tmp_path_factory.mktemp("mwms")
     out = tmp_path / "run"
-    with _launch(tmp_path, ["--workers", "2", "--timeout", "300", "--", "recipes.mlp", "--distribute",
+    with _launch(tmp_path, ["--workers", "2", "--timeout", "300", "--", "zoo.recipes.mlp", "--distribute",
                             "multi_worker", *MWMS_FLAGS, "--out", str(out)]) as (launcher, log):
         assert _wait(launcher, log, 360) == 0, log.read_text()[-4000:]
     return out, log
@@ -141,7 +141,7 @@ def two_worker_run(tmp_path_factory):
 # ---------------------------------------------------------------------------- multi-worker training
 
 def test_two_workers_agree_and_match_the_single_process_run(two_worker_run, tmp_path):
-    from recipes import mlp
+    from zoo.recipes import mlp
 
     out, log = two_worker_run
     results = json.loads((out / "results.json").read_text())
@@ -168,7 +168,7 @@ def test_two_workers_agree_and_match_the_single_process_run(two_worker_run, tmp_
 def test_two_workers_train_a_sentiment_recipe_with_text_in_the_pipeline(tmp_path):
     """The text pipeline (vectorizer adapted on every worker) through the same loop: replicas agree."""
     out = tmp_path / "run"
-    with _launch(tmp_path, ["--workers", "2", "--timeout", "300", "--", "recipes.lstm_sentiment", "--quick",
+    with _launch(tmp_path, ["--workers", "2", "--timeout", "300", "--", "zoo.recipes.lstm_sentiment", "--quick",
                             "--distribute", "multi_worker", "--out", str(out)]) as (launcher, log):
         assert _wait(launcher, log, 360) == 0, log.read_text()[-4000:]
     results = json.loads((out / "results.json").read_text())
@@ -184,7 +184,7 @@ def test_a_killed_worker_is_restarted_and_the_run_completes(two_worker_run, tmp_
     uninterrupted, _ = two_worker_run
     out = tmp_path / "run"
     args = ["--workers", "2", "--max-restarts", "1", "--grace", "5", "--timeout", "300", "--",
-            "recipes.mlp", "--distribute", "multi_worker", *MWMS_FLAGS, "--out", str(out)]
+            "zoo.recipes.mlp", "--distribute", "multi_worker", *MWMS_FLAGS, "--out", str(out)]
     with _launch(tmp_path, args) as (launcher, log):
         _wait_for(lambda: (out / "checkpoints" / "ckpt-3.index").exists(), 240, "checkpoint of epoch 3",
                   launcher, log)
@@ -214,7 +214,7 @@ def test_distributed_search_finishes_after_a_worker_is_killed_mid_trial(tmp_path
     out = tmp_path / "run"
     oracle = out / "tuner" / "mlp" / "oracle.json"
     args = ["--workers", "2", "--tuning", "--max-restarts", "1", "--grace", "5", "--timeout", "400", "--",
-            "recipes.mlp", "--quick", "--tune", "random", "--max-trials", "4", "--out", str(out)]
+            "zoo.recipes.mlp", "--quick", "--tune", "random", "--max-trials", "4", "--out", str(out)]
 
     def trial_of_tuner0():
         with contextlib.suppress(OSError, ValueError):
@@ -291,10 +291,10 @@ def test_launch_stops_everything_on_ctrl_c(tmp_path):
 
 @pytest.mark.no_keras
 @pytest.mark.parametrize("argv, message", [
-    (["--workers", "2", "--", "recipes.mlp", "--epochs", "3"], "add --distribute multi_worker"),
-    (["--workers", "2", "--tuning", "--", "recipes.mlp"], "give recipes.mlp a tuner"),
-    (["--workers", "2", "--", "recipes.mpl", "--distribute", "multi_worker"], "no recipe module 'recipes.mpl'"),
-    (["--workers", "0", "--", "recipes.mlp", "--distribute", "multi_worker"], "--workers=0 must be >= 1"),
+    (["--workers", "2", "--", "zoo.recipes.mlp", "--epochs", "3"], "add --distribute multi_worker"),
+    (["--workers", "2", "--tuning", "--", "zoo.recipes.mlp"], "give zoo.recipes.mlp a tuner"),
+    (["--workers", "2", "--", "recipes.mpl", "--distribute", "multi_worker"], "no recipe module 'zoo.recipes.mpl'"),
+    (["--workers", "0", "--", "zoo.recipes.mlp", "--distribute", "multi_worker"], "--workers=0 must be >= 1"),
     (["--workers", "2"], "say what to run after --"),
 ])
 def test_launch_refuses_bad_commands_before_starting_anything(argv, message, capsys):
@@ -335,7 +335,7 @@ def test_the_chief_is_the_chief_job_or_else_worker_0():
 
 
 def test_multi_worker_without_tf_config_fails_in_one_line(tmp_path, monkeypatch, capsys):
-    from recipes import mlp
+    from zoo.recipes import mlp
     from zoo.command import run_main
 
     monkeypatch.delenv("TF_CONFIG", raising=False)
@@ -344,7 +344,7 @@ def test_multi_worker_without_tf_config_fails_in_one_line(tmp_path, monkeypatch,
 
 
 @pytest.mark.parametrize("recipe, argv, message", [
-    ("perceptron", ["--distribute", "multi_worker"], "--distribute multi_worker is not available in recipes.perceptron"),
+    ("perceptron", ["--distribute", "multi_worker"], "--distribute multi_worker is not available in zoo.recipes.perceptron"),
     ("mlp", ["--distribute", "multi_worker", "--tune", "random"], "KerasTuner's own distributed mode"),
 ])
 def test_recipes_refuse_multi_worker_where_it_cannot_run(recipe, argv, message):
@@ -353,7 +353,7 @@ def test_recipes_refuse_multi_worker_where_it_cannot_run(recipe, argv, message):
     from zoo.errors import FlagError
 
     with pytest.raises(FlagError, match=re.escape(message)):
-        importlib.import_module(f"recipes.{recipe}").parse_args(argv)
+        importlib.import_module(f"zoo.recipes.{recipe}").parse_args(argv)
 
 
 @pytest.mark.no_keras

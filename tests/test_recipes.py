@@ -13,10 +13,13 @@ import subprocess
 import sys
 import textwrap
 import time
+from pathlib import Path
 
 import pytest
 
-from recipes import RECIPES
+from zoo.recipes import summaries
+
+RECIPES = summaries()   # {name: summary} of every recipe the registry names
 
 QUICK_ARGS = {name: ["--quick"] for name in RECIPES}
 COMMON_FILES = ("results.json", "model.keras")
@@ -36,7 +39,7 @@ def quick_runs(tmp_path_factory):
         started = time.perf_counter()
         printed = io.StringIO()
         with contextlib.redirect_stdout(printed):
-            value = importlib.import_module(f"recipes.{name}").main([*QUICK_ARGS[name], "--out", str(out)])
+            value = importlib.import_module(f"zoo.recipes.{name}").main([*QUICK_ARGS[name], "--out", str(out)])
         runs[name] = (out, value, time.perf_counter() - started)
         (out / ".stdout").write_text(printed.getvalue())
     return runs
@@ -52,11 +55,12 @@ def done_line(out):
 
 
 def test_every_recipe_has_a_quick_run_and_lists_itself():
-    done = subprocess.run([sys.executable, "-m", "recipes"], capture_output=True, text=True, timeout=60)
+    done = subprocess.run([sys.executable, "-m", "zoo.recipes"], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0 and all(name in done.stdout for name in RECIPES)
+    assert all(summary and "Recipe:" not in summary for summary in RECIPES.values()), RECIPES
     import zoo
 
-    assert {zoo.info(name).recipe for name in zoo.list_models()} == {f"recipes.{name}" for name in RECIPES}
+    assert {zoo.info(name).recipe for name in zoo.list_models()} == {f"zoo.recipes.{name}" for name in RECIPES}
 
 
 @pytest.mark.parametrize("name", list(RECIPES))
@@ -67,7 +71,7 @@ def test_quick_run_writes_the_run_folder(quick_runs, name):
     results = _results(out)
     assert results["recipe"] == name and results["flags"]["quick"] is True
     assert results["environment"]["packages"]["keras"] and results["environment"]["devices"]
-    assert results["wall_time_s"] > 0 and results["command"] == f"python -m recipes.{name} --quick --out {out}"
+    assert results["wall_time_s"] > 0 and results["command"] == f"python -m zoo.recipes.{name} --quick --out {out}"
     # The classic model in the same run, on the same split: its result in words, its settings, its cost.
     baseline = results["baseline"]
     assert baseline["name"] and baseline["headline"].startswith(baseline["name"])
@@ -141,7 +145,7 @@ def test_saved_models_load_in_a_fresh_process_and_predict(quick_runs):
     (["--tune", "grid"], "--tune: invalid choice: 'grid'"),
 ])
 def test_bad_flags_are_refused_with_the_value(argv, message):
-    done = subprocess.run([sys.executable, "-m", "recipes.mlp", *argv], capture_output=True, text=True, timeout=60)
+    done = subprocess.run([sys.executable, "-m", "zoo.recipes.mlp", *argv], capture_output=True, text=True, timeout=60)
     assert done.returncode == 2 and message in done.stderr
 
 
@@ -151,7 +155,7 @@ def test_bad_flags_are_refused_with_the_value(argv, message):
     ("lstm_sentiment", ["--sequence-length", "1"], "--sequence-length=1 is out of range: use an integer from 2 to"),
 ])
 def test_recipe_specific_flags_are_checked(recipe, argv, message):
-    done = subprocess.run([sys.executable, "-m", f"recipes.{recipe}", *argv], capture_output=True, text=True,
+    done = subprocess.run([sys.executable, "-m", f"zoo.recipes.{recipe}", *argv], capture_output=True, text=True,
                           timeout=60)
     assert done.returncode == 2 and message in done.stderr
 
@@ -160,7 +164,7 @@ def test_recipe_specific_flags_are_checked(recipe, argv, message):
 def test_precision_flag_sets_the_keras_policy(tmp_path, precision):
     import keras
 
-    from recipes import mlp
+    from zoo.recipes import mlp
 
     accuracy = mlp.main(["--quick", "--precision", precision, "--out", str(tmp_path)])
     assert _results(tmp_path)["environment"]["dtype_policy"] == precision
@@ -174,7 +178,7 @@ def test_a_killed_run_resumes_from_its_last_epoch(tmp_path):
     import signal
 
     out = tmp_path / "run"
-    command = [sys.executable, "-m", "recipes.mlp", "--epochs", "25", "--out", str(out)]
+    command = [sys.executable, "-m", "zoo.recipes.mlp", "--epochs", "25", "--out", str(out)]
     first = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     history = out / "history.csv"
     try:
@@ -205,7 +209,7 @@ def _refuse(*args, **kwargs):
 
 
 def test_tfds_dataset_offline_fails_fast_with_the_fix(tmp_path, monkeypatch):
-    from recipes import mlp
+    from zoo.recipes import mlp
     from zoo.data import DataUnavailableError
 
     monkeypatch.setenv("TFDS_DATA_DIR", str(tmp_path / "tfds"))
@@ -217,7 +221,7 @@ def test_tfds_dataset_offline_fails_fast_with_the_fix(tmp_path, monkeypatch):
 
 
 def test_imagenet_weights_offline_fail_fast_with_the_fix(tmp_path, monkeypatch):
-    from recipes import vgg16_transfer
+    from zoo.recipes import vgg16_transfer
     from zoo.weights import WeightsUnavailableError
 
     monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
@@ -231,7 +235,7 @@ def test_imagenet_weights_offline_fail_fast_with_the_fix(tmp_path, monkeypatch):
 def test_the_command_line_prints_one_clear_error_offline(tmp_path):
     env = {**os.environ, "ZOO_OFFLINE": "1", "TFDS_DATA_DIR": str(tmp_path)}
     started = time.perf_counter()
-    done = subprocess.run([sys.executable, "-m", "recipes.lstm_sentiment", "--dataset", "tfds:imdb_reviews",
+    done = subprocess.run([sys.executable, "-m", "zoo.recipes.lstm_sentiment", "--dataset", "tfds:imdb_reviews",
                            "--out", str(tmp_path / "run")], capture_output=True, text=True, timeout=60, env=env)
     assert time.perf_counter() - started < 30  # includes importing TensorFlow
     assert done.returncode == 1 and "Traceback" not in done.stderr
@@ -245,3 +249,21 @@ def test_zoo_run_is_the_recipe_through_the_console_script(tmp_path, capsys):
     assert json.loads((tmp_path / "results.json").read_text())["flags"]["quick"] is True
     assert main(["run", "mlpx"]) == 2
     assert "No recipe named 'mlpx'; recipes: lstm_sentiment, mini_transformer, mlp" in capsys.readouterr().err
+
+
+@pytest.mark.no_keras
+def test_the_checkout_alias_runs_the_installed_recipe_modules(tmp_path):
+    """``python -m recipes.X`` (the README's short form, from a checkout) is ``python -m zoo.recipes.X``.
+
+    The alias is not installed: pyproject packages only zoo*, so no top-level ``recipes`` reaches site-packages.
+    """
+    root = Path(__file__).resolve().parents[1]
+    listing = subprocess.run([sys.executable, "-m", "recipes"], capture_output=True, text=True, timeout=60, cwd=root)
+    assert listing.returncode == 0 and all(name in listing.stdout for name in RECIPES)
+    helps = [subprocess.run([sys.executable, "-m", module, "--help"], capture_output=True, text=True, timeout=60,
+                            cwd=root) for module in ("recipes.perceptron", "zoo.recipes.perceptron")]
+    assert helps[0].returncode == helps[1].returncode == 0 and helps[0].stdout == helps[1].stdout
+    elsewhere = subprocess.run([sys.executable, "-c", "import recipes"], capture_output=True, text=True,
+                               timeout=60, cwd=tmp_path)
+    assert elsewhere.returncode != 0 and "No module named 'recipes'" in elsewhere.stderr
+    assert 'include = ["zoo*"]' in (root / "pyproject.toml").read_text()

@@ -78,7 +78,7 @@ def test_info_carries_what_users_and_docs_need(name):
     spec = zoo.info(name)
     assert spec.summary and spec.task and spec.inputs and spec.outputs
     assert spec.paper is not None and spec.paper.link.startswith("https://")
-    assert spec.num_params > 0 and spec.recipe == f"recipes.{name}" and spec.default_dataset
+    assert spec.num_params > 0 and spec.recipe == f"zoo.recipes.{name}" and spec.default_dataset
     assert "name" in spec.defaults and spec.defaults["name"] == name
     assert callable(spec.search_space)
     assert isinstance(spec.loss_for(), str)

@@ -15,23 +15,25 @@ import markdown
 import pytest
 from markdown_it import MarkdownIt
 
-from recipes import RECIPES
 from zoo import results as results_lib
+from zoo.recipes import summaries
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "docs" / "scripts"))
 
 import zoo_docs  # noqa: E402
 
+RECIPES = summaries()   # {name: summary} of every recipe the registry names
+
 pytestmark = pytest.mark.no_keras
 
-HOSTILE = "python -m recipes.mlp --note `x` <script>alert(1)</script> | y"
+HOSTILE = "python -m zoo.recipes.mlp --note `x` <script>alert(1)</script> | y"
 
 
 def _results(recipe: str = "mlp", **changes) -> dict:
     """A complete results.json as a recipe writes it."""
     results = {
-        "recipe": recipe, "command": f"python -m recipes.{recipe} --out results/{recipe}",
+        "recipe": recipe, "command": f"python -m zoo.recipes.{recipe} --out results/{recipe}",
         "flags": {"quick": False}, "wall_time_s": 38.2, "finished": "2030-01-02T03:04:05+00:00",
         "data": {"train": 1293, "test": 360}, "metrics": {"test_accuracy": 0.9722},
         "environment": {"machine": {"platform": "TestOS", "processor": "x86_64", "cpu_count": 2},
@@ -80,7 +82,7 @@ def test_a_damaged_results_json_is_skipped_with_one_warning_naming_it(case, tmp_
     _write(tmp_path, "perceptron", _results("perceptron"))
 
     table = results_lib.markdown_table(["perceptron", "mlp"], tmp_path)
-    assert "recipes.perceptron" in table and "recipes.mlp" not in table
+    assert "zoo.recipes.perceptron" in table and "zoo.recipes.mlp" not in table
     assert len(table.splitlines()) == 3
     warnings = capsys.readouterr().err.splitlines()
     assert len(warnings) == 1 and warnings[0].startswith(f"warning: skipping {bad}: "), warnings
@@ -101,7 +103,7 @@ def test_python_m_zoo_results_skips_a_bad_file_and_prints_the_others(tmp_path):
                          capture_output=True, text=True, timeout=60)
     assert run.returncode == 0, run.stderr
     rows = run.stdout.strip().splitlines()
-    assert len(rows) == 4 and "recipes.perceptron" in rows[2] and "recipes.lstm_sentiment" in rows[3]
+    assert len(rows) == 4 and "zoo.recipes.perceptron" in rows[2] and "zoo.recipes.lstm_sentiment" in rows[3]
     assert "Traceback" not in run.stderr
     assert run.stderr.splitlines() == [f"warning: skipping {bad}: not valid JSON "
                                        "(Expecting property name enclosed in double quotes: line 1 column 2)"]
@@ -114,19 +116,19 @@ def test_python_m_zoo_results_skips_a_bad_file_and_prints_the_others(tmp_path):
 
 def test_docs_pages_treat_a_bad_results_json_as_no_committed_run(tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(zoo_docs, "RESULTS", tmp_path)
-    monkeypatch.setattr(zoo_docs, "recipe_help", lambda recipe: f"usage: python -m recipes.{recipe}")
+    monkeypatch.setattr(zoo_docs, "recipe_help", lambda recipe: f"usage: python -m zoo.recipes.{recipe}")
     bad = _write(tmp_path, "mlp", [{"recipe": "mlp"}])
     (tmp_path / "mlp" / "history.csv").write_text("epoch,loss\n0,1.0\n")
     _write(tmp_path, "perceptron", _results("perceptron"))
 
-    no_run = "No committed run of `recipes.mlp` exists yet"
+    no_run = "No committed run of `zoo.recipes.mlp` exists yet"
     assert no_run in zoo_docs.results_section("mlp", "models/mlp.md")
     page = zoo_docs.recipe_page("mlp")
     assert no_run in page and "keeps its small files" not in page
     assert zoo_docs.committed_runs() == ["perceptron"] and zoo_docs.result_figures("mlp") == []
     mlp_row = next(row for row in zoo_docs.recipes_table("index.md").splitlines() if "[`mlp`]" in row)
     assert mlp_row.endswith("| not yet |")
-    assert "No committed run of `recipes.mlp`" in zoo_docs.expand("<!-- zoo:curves mlp -->", "concepts/training.md")
+    assert "No committed run of `zoo.recipes.mlp`" in zoo_docs.expand("<!-- zoo:curves mlp -->", "concepts/training.md")
     assert capsys.readouterr().err.splitlines() == [f"warning: skipping {bad}: holds a list, not a JSON object"]
 
 
@@ -157,7 +159,7 @@ def test_a_diverged_run_never_shows_nan(tmp_path, monkeypatch):
     _write(tmp_path, "mlp", json.dumps(_results(metrics={"test_accuracy": float("nan"),
                                                          "test_loss": [float("nan"), float("-inf")]})))
     table = results_lib.markdown_table(["mlp"], tmp_path)
-    assert "recipes.mlp" in table and "nan" not in table.lower()
+    assert "zoo.recipes.mlp" in table and "nan" not in table.lower()
     monkeypatch.setattr(zoo_docs, "RESULTS", tmp_path)
     section = zoo_docs.results_section("mlp", "models/mlp.md", figures=False)
     assert "nan" not in section.lower() and "Infinity" not in section
@@ -213,7 +215,7 @@ def test_result_figures_follow_what_results_json_records(tmp_path, monkeypatch):
     assert "../figures/results/any_recipe-attention.png" in page and "../figures/results/any_recipe-trio.png" in page
     assert "<script>" not in page and "<i>" not in page
     assert "0.2500 to 0.7500" in page and "each 0.5000" in page
-    assert "No committed run of `recipes.mlp`" in zoo_docs.expand("<!-- zoo:stylized mlp -->", "x.md")
+    assert "No committed run of `zoo.recipes.mlp`" in zoo_docs.expand("<!-- zoo:stylized mlp -->", "x.md")
     with pytest.raises(ValueError, match="needs a name"):
         zoo_docs.expand("<!-- zoo:attention -->", "concepts/transformers.md")
 

@@ -1,6 +1,6 @@
 """Run folders never lose work: kills, second runs, finished folders, other flags, NaN, bad flags.
 
-The kill test is the promise in one piece: ``python -m recipes.mlp`` is SIGKILLed at
+The kill test is the promise in one piece: ``python -m zoo.recipes.mlp`` is SIGKILLed at
 20 moments (while it starts, between epochs, while a checkpoint or the final model is
 being written, after the results), rerun with the same ``--out`` each time, and must
 end exactly where an uninterrupted run with the same seed ends.
@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-MLP = [sys.executable, "-m", "recipes.mlp"]
+MLP = [sys.executable, "-m", "zoo.recipes.mlp"]
 # Short enough to rerun 20 times; early stopping ends it (after 18 epochs on this seed).
 KILL_FLAGS = ["--epochs", "60", "--learning-rate", "1e-2", "--patience", "5"]
 ENV = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "ZOO_OFFLINE": "1"}
@@ -170,7 +170,7 @@ def test_a_finished_folder_is_not_trained_again_without_overwrite(finished):
 
 
 def test_overwrite_trains_a_finished_folder_again(tmp_path):
-    from recipes import mlp
+    from zoo.recipes import mlp
 
     mlp.main(["--quick", "--epochs", "1", "--out", str(tmp_path)])
     first = json.loads((tmp_path / "results.json").read_text())
@@ -182,7 +182,7 @@ def test_overwrite_trains_a_finished_folder_again(tmp_path):
 
 def _started(folder: Path, argv: list[str]) -> Path:
     """An unfinished run folder started with ``argv``: the run claims it, then stops before training."""
-    from recipes import mlp
+    from zoo.recipes import mlp
     from zoo.runs import Run
 
     with Run("mlp", mlp.parse_args([*argv, "--out", str(folder)])):
@@ -218,11 +218,11 @@ BAD_FLAGS = [
     ("mlp", ["--dataset", "nonsense"], "--dataset=nonsense is not a dataset: use one of digits, mnist_5k"),
     ("mlp", ["--dataset", "tfds:Not A Name"], "--dataset=tfds:Not A Name is not a tensorflow-datasets name"),
     ("mlp", ["--dataset", "rotten_tomatoes"], "--dataset=rotten_tomatoes holds text data with 2 classes; "
-                                              "recipes.mlp reads tabular or image"),
+                                              "zoo.recipes.mlp reads tabular or image"),
     ("lstm_sentiment", ["--dataset", "mnist_5k"], "--dataset=mnist_5k holds image data with 10 classes; "
-                                                  "recipes.lstm_sentiment reads text"),
-    ("vgg16_transfer", ["--dataset", "rotten_tomatoes"], "recipes.vgg16_transfer reads image"),
-    ("perceptron", ["--dataset", "digits"], "--dataset=digits holds tabular data with 10 classes; recipes.perceptron "
+                                                  "zoo.recipes.lstm_sentiment reads text"),
+    ("vgg16_transfer", ["--dataset", "rotten_tomatoes"], "zoo.recipes.vgg16_transfer reads image"),
+    ("perceptron", ["--dataset", "digits"], "--dataset=digits holds tabular data with 10 classes; zoo.recipes.perceptron "
                                             "reads tabular with 2 classes"),
     ("mlp", ["--dropout", "1.5"], "--dropout=1.5 is out of range: use a finite number >= 0 and < 1"),
     ("mlp", ["--seed", "-1"], "--seed=-1 is out of range: use an integer from 0 to 4294967295"),
@@ -240,13 +240,13 @@ BAD_FLAGS = [
     ("style_transfer", ["--content-weight", "nan"], "--content-weight=nan is out of range"),
     ("lstm_sentiment", ["--max-tokens", "2"], "--max-tokens=2 is out of range: use an integer from 3 to"),
     ("perceptron", ["--distribute", "multi_worker"], "--distribute multi_worker is not available in "
-                                                     "recipes.perceptron"),
+                                                     "zoo.recipes.perceptron"),
 ]
 
 
 @pytest.mark.parametrize("recipe, argv, message", BAD_FLAGS, ids=[f"{r}{'_'.join(a)}" for r, a, _ in BAD_FLAGS])
 def test_a_bad_flag_is_one_error_line_in_under_two_seconds_without_tensorflow(tmp_path, recipe, argv, message):
-    script = ("import sys; from zoo.command import run_main; from recipes import " + recipe + " as recipe; "
+    script = ("import sys; from zoo.command import run_main; from zoo.recipes import " + recipe + " as recipe; "
               f"status = run_main(recipe.main, {argv!r}); "
               "assert 'tensorflow' not in sys.modules and 'keras' not in sys.modules, 'imported TensorFlow'; "
               "sys.exit(status)")
@@ -279,7 +279,7 @@ def test_an_unknown_tfds_name_is_one_error_line(tmp_path):
 
 
 def test_more_labels_than_the_split_holds_is_one_error_line(tmp_path):
-    done, _ = _run([sys.executable, "-m", "recipes.vgg16_transfer", "--labels", "4000", "--skip-scratch",
+    done, _ = _run([sys.executable, "-m", "zoo.recipes.vgg16_transfer", "--labels", "4000", "--skip-scratch",
                     "--out", str(tmp_path / "run")])
     assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr[-2000:]
     assert done.stderr.strip().splitlines()[-1] == (
@@ -288,7 +288,7 @@ def test_more_labels_than_the_split_holds_is_one_error_line(tmp_path):
 
 
 def test_quick_sets_defaults_and_flags_given_win():
-    from recipes import mlp, style_transfer, vgg16_transfer
+    from zoo.recipes import mlp, style_transfer, vgg16_transfer
 
     assert mlp.parse_args(["--quick"]).epochs == mlp.QUICK_EPOCHS
     assert mlp.parse_args(["--quick", "--epochs", "50"]).epochs == 50
@@ -302,7 +302,9 @@ def test_every_recipe_main_reads_as_a_short_story():
     """The plumbing lives in zoo.runs and zoo.command: each recipe's main() fits on one screen."""
     import ast
 
-    for path in sorted((Path(__file__).resolve().parents[1] / "recipes").glob("*.py")):
+    paths = sorted((Path(__file__).resolve().parents[1] / "zoo" / "recipes").glob("*.py"))
+    assert len(paths) >= 6
+    for path in paths:
         for node in ast.parse(path.read_text()).body:
             if isinstance(node, ast.FunctionDef) and node.name == "main":
                 assert node.end_lineno - node.lineno + 1 <= 40, f"{path.name}: main() is too long"

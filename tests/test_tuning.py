@@ -34,7 +34,7 @@ def _keras_tuner_trials(out, project="mlp"):
 
 @pytest.mark.parametrize("kind", tuning.TUNERS)
 def test_each_tuner_kind_completes_its_trials_and_retrains_the_best(tmp_path, kind):
-    from recipes import mlp
+    from zoo.recipes import mlp
 
     mlp.main(["--quick", "--tune", kind, "--max-trials", "2", "--out", str(tmp_path)])
     results = _results(tmp_path)
@@ -71,7 +71,7 @@ def test_a_failing_trial_fails_the_search_loudly(tmp_path):
 
 def test_an_interrupted_search_resumes_where_it_stopped(tmp_path):
     out = tmp_path / "run"
-    command = [sys.executable, "-m", "recipes.mlp", "--quick", "--tune", "random", "--max-trials", "3",
+    command = [sys.executable, "-m", "zoo.recipes.mlp", "--quick", "--tune", "random", "--max-trials", "3",
                "--out", str(out)]
     first = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     try:
@@ -106,7 +106,7 @@ def test_mirrored_strategy_trains_on_two_logical_cpus(tmp_path):
         import tensorflow as tf
         cpu = tf.config.list_physical_devices("CPU")[0]
         tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
-        from recipes import mlp
+        from zoo.recipes import mlp
         mlp.main(["--quick", "--distribute", "mirrored", "--out", {str(tmp_path)!r}])
     """)
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
@@ -122,7 +122,7 @@ def test_mirrored_tuning_builds_inside_the_strategy(tmp_path):
         cpu = tf.config.list_physical_devices("CPU")[0]
         tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
         import json
-        from recipes import mlp
+        from zoo.recipes import mlp
         from zoo import tuning
 
         # Record every model the recipe builds: during the search or after it, and whether its variables

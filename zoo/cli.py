@@ -5,8 +5,8 @@
     zoo info mlp             # defaults, paper, inputs/outputs, parameter count
     zoo weights              # every named pretrained weights entry: source, licence, training data, results
     zoo weights style_transfer   # only those that fit one model
-    zoo run mlp --quick      # the same as: python -m recipes.mlp --quick
-    zoo launch --workers 2 -- recipes.mlp --distribute multi_worker   # a local cluster (zoo.launch)
+    zoo run mlp --quick      # the same as: python -m zoo.recipes.mlp --quick
+    zoo launch --workers 2 -- zoo.recipes.mlp --distribute multi_worker   # a local cluster (zoo.launch)
 
 Listing and describing (models and weights) import neither Keras nor TensorFlow, so they answer at once.
 """
@@ -36,12 +36,12 @@ def _parser() -> argparse.ArgumentParser:
     from zoo import launch
 
     launch.add_arguments(commands.add_parser("launch", help="run a recipe as a cluster of processes on 127.0.0.1: "
-                                                            "zoo launch --workers 2 -- recipes.mlp ..."))
+                                                            "zoo launch --workers 2 -- zoo.recipes.mlp ..."))
     return parser
 
 
 def _run_recipe(name: str, flags: list[str]) -> int:
-    """Exactly ``python -m recipes.NAME FLAGS``: the same checks, messages and exit status.
+    """Exactly ``python -m zoo.recipes.NAME FLAGS``: the same checks, messages and exit status.
 
     The recipe module is the one the registry names for NAME (``zoo.registry.recipes()``).
     """

@@ -7,7 +7,7 @@
 A bad value is one ``error:`` line naming the flag, the value and what is
 allowed, with exit status 2, within a second: no flag reaches Keras unchecked.
 ``run_main`` is the one place that turns a ``ZooError`` into that line, for
-``python -m recipes.X`` and ``zoo run X`` alike.
+``python -m zoo.recipes.X`` and ``zoo run X`` alike.
 """
 
 from __future__ import annotations
@@ -166,7 +166,7 @@ def dataset(recipe: str, embedded, kinds, classes=None):
         if kind not in kinds or (classes is not None and count != classes):
             reads = " or ".join(kinds) + (f" with {classes} classes" if classes else "")
             raise argparse.ArgumentTypeError(
-                f"--dataset={text} holds {kind} data with {count} classes; recipes.{recipe} reads {reads}: "
+                f"--dataset={text} holds {kind} data with {count} classes; zoo.recipes.{recipe} reads {reads}: "
                 f"use {', '.join(embedded)}")
         return text
 
@@ -177,7 +177,7 @@ def dataset(recipe: str, embedded, kinds, classes=None):
 
 def recipe_parser(recipe: str, doc: str, defaults: Defaults) -> RecipeParser:
     """A parser with the flags every recipe shares, defaults from ``defaults``; add the recipe's own after."""
-    parser = RecipeParser(prog=f"python -m recipes.{recipe}", description=doc.split("\n\n")[0],
+    parser = RecipeParser(prog=f"python -m zoo.recipes.{recipe}", description=doc.split("\n\n")[0],
                           formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--epochs", type=integer("--epochs", 1, 1_000_000), default=defaults.epochs,
                         help=defaults.epochs_help + " (default: %(default)s)")
@@ -238,14 +238,14 @@ def parse(parser: RecipeParser, argv=None, check=None):
     del args._defaults
     if getattr(args, "distribute", None) == "multi_worker":
         if not defaults.multi_worker:
-            raise FlagError(f"--distribute multi_worker is not available in recipes.{recipe}: it trains with fit, "
+            raise FlagError(f"--distribute multi_worker is not available in zoo.recipes.{recipe}: it trains with fit, "
                             "which fails under MultiWorkerMirroredStrategy on this Keras (keras-team/keras#20585). "
-                            "Use --distribute auto or mirrored here, or recipes.mlp for multi-worker training.")
+                            "Use --distribute auto or mirrored here, or zoo.recipes.mlp for multi-worker training.")
         if getattr(args, "tune", "off") != "off":
             raise FlagError("--tune with --distribute multi_worker is not supported: spread a search over machines "
                             "with KerasTuner's own distributed mode instead (KERASTUNER_TUNER_ID, "
                             "KERASTUNER_ORACLE_IP, KERASTUNER_ORACLE_PORT; locally: zoo launch --workers 2 "
-                            "--tuning -- recipes.mlp --tune ...).")
+                            "--tuning -- zoo.recipes.mlp --tune ...).")
     if check is not None:
         check(args)
     args.argv = argv  # for results.json's "command"

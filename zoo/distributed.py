@@ -3,8 +3,8 @@
     # On every host the same command and the same shared --out; only the task index differs.
     TF_CONFIG='{"cluster": {"worker": ["10.0.0.1:12345", "10.0.0.2:12345"]},
                 "task": {"type": "worker", "index": 0}}' \\
-        python -m recipes.mlp --distribute multi_worker --out /shared/runs/mlp
-    zoo launch --workers 2 -- recipes.mlp --distribute multi_worker   # the same, as a local cluster
+        python -m zoo.recipes.mlp --distribute multi_worker --out /shared/runs/mlp
+    zoo launch --workers 2 -- zoo.recipes.mlp --distribute multi_worker   # the same, as a local cluster
 
 Why a loop and not ``fit``: on Keras 3.15 / TF 2.21 ``model.fit`` under
 MultiWorkerMirroredStrategy fails with ``Attempt to convert a value (PerReplica...)``
@@ -36,7 +36,7 @@ DISTRIBUTE = ("auto", "off", "mirrored", "multi_worker")
 
 HOW_TO = ("Set TF_CONFIG on every host, e.g. TF_CONFIG='{\"cluster\": {\"worker\": [\"host1:12345\", "
           "\"host2:12345\"]}, \"task\": {\"type\": \"worker\", \"index\": 0}}' (index 1 on host2), or start a "
-          "local cluster with: zoo launch --workers 2 -- recipes.mlp --distribute multi_worker")
+          "local cluster with: zoo launch --workers 2 -- zoo.recipes.mlp --distribute multi_worker")
 
 
 class ClusterConfigError(ZooError, ValueError):

@@ -1,6 +1,6 @@
 """The errors a user can cause or fix, under one base class.
 
-Every entry point (``python -m recipes.X``, ``zoo run``, ``zoo``) prints a
+Every entry point (``python -m zoo.recipes.X``, ``zoo run``, ``zoo``) prints a
 ``ZooError`` as one ``error: <message>`` line and exits with its
 ``exit_code``: 2 when the command itself is wrong (a flag, a folder that
 another run owns), 1 when something outside the command is (no network, a

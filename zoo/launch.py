@@ -1,8 +1,8 @@
 """``zoo launch``: run a recipe as a local cluster on 127.0.0.1, for trying and testing what runs on many hosts.
 
-    zoo launch --workers 2 -- recipes.mlp --distribute multi_worker --epochs 50
-    zoo launch --workers 2 --tuning -- recipes.mlp --tune random --max-trials 8
-    zoo launch --workers 2 --max-restarts 1 -- recipes.mlp --distribute multi_worker --out runs/mw
+    zoo launch --workers 2 -- zoo.recipes.mlp --distribute multi_worker --epochs 50
+    zoo launch --workers 2 --tuning -- zoo.recipes.mlp --tune random --max-trials 8
+    zoo launch --workers 2 --max-restarts 1 -- zoo.recipes.mlp --distribute multi_worker --out runs/mw
 
 Without --tuning it starts N MultiWorkerMirroredStrategy workers, each with its own
 TF_CONFIG (free loopback ports picked here); with --tuning a KerasTuner chief (the
@@ -123,11 +123,13 @@ def _check_command(command: list[str], tuning: bool) -> list[str]:
     if command and command[0] == "--":
         command = command[1:]
     if not command:
-        raise ValueError("say what to run after --, e.g. zoo launch --workers 2 -- recipes.mlp "
+        raise ValueError("say what to run after --, e.g. zoo launch --workers 2 -- zoo.recipes.mlp "
                          "--distribute multi_worker")
     module, flags = command[0], list(command[1:])
     names = {recipe_module: name for name, recipe_module in recipes().items()}
-    if module in names or module.startswith("recipes."):
+    if module.startswith("recipes."):
+        module = f"zoo.{module}"     # the checkout's alias: workers run the installed module, from any directory
+    if module in names or module.startswith("zoo.recipes."):
         if module not in names:
             raise ValueError(f"no recipe module {module!r}; recipes: {', '.join(names)}.")
         name = names[module]
@@ -155,7 +157,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     parser.add_argument("--grace", type=float, default=10,
                         help="seconds between SIGTERM and SIGKILL when stopping (default: %(default)s)")
     parser.add_argument("target", nargs=argparse.REMAINDER, metavar="-- MODULE [FLAGS]",
-                        help="the module to run and its flags, e.g. -- recipes.mlp --distribute multi_worker")
+                        help="the module to run and its flags, e.g. -- zoo.recipes.mlp --distribute multi_worker")
     return parser
 
 

@@ -77,7 +77,7 @@ class ModelSpec:
         default_dataset: the embedded data the recipe reads by default, offline,
             by the name ``zoo.data`` knows it by (a dataset, or bundled photos
             joined by ", ": style_transfer's content and style photos).
-        recipe: the module that trains the entry, e.g. ``"recipes.mlp"``.
+        recipe: the module that trains the entry, e.g. ``"zoo.recipes.mlp"``.
         weights: the named pretrained weights that fit the model
             (``zoo.weights.Weights`` records: source, licence, training data,
             measured results); empty when it takes none.
@@ -209,7 +209,7 @@ class Registry:
         )
 
     def recipes(self) -> dict[str, str]:
-        """``{"mlp": "recipes.mlp", ...}``: each recipe that trains an entry, by name, in registration order."""
+        """``{"mlp": "zoo.recipes.mlp", ...}``: each recipe that trains an entry, by name, in registration order."""
         modules = dict.fromkeys(spec.recipe for spec in self._specs.values() if spec.recipe)
         return {module.rpartition(".")[2]: module for module in modules}
 

@@ -135,7 +135,7 @@ class Run:
     def command(self) -> str:
         argv = getattr(self.args, "argv", None)
         argv = sys.argv[1:] if argv is None else argv
-        return shlex.join(["python", "-m", f"recipes.{self.recipe}", *argv])
+        return shlex.join(["python", "-m", f"zoo.recipes.{self.recipe}", *argv])
 
     def _claim(self) -> None:
         """Start, resume or refuse, from what the folder holds (see the module docstring)."""

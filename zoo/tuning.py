@@ -52,7 +52,7 @@ def distributed_role(environ=None) -> str | None:
         return None
     how = ("set all three on every process: KERASTUNER_TUNER_ID=chief on the one serving the oracle, a unique "
            "id such as tuner0, tuner1 on each worker, and KERASTUNER_ORACLE_IP/KERASTUNER_ORACLE_PORT to the "
-           "chief's address (locally: zoo launch --workers 2 --tuning -- recipes.mlp --tune random)")
+           "chief's address (locally: zoo launch --workers 2 --tuning -- zoo.recipes.mlp --tune random)")
     missing = [name for name in DISTRIBUTED_ENV if name not in present]
     if missing:
         raise ValueError(f"a distributed search needs {', '.join(missing)} too (set: "

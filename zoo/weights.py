@@ -172,6 +172,10 @@ class Weights:
                 found.append((spec.recipe, results.headline(run)))
         return tuple(found)
 
+    def summary(self) -> str:
+        """One line for a run's record: ``"hed_bsds500 (vgg16): <trained on>; <source>; <licence>"``."""
+        return f"{self.name} ({self.architecture}): {self.trained_on}; {self.source}; {self.licence}"
+
     def __str__(self) -> str:
         measured = [f"{recipe}: {headline}" for recipe, headline in self.measured()]
         measured = measured or ["no committed recipe run used these weights"]

@@ -1,7 +1,7 @@
 """MkDocs hook: a generated page per zoo entry and per recipe, and the markers in hand-written pages.
 
 Registered in mkdocs.yml (``hooks:``). The pages come from ``zoo.info`` and
-``recipes.RECIPES`` at build time, so registering a model or adding a recipe
+the registry's recipes at build time, so registering a model or adding a recipe
 adds its page and its nav entry; the Markdown itself is made by ``zoo_docs``.
 """
 

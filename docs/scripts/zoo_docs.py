@@ -4,7 +4,7 @@ Used by the MkDocs hook (``docs/scripts/mkdocs_hooks.py``), the figure script
 (``docs/scripts/figures.py``) and ``tests/test_docs.py``.
 
 Every page about a model or a recipe is generated here from ``zoo.info`` and
-``recipes.RECIPES``, so a new registry entry or recipe gets its page without
+the registry's recipes (``zoo.recipes.summaries()``), so a new registry entry or recipe gets its page without
 anyone writing one. Every measured number comes from a committed
 ``results/<recipe>/results.json`` and is printed beside the command, machine
 and date that produced it; where no committed run exists, the page says so.
@@ -55,16 +55,16 @@ def model_names() -> list[str]:
 
 
 def recipe_names() -> list[str]:
-    from recipes import RECIPES
+    from zoo.registry import recipes
 
-    return list(RECIPES)
+    return list(recipes())
 
 
 def recipe_of(spec) -> str | None:
-    """``"recipes.mlp"`` -> ``"mlp"``."""
+    """``"zoo.recipes.mlp"`` -> ``"mlp"``."""
     if not spec.recipe:
         return None
-    return spec.recipe.split(".", 1)[1] if spec.recipe.startswith("recipes.") else spec.recipe
+    return spec.recipe.removeprefix("zoo.recipes.")
 
 
 def models_trained_by(recipe: str) -> list[str]:
@@ -198,8 +198,8 @@ def provenance(results: dict, recipe: str) -> str:
 
 
 def no_run(recipe: str) -> str:
-    return (f"No committed run of `recipes.{recipe}` exists yet, so this page shows no measured "
-            f"numbers. `python -m recipes.{recipe}` makes one on your machine; its `results.json` "
+    return (f"No committed run of `zoo.recipes.{recipe}` exists yet, so this page shows no measured "
+            f"numbers. `python -m zoo.recipes.{recipe}` makes one on your machine; its `results.json` "
             "holds the metrics with the command and machine that produced them.")
 
 
@@ -414,8 +414,8 @@ def model_page(name: str) -> str:
     facts.append(f"- **Loss that fits the outputs (defaults):** `{spec.loss_for()}`")
     if spec.default_dataset:
         facts.append(f"- **Offline default data:** {default_data(spec.default_dataset)}")
-    recipe_link = (f"[`recipes.{recipe}`](../{RECIPES_DIR}/{recipe}.md)" if recipe in recipe_names()
-                   else f"`recipes.{recipe}`")
+    recipe_link = (f"[`zoo.recipes.{recipe}`](../{RECIPES_DIR}/{recipe}.md)" if recipe in recipe_names()
+                   else f"`zoo.recipes.{recipe}`")
     if recipe:
         facts.append(f"- **Recipe:** {recipe_link}")
     facts.append(f"- **Factory:** [`{factory_path}`][{factory_path}] (API reference)")
@@ -492,30 +492,31 @@ def _docstring_blocks(doc: str) -> str:
 def recipe_help(recipe: str) -> str:
     """The recipe's own ``--help`` text, exactly as a user sees it."""
     environment = {**os.environ, "COLUMNS": "80", "TF_CPP_MIN_LOG_LEVEL": "3"}
-    result = subprocess.run([sys.executable, "-m", f"recipes.{recipe}", "--help"], cwd=REPO, env=environment,
+    result = subprocess.run([sys.executable, "-m", f"zoo.recipes.{recipe}", "--help"], cwd=REPO, env=environment,
                             capture_output=True, text=True, timeout=120)
     if result.returncode != 0:
-        raise RuntimeError(f"python -m recipes.{recipe} --help failed:\n{result.stderr}")
+        raise RuntimeError(f"python -m zoo.recipes.{recipe} --help failed:\n{result.stderr}")
     return result.stdout.rstrip()
 
 
 def recipe_page(recipe: str) -> str:
     import importlib
 
-    from recipes import RECIPES
+    from zoo.recipes import summaries
 
-    module = importlib.import_module(f"recipes.{recipe}")
+    summary = summaries()[recipe]
+    module = importlib.import_module(f"zoo.recipes.{recipe}")
     page_src = f"{RECIPES_DIR}/{recipe}.md"
     doc = inspect.getdoc(module) or ""
     _, _, body = doc.partition("\n\n")   # the first line repeats the summary above
     models = models_trained_by(recipe)
 
-    out = [f"# recipes.{recipe}", "", f"{RECIPES[recipe][0].upper()}{RECIPES[recipe][1:]}.", ""]
+    out = [f"# zoo.recipes.{recipe}", "", f"{summary[0].upper()}{summary[1:]}.", ""]
     if models:
         out += ["Trains " + ", ".join(f"[`{name}`](../{MODELS_DIR}/{name}.md)" for name in models) + ".", ""]
     out += [_docstring_blocks(body), ""]
     out += [f"The same run through the console script: `zoo run {recipe} [flags]`.", ""]
-    out += ["## Flags", "", f"`python -m recipes.{recipe} --help` prints:", "", "```text",
+    out += ["## Flags", "", f"`python -m zoo.recipes.{recipe} --help` prints:", "", "```text",
             recipe_help(recipe), "```", ""]
 
     out += ["## What it writes", "",
@@ -601,11 +602,11 @@ def models_table(page_src: str) -> str:
 
 
 def recipes_table(page_src: str) -> str:
-    from recipes import RECIPES
+    from zoo.recipes import summaries
 
     base = posixpath.relpath(RECIPES_DIR, posixpath.dirname(page_src) or ".")
     rows = ["| recipe | what it does | committed run |", "| --- | --- | --- |"]
-    for recipe, summary in RECIPES.items():
+    for recipe, summary in summaries().items():
         results = load_results(recipe)
         committed = f"yes, finished {_value(results['finished'])}" if results and results.get("finished") else (
             "yes" if results else "not yet")
@@ -695,14 +696,14 @@ def run_figure(recipe: str, kind: str, page_src: str) -> str:
     """One figure of the committed run of ``recipe`` with the command that measured it, or why there is none."""
     results = load_results(recipe)
     if results is None:
-        return f"No committed run of `recipes.{recipe}` exists yet, so there is no figure to show here."
+        return f"No committed run of `zoo.recipes.{recipe}` exists yet, so there is no figure to show here."
     for figure in result_figures(recipe):
         if figure.kind == kind:
             where = f" Measured by {_code(results['command'])}"
             where += f", finished {_value(results['finished'])}." if results.get("finished") else "."
             extra = attention_caption(recipe) if kind == "attention" else ""
             return f"{figure_link(figure.path, page_src, figure.caption)}\n\n*{figure.caption}.{where}*{extra}"
-    return (f"The committed run of `recipes.{recipe}` records {_RECORDS[kind]}, "
+    return (f"The committed run of `zoo.recipes.{recipe}` records {_RECORDS[kind]}, "
             "so there is no figure to show here.")
 
 
@@ -723,10 +724,10 @@ def attention_example(recipe: str) -> tuple[str, dict]:
         tokens, weights = list(record["tokens"]), [list(map(float, row)) for row in record["weights"]]
     except (ValueError, TypeError, KeyError) as error:
         raise ValueError(f"results/{recipe}/{name} is not an attention example (JSON with tokens and a "
-                         f"weights matrix): {error!r}; rerun python -m recipes.{recipe}") from None
+                         f"weights matrix): {error!r}; rerun python -m zoo.recipes.{recipe}") from None
     if not tokens or len(weights) < len(tokens) or any(len(row) < len(tokens) for row in weights):
         raise ValueError(f"results/{recipe}/{name}: {len(tokens)} tokens need a weights matrix at least "
-                         f"{len(tokens)}x{len(tokens)}; rerun python -m recipes.{recipe}")
+                         f"{len(tokens)}x{len(tokens)}; rerun python -m zoo.recipes.{recipe}")
     return name, {**record, "tokens": tokens, "weights": weights}
 
 

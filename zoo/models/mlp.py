@@ -55,7 +55,7 @@ def search_space(hp) -> dict:
     search_space=search_space,
     num_params=2410,
     default_dataset="digits",
-    recipe="recipes.mlp",
+    recipe="zoo.recipes.mlp",
 )
 def mlp(input_shape=(64,), num_classes=10, hidden_units=None, activation="relu", dropout=0.0,
         name="mlp"):

@@ -74,7 +74,7 @@ def search_space(hp) -> dict:
     search_space=search_space,
     num_params=31,
     default_dataset="breast_cancer",
-    recipe="recipes.perceptron",
+    recipe="zoo.recipes.perceptron",
 )
 def perceptron(input_shape=(30,), activation="sigmoid", name="perceptron"):
     """One neuron: ``activation(w . x + b)``.

@@ -71,7 +71,7 @@ def lstm_search_space(hp) -> dict:
     search_space=lstm_search_space,
     num_params=1313154,
     default_dataset="rotten_tomatoes",
-    recipe="recipes.lstm_sentiment",
+    recipe="zoo.recipes.lstm_sentiment",
 )
 def lstm_sentiment(vocab_size=20000, num_classes=2, embedding_dim=64, lstm_units=64,
                    num_layers=1, bidirectional=False, dropout=0.0, name="lstm_sentiment"):
@@ -130,7 +130,7 @@ def transformer_search_space(hp) -> dict:
     search_space=transformer_search_space,
     num_params=1326402,
     default_dataset="rotten_tomatoes",
-    recipe="recipes.mini_transformer",
+    recipe="zoo.recipes.mini_transformer",
 )
 def mini_transformer(vocab_size=20000, sequence_length=200, num_classes=2, embed_dim=64,
                      num_heads=2, ff_dim=128, num_layers=1, dropout=0.1, name="mini_transformer"):

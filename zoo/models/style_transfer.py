@@ -60,7 +60,7 @@ def search_space(hp) -> dict:
     search_space=search_space,
     num_params=12354880,
     default_dataset="coffee, flower",  # the content photo, then the style photo
-    recipe="recipes.style_transfer",
+    recipe="zoo.recipes.style_transfer",
     weights=weights_lib.for_architectures(*vgg.ARCHITECTURES),
 )
 def style_transfer(input_shape=(None, None, 3), content_layers=CONTENT_LAYERS, style_layers=STYLE_LAYERS,

@@ -52,7 +52,7 @@ def search_space(hp) -> dict:
     search_space=search_space,
     num_params=14716738,
     default_dataset="mnist_5k",
-    recipe="recipes.vgg16_transfer",
+    recipe="zoo.recipes.vgg16_transfer",
     weights=weights_lib.for_architectures("vgg16"),
 )
 def vgg16_transfer(input_shape=(224, 224, 3), num_classes=2, weights="imagenet", fine_tune_layers=0,

@@ -1,11 +1,11 @@
 """Recipe: a small Transformer reads a film review all at once and says fresh or rotten.
 
-    python -m recipes.mini_transformer                          # Rotten Tomatoes snippets, offline
-    python -m recipes.mini_transformer --quick                  # a smoke test
-    python -m recipes.mini_transformer --dataset tfds:imdb_reviews --sequence-length 200
-    python -m recipes.mini_transformer --tune hyperband --max-trials 8
+    python -m zoo.recipes.mini_transformer                          # Rotten Tomatoes snippets, offline
+    python -m zoo.recipes.mini_transformer --quick                  # a smoke test
+    python -m zoo.recipes.mini_transformer --dataset tfds:imdb_reviews --sequence-length 200
+    python -m zoo.recipes.mini_transformer --tune hyperband --max-trials 8
 
-The story: the same reviews and pipeline as recipes.lstm_sentiment, for a side
+The story: the same reviews and pipeline as zoo.recipes.lstm_sentiment, for a side
 by side comparison, but no recurrence: every word looks at every other word
 through self-attention (Vaswani et al., 2017), and position embeddings say
 where each word stands. Like the LSTM recipe, it averages several
@@ -19,7 +19,7 @@ history.csv, curves.png, attention.json and TensorBoard logs to --out.
 
 from __future__ import annotations
 
-from recipes import sentiment
+from zoo.recipes import sentiment
 
 # The zoo entry's arguments; the training defaults are the shared ones in recipes/sentiment.py.
 MODEL = dict(embed_dim=64, num_heads=2, ff_dim=128, num_layers=1, dropout=0.1)  # zoo defaults, spelled out

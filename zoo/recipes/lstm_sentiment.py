@@ -1,10 +1,10 @@
 """Recipe: an LSTM reads a film review word by word and says fresh or rotten.
 
-    python -m recipes.lstm_sentiment                            # Rotten Tomatoes snippets, offline
-    python -m recipes.lstm_sentiment --quick                    # a smoke test
-    python -m recipes.lstm_sentiment --dataset tfds:imdb_reviews --sequence-length 200
-    python -m recipes.lstm_sentiment --tune bayesian --max-trials 8
-    zoo launch --workers 2 -- recipes.lstm_sentiment --distribute multi_worker   # two local workers
+    python -m zoo.recipes.lstm_sentiment                            # Rotten Tomatoes snippets, offline
+    python -m zoo.recipes.lstm_sentiment --quick                    # a smoke test
+    python -m zoo.recipes.lstm_sentiment --dataset tfds:imdb_reviews --sequence-length 200
+    python -m zoo.recipes.lstm_sentiment --tune bayesian --max-trials 8
+    zoo launch --workers 2 -- zoo.recipes.lstm_sentiment --distribute multi_worker   # two local workers
 
 The story: a sequence network is many-to-one here: 12,808 real review
 snippets, one word at a time into an LSTM whose memory cell carries what
@@ -20,7 +20,7 @@ See recipes/sentiment.py for the steps both sentiment recipes share.
 
 from __future__ import annotations
 
-from recipes import sentiment
+from zoo.recipes import sentiment
 
 # The zoo entry's arguments; the training defaults are the shared ones in recipes/sentiment.py.
 MODEL = dict(embedding_dim=64, lstm_units=64, dropout=0.0)  # zoo defaults, spelled out

@@ -1,9 +1,9 @@
 """Recipe: neural style transfer — paint one photo in the style of another.
 
-    python -m recipes.style_transfer                               # bundled photos, packaged VGG16 weights, offline
-    python -m recipes.style_transfer --quick                       # a few steps on small images
-    python -m recipes.style_transfer --content my.jpg --style painting.jpg --weights imagenet
-    python -m recipes.style_transfer --style-weight 1e-3 --epochs 400
+    python -m zoo.recipes.style_transfer                               # bundled photos, packaged VGG16 weights, offline
+    python -m zoo.recipes.style_transfer --quick                       # a few steps on small images
+    python -m zoo.recipes.style_transfer --content my.jpg --style painting.jpg --weights imagenet
+    python -m zoo.recipes.style_transfer --style-weight 1e-3 --epochs 400
 
 The story (Gatys et al., 2015): a pretrained VGG's layers describe an image at
 two levels. Deep feature maps say *what* is where: the content. Correlations

@@ -1,6 +1,6 @@
 """The body both sentiment recipes share: a review in, fresh or rotten out.
 
-``recipes.lstm_sentiment`` and ``recipes.mini_transformer`` differ only in
+``zoo.recipes.lstm_sentiment`` and ``zoo.recipes.mini_transformer`` differ only in
 the zoo entry and its defaults (a ``Settings`` each); the story is the same,
 told here once:
 

