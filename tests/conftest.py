@@ -1,6 +1,9 @@
-"""Shared test setup: a clean Keras state and fixed seeds for every test."""
+"""Shared test setup: a clean Keras state and fixed seeds for every test, and one quick run per recipe."""
 
+import contextlib
+import io
 import os
+import time
 
 import pytest
 
@@ -25,3 +28,32 @@ def clean_keras_state(request):
     yield
     keras.backend.clear_session()
     keras.config.set_dtype_policy("float32")  # recipes' --precision sets a global policy
+
+
+@pytest.fixture(scope="session")
+def quick_runs(tmp_path_factory):
+    """recipe name -> (run folder, value returned by main, seconds): one ``--quick`` run each, made once.
+
+    Shared by the tests that read run folders (recipes, predict, export, model cards), so CI trains each
+    quick run once. Each folder also keeps what the run printed, in ``.stdout``.
+    """
+    import importlib
+
+    import keras
+
+    from zoo.recipes import summaries
+
+    runs = {}
+    for name in summaries():
+        keras.backend.clear_session()
+        keras.config.set_dtype_policy("float32")
+        out = tmp_path_factory.mktemp(name)
+        started = time.perf_counter()
+        printed = io.StringIO()
+        with contextlib.redirect_stdout(printed):
+            value = importlib.import_module(f"zoo.recipes.{name}").main(["--quick", "--out", str(out)])
+        runs[name] = (out, value, time.perf_counter() - started)
+        (out / ".stdout").write_text(printed.getvalue())
+    keras.backend.clear_session()
+    keras.config.set_dtype_policy("float32")
+    return runs

@@ -4,8 +4,6 @@ The quick runs happen once per session (module fixture); each test then checks o
 artifacts, and one fresh Python process loads every saved model.keras and predicts.
 """
 
-import contextlib
-import io
 import json
 import os
 import socket
@@ -21,28 +19,7 @@ from zoo.recipes import summaries
 
 RECIPES = summaries()   # {name: summary} of every recipe the registry names
 
-QUICK_ARGS = {name: ["--quick"] for name in RECIPES}
 COMMON_FILES = ("results.json", "model.keras")
-
-
-@pytest.fixture(scope="module")
-def quick_runs(tmp_path_factory):
-    """name -> (run folder, value returned by main, seconds)."""
-    import importlib
-
-    import keras
-
-    runs = {}
-    for name in RECIPES:
-        keras.backend.clear_session()
-        out = tmp_path_factory.mktemp(name)
-        started = time.perf_counter()
-        printed = io.StringIO()
-        with contextlib.redirect_stdout(printed):
-            value = importlib.import_module(f"zoo.recipes.{name}").main([*QUICK_ARGS[name], "--out", str(out)])
-        runs[name] = (out, value, time.perf_counter() - started)
-        (out / ".stdout").write_text(printed.getvalue())
-    return runs
 
 
 def _results(out):
