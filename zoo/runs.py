@@ -307,7 +307,7 @@ class Run:
 
     def finish(self, metrics: dict, *, headline: str, baseline: dict | None = None, data=None,
                **extra) -> Path | None:
-        """Write results.json (the chief), draw the curves, drop the checkpoints, print the headline.
+        """Write results.json and MODEL_CARD.md (chief), draw the curves, drop the checkpoints, print the headline.
 
         ``baseline`` is the classic model trained in the same run on the same split
         (``zoo.baselines``), with its own ``headline``. ``data`` is a ``zoo.data.Dataset``
@@ -338,6 +338,9 @@ class Run:
             "environment": environment(),
         }
         path = atomic_write_json(self.folder / RESULTS_FILE, results)
+        from zoo import model_card
+
+        model_card.write(self.folder)   # MODEL_CARD.md: the same results, for a reader
         for checkpoint in self._fits:
             checkpoint.remove()
         if self.cluster is not None:
