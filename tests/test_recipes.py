@@ -204,9 +204,13 @@ def test_imagenet_weights_offline_fail_fast_with_the_fix(tmp_path, monkeypatch):
     monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
     monkeypatch.setattr(socket, "create_connection", _refuse)
     started = time.perf_counter()
-    with pytest.raises(WeightsUnavailableError, match="weights='imagenet' needs vgg16_weights.*KERAS_HOME"):
+    with pytest.raises(WeightsUnavailableError, match="--weights imagenet needs vgg16_weights.*KERAS_HOME") as caught:
         vgg16_transfer.main(["--weights", "imagenet", "--quick", "--out", str(tmp_path / "run")])
     assert time.perf_counter() - started < 10
+    # Spelled as the recipe's flags, the only way the user sets them here.
+    message = str(caught.value)
+    assert "use weights that need no network: --weights hed_bsds500 (vgg16)." in message
+    assert "pass --weights /path/to/vgg16_weights" in message and "weights=" not in message
 
 
 def test_the_command_line_prints_one_clear_error_offline(tmp_path):

@@ -11,6 +11,38 @@ Pure Python: importing this module imports neither Keras nor TensorFlow.
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
+
+# Inside a recipe run, messages spell arguments as the flags the user typed (--weights hed_bsds500),
+# not as the Python keyword arguments the recipe passed on (weights='hed_bsds500').
+_AS_FLAGS = contextvars.ContextVar("zoo_arguments_as_flags", default=False)
+
+
+@contextlib.contextmanager
+def arguments_as_flags():
+    """Within this block, ``setting()`` spells arguments as recipe flags (``zoo.runs.Run`` enters it)."""
+    token = _AS_FLAGS.set(True)
+    try:
+        yield
+    finally:
+        _AS_FLAGS.reset(token)
+
+
+def spelled_as_flags() -> bool:
+    """True inside ``arguments_as_flags()``: the user sets arguments with a recipe's flags."""
+    return _AS_FLAGS.get()
+
+
+def setting(argument: str, value) -> str:
+    """How the user sets ``argument`` to ``value`` where the message reaches them.
+
+    ``weights='imagenet'`` from Python; ``--weights imagenet`` inside a recipe run.
+    """
+    if spelled_as_flags():
+        return f"--{argument.replace('_', '-')} {value}"
+    return f"{argument}={value!r}"
+
 
 class ZooError(Exception):
     """An error the user can fix; the message says how."""

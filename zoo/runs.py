@@ -38,7 +38,7 @@ import time
 from importlib import metadata
 from pathlib import Path
 
-from zoo.errors import RunFolderError, TrainingDivergedError
+from zoo.errors import RunFolderError, TrainingDivergedError, arguments_as_flags
 from zoo.files import atomic_path, atomic_write_json
 
 _PACKAGES = ("keras", "tensorflow", "jax", "keras-tuner", "tensorflow-datasets", "numpy", "scikit-learn")
@@ -103,9 +103,12 @@ class Run:
             self._unlock()
             raise
         self.started = time.perf_counter()
+        self._flags_spelling = arguments_as_flags()   # messages say --weights, not weights=
+        self._flags_spelling.__enter__()
         return self
 
     def __exit__(self, *exc_info) -> None:
+        self._flags_spelling.__exit__(*exc_info)
         self._unlock()
 
     def _lock(self) -> None:

@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Callable
 
 from zoo._checks import show as _show
-from zoo.errors import ZooError
+from zoo.errors import ZooError, setting, spelled_as_flags
 
 # Long enough for a slow link to answer, short enough to fail fast offline.
 PROBE_TIMEOUT_S = 3.0
@@ -197,14 +197,17 @@ def _keras_application_download(entry: Weights, model: str) -> str:
     cached = os.path.join(keras_cache_dir(), entry.file)
     if os.path.exists(cached) or host_reachable(entry.source):
         return entry.name
-    raise WeightsUnavailableError(
-        f"{model}: weights={entry.name!r} needs {entry.file}, which is not in the Keras cache ({cached}) and "
-        f"cannot be downloaded: {urllib.parse.urlsplit(entry.source).hostname} is unreachable within "
-        f"{PROBE_TIMEOUT_S:.0f} s. Fix it by one of: copy the file from a machine with network "
+    message = (
+        f"{model}: {setting('weights', entry.name)} needs {entry.file}, which is not in the Keras cache "
+        f"({cached}) and cannot be downloaded: {urllib.parse.urlsplit(entry.source).hostname} is unreachable "
+        f"within {PROBE_TIMEOUT_S:.0f} s. Fix it by one of: copy the file from a machine with network "
         f"({entry.source}) into {os.path.dirname(cached)} (or set KERAS_HOME to a folder whose models/ "
-        f"holds it); pass weights='/path/to/{entry.file}'; {_offline_choices(model, entry.architecture)}"
-        "or pass weights=None to start from random weights."
-    )
+        f"holds it); pass {setting('weights', '/path/to/' + entry.file)}; "
+        f"{_offline_choices(model, entry.architecture)}"
+        # A recipe's --weights has no "none": its scratch arm, where it has one, is the random start.
+        + ("" if spelled_as_flags() else "or pass weights=None to start from random weights.")
+    ).rstrip("; ") + ("." if spelled_as_flags() else "")
+    raise WeightsUnavailableError(message)
 
 
 def _offline_choices(model: str, architecture: str) -> str:
@@ -216,8 +219,9 @@ def _offline_choices(model: str, architecture: str) -> str:
     if not offline:
         return ""
     return "use weights that need no network: " + ", ".join(
-        f"weights={entry.name!r} ({entry.architecture})" if entry.architecture == architecture
-        else f"weights={entry.name!r} with backbone={entry.architecture!r}" for entry in offline) + "; "
+        f"{setting('weights', entry.name)} ({entry.architecture})" if entry.architecture == architecture
+        else f"{setting('weights', entry.name)} with {setting('backbone', entry.architecture)}"
+        for entry in offline) + "; "
 
 
 def hed_source() -> str:
