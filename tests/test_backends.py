@@ -14,11 +14,11 @@ from packaging.requirements import Requirement
 pytestmark = pytest.mark.no_keras
 
 
-def dev_extra_installs(package: str) -> bool:
-    """Whether ``pip install -e ".[dev]"`` (the README's test setup) declares ``package``."""
+def declared_by_test_extra(package: str) -> bool:
+    """Whether ``pip install -e ".[test]"`` (the README's test setup) declares ``package``."""
     for line in importlib.metadata.requires("keras-zoo") or []:
         requirement = Requirement(line)
-        if requirement.name == package and requirement.marker and requirement.marker.evaluate({"extra": "dev"}):
+        if requirement.name == package and requirement.marker and requirement.marker.evaluate({"extra": "test"}):
             return True
     return False
 
@@ -26,8 +26,8 @@ def dev_extra_installs(package: str) -> bool:
 @pytest.mark.timeout(900)  # the pass below gets 900 s, beyond pytest's default 600
 @pytest.mark.parametrize("backend", ["jax"])
 def test_registry_wide_test_passes_under(backend):
-    # The dev extra installs it (test_jax_is_in_the_dev_extra): missing is a broken install, never a skip.
-    assert importlib.util.find_spec(backend), f'{backend} is in the dev extra but not installed: pip install -e ".[dev]"'
+    # The test extra installs it (test_jax_is_in_the_test_extra): missing is a broken install, never a skip.
+    assert importlib.util.find_spec(backend), f'{backend} is in the test extra but not installed: pip install -e ".[test]"'
     tests = Path(__file__).parent
     done = subprocess.run(
         [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", str(tests / "test_models.py"),
@@ -42,6 +42,6 @@ def test_registry_wide_test_passes_under(backend):
     assert re.search(r"\d+ passed", summary) and "skipped" not in summary, done.stdout[-6000:]
 
 
-def test_jax_is_in_the_dev_extra():
-    """The JAX pass above runs in CI because the dev extra installs JAX; keep it there."""
-    assert dev_extra_installs("jax")
+def test_jax_is_in_the_test_extra():
+    """The JAX pass above runs in CI because the test extra installs JAX; keep it there."""
+    assert declared_by_test_extra("jax")
