@@ -10,6 +10,21 @@ searches for "perceptron" and expects a hit, and visits every page in the
 navigation. It fails on any broken image, failed request or HTTP error, and
 any console error. Screenshots and report.json go to --out.
 
+On every page it visits it also reads what a reader would:
+
+- **Raw JSON keys in tables.** A table cell whose whole text is a dotted chain
+  of keys of a committed results.json (``arms.pretrained.features_cached``,
+  ``initial_losses.content``) fails: tables say what a number is in words.
+  The detector, ``zoo.model_card.raw_keys``, is the one the model cards are
+  tested with; module names, file names and numbers are never key chains.
+- **Colour scales stretched over a sliver of the values.** figures.py writes,
+  beside each figure with a colour map, ``<figure>.scales.json``: each colour
+  scale (vmin, vmax) and the range of the values drawn. A scale whose span is
+  under ``NARROW_SCALE`` of its largest magnitude turns near-equal values into
+  a full colour map; the figure's caption (its alt text and the blocks after it,
+  up to the next heading or image) must then say so: the word "uniform", or
+  "colour scale spans A to B" with the scale's own ends.
+
 Every wait is bounded, and the server stops at the end whatever happens.
 """
 
@@ -30,11 +45,29 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import zoo_docs  # noqa: E402
 
+from zoo.model_card import is_raw_key, key_paths  # noqa: E402
+
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 WAIT_MS = 15_000          # longest any single page action may take
 NAV_LINKS = "nav.md-nav--primary a.md-nav__link[href]"   # Material's navigation: every page of the site
 VIEWPORT = {"width": 1280, "height": 900}   # wide enough for Material's tabs and both sidebars
+# A colour scale spanning less than this fraction of its largest magnitude must say so in its caption.
+# 5%, not 1%: the committed mini_transformer heatmap stretched 0.0523 to 0.0529 (1.1%) over viridis.
+NARROW_SCALE = 0.05
+SCALES_SUFFIX = ".scales.json"   # written by figures.py beside each figure that has a colour map
+TABLE_CELLS = "article table th, article table td"
+# Each image of the page's article, with its caption: the alt text, then the text of the block holding the
+# image and of the blocks after it, up to the next heading or the next block with an image.
+FIGURES_JS = """() => Array.from(document.querySelectorAll("article img")).map(image => {
+    const block = image.closest("p, figure") || image;
+    const caption = [image.alt, block.innerText];
+    for (let next = block.nextElementSibling; next && !/^H[1-6]$/.test(next.tagName)
+         && next.tagName !== "IMG" && !next.querySelector("img"); next = next.nextElementSibling) {
+        caption.push(next.innerText);
+    }
+    return {src: image.src, caption: caption.join("\\n")};
+})"""
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
@@ -58,14 +91,103 @@ def serve(site: Path) -> tuple[http.server.ThreadingHTTPServer, str]:
     return server, f"http://127.0.0.1:{server.server_address[1]}/"
 
 
-class Check:
-    """Collects problems; every page visit checks images and records console errors."""
+# ----------------------------------------------------------------- raw keys and colour scales
 
-    def __init__(self, page, out: Path):
+def committed_key_paths(results_dir: Path = zoo_docs.RESULTS) -> frozenset[str]:
+    """The key chains of every committed results/<recipe>/results.json (``zoo.model_card.key_paths``)."""
+    documents = []
+    for path in sorted(Path(results_dir).glob("*/results.json")):
+        try:
+            documents.append(json.loads(path.read_text(encoding="utf-8")))
+        except (OSError, ValueError):
+            continue   # a damaged run shows no table on the site either
+    return key_paths(*documents)
+
+
+def table_problems(cells: list[str], paths, where: str) -> list[str]:
+    """One problem per table cell whose whole text is a raw JSON key chain."""
+    return [f"raw JSON key in a table on {where}: {cell.strip()!r}; label it in words"
+            for cell in cells if is_raw_key(cell, paths)]
+
+
+def relative_spread(low: float, high: float) -> float:
+    """(high - low) / max(|low|, |high|): the share of its own magnitude a colour scale spans (0 when both are 0)."""
+    largest = max(abs(low), abs(high))
+    return (high - low) / largest if largest else 0.0
+
+
+_SPANS = re.compile(r"colou?r scale spans (-?\d+(?:\.\d+)?(?:e-?\d+)?) to (-?\d+(?:\.\d+)?(?:e-?\d+)?)",
+                    re.IGNORECASE)
+
+
+def caption_admits(caption: str, scale: dict) -> bool:
+    """True when a caption says its colour scale is narrow: "uniform", or "colour scale spans A to B".
+
+    A and B must be the scale's own ends as printed (to the digits given), so a
+    caption that names another range does not count.
+    """
+    if re.search(r"(?<![\w-])uniform(?![\w-])", caption, re.IGNORECASE):
+        return True
+    for low, high in _SPANS.findall(caption):
+        if all(abs(float(shown) - scale[end]) <= 0.5 * 10.0 ** -_decimals(shown)
+               for shown, end in ((low, "vmin"), (high, "vmax"))):
+            return True
+    return False
+
+
+def _decimals(number: str) -> int:
+    mantissa, _, exponent = number.lower().partition("e")
+    return len(mantissa.partition(".")[2]) - int(exponent or 0)
+
+
+def narrow_scales(scales: dict) -> list[dict]:
+    """The colour scales of one figure's ``.scales.json`` spanning less than ``NARROW_SCALE``."""
+    return [scale for scale in scales.get("scales", [])
+            if relative_spread(scale["vmin"], scale["vmax"]) < NARROW_SCALE]
+
+
+def figure_problems(figures: list[dict], site: Path, base: str, where: str) -> tuple[list[str], int]:
+    """Problems of the page's figures (``FIGURES_JS``) whose colour scale is narrow and whose caption hides it.
+
+    Returns the problems and how many figures with a colour scale were checked.
+    """
+    problems, checked = [], 0
+    for figure in figures:
+        scales_path = scales_file_of(figure["src"], site, base)
+        if scales_path is None:
+            continue
+        checked += 1
+        for scale in narrow_scales(json.loads(scales_path.read_text(encoding="utf-8"))):
+            if not caption_admits(figure["caption"], scale):
+                problems.append(
+                    f"figure {urlsplit(figure['src']).path} on {where}: its colour scale spans "
+                    f"{scale['vmin']:.4g} to {scale['vmax']:.4g}, {relative_spread(scale['vmin'], scale['vmax']):.2%} "
+                    f"of its magnitude (values {scale['values'][0]:.4g} to {scale['values'][1]:.4g}), and the "
+                    "caption does not say so: say 'uniform' or 'colour scale spans A to B', or widen the scale "
+                    "in docs/scripts/figures.py")
+    return problems, checked
+
+
+def scales_file_of(source: str, site: Path, base: str) -> Path | None:
+    """The ``.scales.json`` in ``site`` beside the image at URL ``source``, when the site serves one."""
+    if not source.startswith(base):
+        return None
+    path = (site / urlsplit(source).path[len(urlsplit(base).path):]).with_suffix(SCALES_SUFFIX)
+    return path if path.is_file() else None
+
+
+# ----------------------------------------------------------------------------- the walk
+
+class Check:
+    """Collects problems; every page visit checks images, tables and colour scales, and records console errors."""
+
+    def __init__(self, page, out: Path, site: Path | None = None, base: str = "", paths=frozenset()):
         self.page, self.out = page, out
+        self.site, self.base, self.paths = site, base, paths
         self.problems: list[str] = []
         self.visited: list[str] = []
         self.screenshots: list[str] = []
+        self.cells_checked = self.figures_checked = 0
         page.on("console", lambda message: message.type == "error" and self.problems.append(
             f"console error on {page.url}: {message.text}"))
         page.on("pageerror", lambda error: self.problems.append(f"page error on {page.url}: {error}"))
@@ -89,7 +211,20 @@ class Check:
             "Array.from(document.images).filter(i => !i.complete || i.naturalWidth === 0).map(i => i.src)")
         for source in broken:
             self.problems.append(f"broken image on {self.page.url}: {source}")
+        if self.page.url not in self.visited:
+            self.read_tables_and_figures()
         self.visited.append(self.page.url)
+
+    def read_tables_and_figures(self):
+        """Raw JSON keys in the page's tables; narrow colour scales its captions keep quiet about."""
+        cells = self.page.eval_on_selector_all(TABLE_CELLS, "cells => cells.map(cell => cell.innerText)")
+        self.cells_checked += len(cells)
+        self.problems += table_problems(cells, self.paths, self.page.url)
+        if self.site is not None:
+            problems, checked = figure_problems(self.page.evaluate(FIGURES_JS), self.site, self.base,
+                                                self.page.url)
+            self.figures_checked += checked
+            self.problems += problems
 
     def screenshot(self, name: str, full_page: bool = True):
         path = self.out / f"{name}.png"
@@ -110,7 +245,7 @@ def run(site: Path, out: Path) -> dict:
             try:
                 page = browser.new_page(viewport=VIEWPORT)
                 page.set_default_timeout(WAIT_MS)
-                check = Check(page, out)
+                check = Check(page, out, site=site, base=base, paths=committed_key_paths())
 
                 hit_count, nav_pages = 0, []
                 try:
@@ -171,6 +306,9 @@ def run(site: Path, out: Path) -> dict:
                         check.settle()
                     unvisited = [href for href in nav_pages if href not in check.visited]
                     check.expect(not unvisited, f"navigation pages not visited: {unvisited}")
+                    # A selector that matched nothing would check nothing and pass.
+                    check.expect(check.cells_checked > 0, f"no table cell matched {TABLE_CELLS!r} on any page")
+                    check.expect(check.figures_checked > 0, f"no figure with a {SCALES_SUFFIX} file was shown")
                 except PlaywrightError as error:
                     # A wait ran out or an element was missing: record it and keep the evidence.
                     check.problems.append(f"browser step failed on {page.url}: {error}")
@@ -184,6 +322,7 @@ def run(site: Path, out: Path) -> dict:
     problems = check.problems + [f"server: {error}" for error in _QuietHandler.errors]
     return {"base": base, "models": expected_models, "search_hits": hit_count,
             "nav_pages": len(nav_pages), "pages_visited": len(dict.fromkeys(check.visited)),
+            "table_cells_checked": check.cells_checked, "colour_scaled_figures_checked": check.figures_checked,
             "screenshots": check.screenshots,
             "problems": problems}
 
@@ -207,7 +346,9 @@ def main(argv=None) -> int:
     (out / "report.json").write_text(json.dumps(report, indent=2) + "\n")
     print(f"site check: {report['pages_visited']} pages ({report['nav_pages']} in the navigation), "
           f"{len(report['models'])} model pages through the nav, "
-          f"{report['search_hits']} search hits for 'perceptron', {len(report['screenshots'])} screenshots "
+          f"{report['search_hits']} search hits for 'perceptron', {report['table_cells_checked']} table cells "
+          f"and {report['colour_scaled_figures_checked']} colour-scaled figures read, "
+          f"{len(report['screenshots'])} screenshots "
           f"in {out}, {report['wall_time_s']} s")
     for problem in report["problems"]:
         print(f"  problem: {problem}")

@@ -17,6 +17,7 @@ Nothing here is drawn by hand:
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import sys
@@ -27,6 +28,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import zoo_docs  # noqa: E402
+from check_site import NARROW_SCALE, relative_spread  # noqa: E402  (the site check's rule for colour scales)
 
 import matplotlib  # noqa: E402
 
@@ -39,11 +41,45 @@ DPI = 110
 
 
 def save(figure, relative: str) -> Path:
+    """Write the figure, and beside it the colour scales it uses (``scales_file``), which check_site reads."""
     path = FIGURES / relative
     path.parent.mkdir(parents=True, exist_ok=True)
     figure.savefig(path, dpi=DPI, bbox_inches="tight")
+    scales = colour_scales(figure)   # after drawing: a contour's norm is set when it is drawn
     plt.close(figure)
+    if scales:
+        scales_path = FIGURES / scales_file(relative)
+        scales_path.write_text(json.dumps({"figure": relative, "scales": scales}, indent=2) + "\n")
     return path
+
+
+def scales_file(relative: str) -> str:
+    """``results/x-attention.png`` -> ``results/x-attention.scales.json``: where its colour scales are kept."""
+    return str(Path(relative).with_suffix(".scales.json"))
+
+
+def colour_scales(figure) -> list[dict]:
+    """Each colour-mapped image or collection of ``figure``: its colour scale and the range of its values.
+
+    RGB pictures (which no colour map draws) and the colour bars' own axes are left out.
+    """
+    from matplotlib.cm import ScalarMappable
+
+    scales = []
+    for axis in figure.axes:
+        if axis.get_label() == "<colorbar>":
+            continue
+        for artist in (*axis.images, *axis.collections):
+            values = artist.get_array() if isinstance(artist, ScalarMappable) else None
+            if values is None or np.ndim(values) == 3 or artist.norm.vmin is None:
+                continue
+            values = np.ma.masked_invalid(np.ma.asarray(values, dtype=float)).compressed()
+            if values.size == 0:
+                continue
+            scales.append({"axes": axis.get_title(), "colour_map": artist.get_cmap().name,
+                           "vmin": float(artist.norm.vmin), "vmax": float(artist.norm.vmax),
+                           "values": [float(values.min()), float(values.max())]})
+    return scales
 
 
 # ----------------------------------------------------------------------- concept figures
@@ -190,7 +226,7 @@ def training_curves(recipe: str) -> Path:
         axis.set_title(metric, fontsize=10)
         axis.legend(fontsize=8)
         axis.grid(alpha=0.3)
-    figure.suptitle(f"results/{recipe}/history*.csv", fontsize=9)
+    figure.suptitle(f"Training curves of the committed {recipe} run, per epoch", fontsize=9)
     return save(figure, zoo_docs.curves_figure(recipe))
 
 
@@ -213,13 +249,20 @@ def attention_heatmap(recipe: str) -> Path:
     weights = np.asarray([row[: len(tokens)] for row in record["weights"][: len(tokens)]], dtype="float32")
     size = max(5.0, 0.32 * len(tokens) + 2)
     figure, axis = plt.subplots(figsize=(size + 1.2, size))
-    image = axis.imshow(weights, cmap="viridis")
+    # From 0, not from the smallest weight: weights within a hair of each other must look alike, not
+    # stretched over the whole colour map (each row is a distribution; even attention is 1 / tokens).
+    image = axis.imshow(weights, cmap="viridis", vmin=0.0, vmax=float(weights.max()))
     axis.set_xticks(range(len(tokens)), tokens, rotation=90, fontsize=8)
     axis.set_yticks(range(len(tokens)), tokens, fontsize=8)
     axis.set_xlabel("attends to (key)")
     axis.set_ylabel("token (query)")
-    axis.set_title(f"attention weights of the committed {recipe} run (results/{recipe}/{name})", fontsize=10)
-    figure.colorbar(image, ax=axis, fraction=0.04)
+    low, high, even = float(weights.min()), float(weights.max()), 1 / len(tokens)
+    spread = f"weights {low:.4f} to {high:.4f}; spread evenly over the tokens, each would be {even:.4f}"
+    if relative_spread(low, high) < NARROW_SCALE:   # so close that even a stretched scale would need saying
+        spread = f"nearly uniform: {spread}"
+    axis.set_title(f"attention weights of the committed {recipe} run (results/{recipe}/{name})\n{spread}",
+                   fontsize=10)
+    figure.colorbar(image, ax=axis, fraction=0.04, label="attention weight (colour scale from 0)")
     return save(figure, zoo_docs.attention_figure(recipe))
 
 
@@ -235,7 +278,7 @@ def baseline_bars(recipe: str) -> Path:
         axis.text(value, row, f" {value:.4g}", va="center", fontsize=9)
     axis.set_xlim(0, max(values) * 1.2)
     axis.set_xlabel(label)
-    axis.set_title(f"results/{recipe}/results.json: the same run, the same split", fontsize=9)
+    axis.set_title(f"{recipe}: the zoo model and its baseline, same run, same split", fontsize=9)
     return save(figure, zoo_docs.baseline_figure(recipe))
 
 
@@ -258,6 +301,12 @@ def model_diagram(name: str) -> Path:
 
 def main() -> int:
     started = time.perf_counter()
+    # keras.utils.plot_model needs graphviz's dot; without it the diagrams end in an ImportError traceback.
+    # Checked before anything is drawn or deleted.
+    if shutil.which("dot") is None:
+        print("error: the model diagrams need graphviz's `dot` program, which is not on PATH: install graphviz "
+              "(Debian/Ubuntu: apt-get install graphviz; macOS: brew install graphviz), then rerun.", file=sys.stderr)
+        return 1
     shutil.rmtree(FIGURES, ignore_errors=True)
     jobs = [("activations", activations), ("conv-edge", conv_edge), ("gradient-descent", gradient_descent)]
     # Result figures: exactly those the pages will ask for, from finished committed runs only.
