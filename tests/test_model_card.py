@@ -2,6 +2,7 @@
 
 import copy
 import json
+import sys
 from pathlib import Path
 
 import pytest
@@ -109,6 +110,29 @@ def test_measurements_are_labelled_in_words():
     assert "| arms → pretrained → features cached | yes |" in card
     assert "features_cached" not in card
     assert "| `--image-size` | 32 |" in card and "| training | 200 | fitting the weights |" in card
+
+
+def test_each_model_page_shows_the_card_of_its_recipes_committed_run(tmp_path, monkeypatch):
+    import zoo
+
+    sys.path.insert(0, str(ROOT / "docs" / "scripts"))
+    import zoo_docs
+
+    monkeypatch.setattr(zoo_docs, "FIGURES", tmp_path)
+    needed = [zoo_docs.model_diagram(name) for name in zoo.list_models()]
+    needed += [figure.path for recipe in zoo_docs.committed_runs() for figure in zoo_docs.result_figures(recipe)]
+    for figure in needed:   # empty stand-ins: the pages link them, nothing here draws them
+        (tmp_path / figure).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / figure).write_bytes(b"")
+    for name in zoo.list_models():
+        recipe = zoo_docs.recipe_of(zoo.info(name))
+        page = zoo_docs.model_page(name)
+        title, _, body = model_card.render(COMMITTED[recipe], heading_level=2).partition("\n\n")
+        assert f"\n{title}\n" in page and body in page, name
+        assert f"## Model card: {recipe}\n" in page and "\n# Model card" not in page
+        shown = page.split(title, 1)[1].split("\n## ", 1)[0]   # up to the page's next section
+        card_headings = [line for line in shown.splitlines() if line.startswith("#")]
+        assert card_headings == [f"### {section}" for section in SECTIONS], card_headings
 
 
 # ------------------------------------------------------------------ text recorded by the recipe, or not

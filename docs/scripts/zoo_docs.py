@@ -471,7 +471,20 @@ def model_page(name: str) -> str:
         out += [f"Measured by {recipe_link} with its own settings "
                 "(the command and flags below), which may differ from the default arguments above.", "",
                 results_section(recipe, page_src, heading="##"), ""]
+        out += model_card_section(recipe)
     return "\n".join(out)
+
+
+def model_card_section(recipe: str) -> list[str]:
+    """The model card of the recipe's committed run (``zoo.model_card.render``), its headings under the page's."""
+    from zoo import model_card
+
+    results = load_results(recipe)
+    if results is None:
+        return []
+    title, _, body = model_card.render(results, heading_level=2).partition("\n\n")
+    return [title, "", f"Every run writes this card as `{model_card.CARD_FILE}` beside its `results.json`; "
+            f"this one is `zoo.model_card.render` of `results/{recipe}/results.json`.", "", body, ""]
 
 
 # ----------------------------------------------------------------------- recipe pages
@@ -738,8 +751,9 @@ def attention_caption(recipe: str) -> str:
              for key in ("label", "prediction", "probability", "chosen_as") if key in record]
     count = len(record["tokens"])
     weights = [weight for row in record["weights"][:count] for weight in row[:count]]
-    spread = (f"The colour scale spans the weights' own range, {min(weights):.4f} to {max(weights):.4f}; "
-              f"attention spread evenly over these {count} tokens would give each {1 / count:.4f}.")
+    spread = (f"The colour scale runs from 0 to the largest weight, {max(weights):.4f}; the weights lie between "
+              f"{min(weights):.4f} and {max(weights):.4f}, and attention spread evenly over these {count} tokens "
+              f"would give each {1 / count:.4f}.")
     parts = [f"> {_value(record.get('text', ''))}"]
     if facts:
         parts.append("; ".join(facts) + f" (from {_code(f'results/{recipe}/{name}')}).")
