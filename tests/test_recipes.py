@@ -221,6 +221,10 @@ def test_the_command_line_prints_one_clear_error_offline(tmp_path):
     assert time.perf_counter() - started < 30  # includes importing TensorFlow
     assert done.returncode == 1 and "Traceback" not in done.stderr
     assert "error: dataset 'tfds:imdb_reviews' is not prepared" in done.stderr
+    # TensorFlow's native start-up logs are not in the terminal (zoo.console; tests/test_console.py).
+    from zoo.console import is_native_noise
+
+    assert not [line for line in done.stderr.splitlines() if is_native_noise(line.encode())], done.stderr
 
 
 def test_zoo_run_is_the_recipe_through_the_console_script(tmp_path, capsys):

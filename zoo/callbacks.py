@@ -225,3 +225,48 @@ class EpochTimer(keras.callbacks.Callback):
     def on_epoch_end(self, epoch, logs=None):
         float((logs or {}).get("loss", 0.0))
         self.seconds.append(time.perf_counter() - self.started)
+
+
+class ProgressLines(keras.callbacks.Callback):
+    """A few lines per training instead of one per epoch: the first epoch, then one every ``interval_s``, the last.
+
+    A 300-epoch MLP otherwise prints 300 lines; a terminal or a CI log needs to see that
+    training moves and where it ended. Each line: epoch, the logged metrics, seconds per epoch.
+
+    Args:
+        label: what is training, e.g. ``"pretrained"`` (several trainings in one run); "" for one.
+        interval_s: the least time between two lines, except the first and the last.
+        stream: where the lines go (standard output by default).
+    """
+
+    def __init__(self, label: str = "", interval_s: float = 10.0, stream=None):
+        super().__init__()
+        self.label, self.interval_s, self.stream = label, interval_s, stream
+
+    def on_train_begin(self, logs=None):
+        self._started = self._printed = time.perf_counter()
+        self._epochs_run, self._pending = 0, None
+
+    def on_epoch_end(self, epoch, logs=None):
+        self._epochs_run += 1
+        line = self._line(epoch, logs or {})
+        now = time.perf_counter()
+        if self._epochs_run == 1 or now - self._printed >= self.interval_s:
+            self._print(line)
+            self._printed, self._pending = now, None
+        else:
+            self._pending = line
+
+    def on_train_end(self, logs=None):
+        if self._pending is not None:   # the last epoch, unless it was just printed
+            self._print(self._pending)
+
+    def _line(self, epoch: int, logs: dict) -> str:
+        total = self.params.get("epochs") if self.params else None
+        metrics = "  ".join(f"{name} {float(value):.4f}" for name, value in logs.items() if name != "learning_rate")
+        per_epoch = (time.perf_counter() - self._started) / self._epochs_run
+        label = f"{self.label}: " if self.label else ""
+        return f"{label}epoch {epoch + 1}{f'/{total}' if total else ''}  {metrics}  ({per_epoch:.2f} s/epoch)"
+
+    def _print(self, line: str) -> None:
+        print(line, file=self.stream or sys.stdout, flush=True)

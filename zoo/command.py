@@ -255,15 +255,18 @@ def parse(parser: RecipeParser, argv=None, check=None):
 def run_main(main, argv=None) -> int:
     """Run a recipe's ``main``: a ``ZooError`` becomes one ``error:`` line and its exit status.
 
-    Every other exception is a bug and keeps its traceback.
+    Every other exception is a bug and keeps its traceback. TensorFlow's native start-up
+    logs are left out of the terminal (``zoo.console``; ``ZOO_VERBOSE=1`` shows them).
     """
+    from zoo.console import native_logs_filtered
     from zoo.tuning import SearchWorkerDone
 
-    try:
-        main(argv)
-    except SearchWorkerDone as done:  # a distributed-search worker: the chief reports the results
-        print(done, file=sys.stderr)
-    except ZooError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return error.exit_code
+    with native_logs_filtered():
+        try:
+            main(argv)
+        except SearchWorkerDone as done:  # a distributed-search worker: the chief reports the results
+            print(done, file=sys.stderr)
+        except ZooError as error:
+            print(f"error: {error}", file=sys.stderr)
+            return error.exit_code
     return 0

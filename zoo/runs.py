@@ -222,27 +222,29 @@ class Run:
         return best
 
     def fit(self, model, data, *, batch_size: int, epochs: int, transform=None, patience=None,
-            monitor="val_loss", tag: str = "", verbose=2) -> Fitted:
+            monitor="val_loss", tag: str = "", progress: bool = True) -> Fitted:
         """Train a compiled ``model`` on ``data`` (a ``zoo.data.Dataset``): Keras ``fit``, or the multi-worker loop.
 
         With ``patience``, early stopping on ``monitor`` keeps the best epoch's weights.
         ``tag`` keeps the files of several trainings in one run apart (``history_<tag>.csv``).
+        ``progress`` prints a few lines while it trains (``zoo.callbacks.ProgressLines``).
         """
         if self.cluster is not None:
             return self._fit_multi_worker(model, data, batch_size, epochs, transform, patience, tag)
         train, validation, _ = data.batches(batch_size, seed=self.args.seed, transform=transform)
         return self.train(lambda callbacks: model.fit(train, validation_data=validation, epochs=epochs,
-                                                      verbose=verbose, callbacks=callbacks),
-                          tag=tag, patience=patience, monitor=monitor)
+                                                      verbose=0, callbacks=callbacks),
+                          tag=tag, patience=patience, monitor=monitor, progress=progress)
 
-    def train(self, fit, *, tag: str = "", patience=None, monitor="val_loss") -> Fitted:
+    def train(self, fit, *, tag: str = "", patience=None, monitor="val_loss", progress: bool = True) -> Fitted:
         """Call ``fit(callbacks)``, a Keras ``fit`` with the run's callbacks: checkpoints, history, NaN stop.
 
-        For trainings that are not ``model.fit(dataset)``, such as style transfer's.
+        For trainings that are not ``model.fit(dataset)``, such as style transfer's. ``fit`` should
+        pass ``verbose=0``: with ``progress``, the run prints a few lines itself (``ProgressLines``).
         """
         import keras
 
-        from zoo.callbacks import EpochTimer, RunCheckpoint
+        from zoo.callbacks import EpochTimer, ProgressLines, RunCheckpoint
 
         suffix = f"_{tag}" if tag else ""
         stopping = _early_stopping(monitor, patience) if patience is not None else None
@@ -251,7 +253,8 @@ class Run:
         timer = EpochTimer()
         # The timer ends each epoch before the checkpoint is written: it times training alone.
         callbacks = [timer, keras.callbacks.TerminateOnNaN(), *([stopping] if stopping else []), checkpoint,
-                     keras.callbacks.TensorBoard(log_dir=str(self.own_folder / "logs" / (tag or "fit")))]
+                     keras.callbacks.TensorBoard(log_dir=str(self.own_folder / "logs" / (tag or "fit"))),
+                     *([ProgressLines(tag)] if progress and self.is_chief else [])]
         value = fit(callbacks)
         self._epoch_seconds[tag or "fit"] = getattr(timer, "seconds", [])
         if checkpoint.diverged_epoch is not None:

@@ -76,8 +76,7 @@ def train_personality(run, personality, tumours, build_model, hp=None):
     with warnings.catch_warnings():
         # The naive neuron's weights get no gradient: that is its lesson, not a bug.
         warnings.filterwarnings("ignore", message="Gradients do not exist")
-        fitted = run.fit(model, tumours, batch_size=run.args.batch_size, epochs=run.args.epochs, tag=personality,
-                         verbose=0)
+        fitted = run.fit(model, tumours, batch_size=run.args.batch_size, epochs=run.args.epochs, tag=personality)
     scores = {**run.evaluate(model, tumours), "final_train_loss": round(float(fitted.rows[-1]["loss"]), 4)}
     print(f"{personality:<12} test accuracy {scores['test_accuracy']:.4f}", flush=True)
     return model, scores
