@@ -1,0 +1,54 @@
+"""zoo.fingerprint: which code made a committed result, and what changed since."""
+
+import pytest
+
+from zoo import fingerprint
+
+pytestmark = pytest.mark.no_keras
+
+CODE = '''"""Module docstring."""
+
+import math  # a comment
+
+
+def area(radius):
+    """Docstring."""
+    # a whole-line comment
+    return math.pi * radius ** 2   # trailing
+'''
+
+
+def test_comments_docstrings_and_blank_lines_do_not_count():
+    reworded = (CODE.replace("Docstring.", "Another explanation,\n    on two lines.")
+                .replace("# a comment", "# reworded").replace("\n\n\n", "\n\n"))
+    assert fingerprint.normalised(reworded) == fingerprint.normalised(CODE)
+    assert fingerprint.normalised(CODE) == "import math\ndef area(radius):\n    return math.pi * radius ** 2\n"
+
+
+def test_a_changed_line_of_code_counts():
+    assert fingerprint.normalised(CODE.replace("** 2", "** 3")) != fingerprint.normalised(CODE)
+    # A "#" inside a string is code, not a comment.
+    assert "'#'" in fingerprint.normalised("x = '#'  # comment\n")
+
+
+def test_a_recipe_depends_on_itself_its_entries_and_what_they_import():
+    modules = fingerprint.modules_of("mini_transformer")
+    assert {"zoo.recipes.mini_transformer", "zoo.recipes.sentiment", "zoo.models.sequence",
+            "zoo.layers.attention"} <= set(modules)
+    vgg = fingerprint.modules_of("vgg16_transfer")
+    assert {"zoo.recipes.vgg16_transfer", "zoo.models.vgg16_transfer", "zoo.models.vgg"} <= set(vgg)
+    # Only what it names: another entry's model, and the run layer, are not part of it.
+    assert "zoo.models.mlp" not in vgg and "zoo.runs" not in vgg and "zoo.models" not in vgg
+
+
+def test_stale_names_what_changed_appeared_and_went():
+    now = fingerprint.of_recipe("mlp")
+    assert fingerprint.stale({"recipe": "mlp", "fingerprint": now}) == []
+    modules = dict(now["modules"])
+    modules["zoo.recipes.mlp"] = "0" * 16
+    del modules["zoo.models.mlp"]
+    modules["zoo.models.retired"] = "1" * 16
+    assert fingerprint.stale({"recipe": "mlp", "fingerprint": {"modules": modules}}) == [
+        "zoo.recipes.mlp (changed)", "zoo.models.mlp (new)", "zoo.models.retired (gone)"]
+    assert fingerprint.stale({"recipe": "mlp"}) == [
+        "no code fingerprint recorded (written before results.json kept one)"]

@@ -1,0 +1,121 @@
+"""Which code made a result: a fingerprint of a recipe's own modules, kept in its results.json.
+
+A committed ``results/<recipe>/results.json`` is only worth showing while the code
+that made it is the code in the repository. ``of_recipe("mlp")`` hashes every module
+the result depends on: the recipe module, the modules of the zoo entries it trains
+(found through the registry), and, following their imports, every module of
+``zoo.recipes``, ``zoo.models``, ``zoo.layers`` and ``zoo.losses`` they name. The run
+layer, data loading and plotting are not included: they change how a run is kept,
+not what the model is or how it learns, and including them would mark every result
+stale at each refactoring.
+
+Comments, docstrings and blank lines are left out before hashing, so rewording an
+explanation never makes a result stale; the hash is of source lines, not of an AST
+dump, so it is the same on every Python version. ``stale(results)`` names the
+modules that changed since a results.json was written (tests/test_results.py).
+
+Pure Python: nothing here imports Keras, TensorFlow or the modules it hashes.
+"""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+import io
+import tokenize
+from pathlib import Path
+
+FOLLOWED = ("zoo.recipes", "zoo.models", "zoo.layers", "zoo.losses")   # packages whose code makes a result
+_ROOT = Path(__file__).resolve().parent.parent                        # the folder that holds zoo/
+
+
+def _file(module: str) -> Path | None:
+    """``zoo.layers.attention`` -> its source file under the package root (a package: its __init__.py)."""
+    base = _ROOT.joinpath(*module.split("."))
+    for candidate in (base.with_suffix(".py"), base / "__init__.py"):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def _followed(module: str) -> bool:
+    return any(module == package or module.startswith(package + ".") for package in FOLLOWED)
+
+
+def _imports(module: str, path: Path) -> set[str]:
+    """The followed modules a file imports: ``from zoo.models import vgg`` names zoo.models.vgg, not zoo.models."""
+    package = module if path.name == "__init__.py" else module.rpartition(".")[0]
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                parent = package.rsplit(".", node.level - 1)[0] if node.level > 1 else package
+                base = f"{parent}.{base}" if base else parent
+            submodules = [f"{base}.{alias.name}" for alias in node.names if _file(f"{base}.{alias.name}")]
+            found.update(submodules or [base])
+    return {name for name in found if _followed(name) and _file(name)}
+
+
+def modules_of(recipe: str) -> list[str]:
+    """Every module a recipe's result depends on, sorted: the recipe, its entries' modules, what they import."""
+    from zoo import registry
+
+    start = {f"zoo.recipes.{recipe}"}
+    start |= {registry.info(name).factory.__module__ for name in registry.list_models()
+              if registry.info(name).recipe == f"zoo.recipes.{recipe}"}
+    seen, todo = set(), sorted(start)
+    while todo:
+        module = todo.pop()
+        path = _file(module)
+        if module in seen or path is None:
+            continue
+        seen.add(module)
+        todo.extend(sorted(_imports(module, path) - seen))
+    return sorted(seen)
+
+
+def normalised(source: str) -> str:
+    """The code of a Python file without its comments, docstrings, trailing spaces and blank lines."""
+    docstring_lines = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)) and node.body:
+            first = node.body[0]
+            if (isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant)
+                    and isinstance(first.value.value, str)):
+                docstring_lines.update(range(first.lineno, first.end_lineno + 1))
+    lines = source.splitlines()
+    for token in tokenize.generate_tokens(io.StringIO(source).readline):
+        if token.type == tokenize.COMMENT:
+            row, column = token.start
+            lines[row - 1] = lines[row - 1][:column]
+    kept = (line.rstrip() for number, line in enumerate(lines, 1) if number not in docstring_lines)
+    return "\n".join(line for line in kept if line.strip()) + "\n"
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+def of_recipe(recipe: str) -> dict:
+    """``{"code": <hash of all>, "modules": {module: <hash>}}`` for results.json."""
+    modules = {module: _digest(normalised(_file(module).read_text(encoding="utf-8"))) for module in modules_of(recipe)}
+    return {"code": _digest("\n".join(f"{module} {digest}" for module, digest in sorted(modules.items()))),
+            "modules": modules}
+
+
+def stale(results: dict) -> list[str]:
+    """What changed since ``results`` were written: ``"zoo.recipes.mlp (changed)"``, ``"... (new)"``, ``"... (gone)"``.
+
+    Empty when the recorded fingerprint matches the code; one line saying so when none was recorded.
+    """
+    recorded = results.get("fingerprint")
+    if not isinstance(recorded, dict) or not isinstance(recorded.get("modules"), dict):
+        return ["no code fingerprint recorded (written before results.json kept one)"]
+    now = of_recipe(results["recipe"])["modules"]
+    before = recorded["modules"]
+    return ([f"{module} (changed)" for module in sorted(now.keys() & before.keys()) if now[module] != before[module]]
+            + [f"{module} (new)" for module in sorted(now.keys() - before.keys())]
+            + [f"{module} (gone)" for module in sorted(before.keys() - now.keys())])
