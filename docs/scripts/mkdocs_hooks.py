@@ -7,6 +7,7 @@ adds its page and its nav entry; the Markdown itself is made by ``zoo_docs``.
 
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
 
@@ -56,3 +57,30 @@ def on_page_markdown(markdown, page, config, files):
         return zoo_docs.expand(markdown, page.file.src_uri)
     except (zoo_docs.FigureMissing, ValueError) as error:
         raise PluginError(str(error)) from error
+
+
+# owner/repo#N in a page's prose (docstrings and recorded error messages included): a GitHub
+# issue or pull request. Not when it is part of a longer path or URL (a character before it).
+_GITHUB_REFERENCE = re.compile(r"(?<![\w/.#-])([A-Za-z0-9][\w.-]*/[\w.-]+)#([0-9]+)\b")
+# What is left as it is: whole links, code and preformatted blocks, scripts, and every tag.
+_NOT_PROSE = re.compile(r"<(a|code|pre|script|style|textarea)\b.*?</\1\s*>|<[^>]*>", re.S | re.I)
+
+
+def link_github_references(html: str) -> str:
+    """Each ``owner/repo#N`` in the text of ``html`` as a link to github.com/owner/repo/issues/N.
+
+    GitHub forwards an issue link to the pull request when N is one.
+    """
+    def link(text: str) -> str:
+        return _GITHUB_REFERENCE.sub(
+            lambda match: f'<a href="https://github.com/{match[1]}/issues/{match[2]}">{match[0]}</a>', text)
+
+    pieces, done = [], 0
+    for skipped in _NOT_PROSE.finditer(html):
+        pieces += [link(html[done:skipped.start()]), skipped[0]]
+        done = skipped.end()
+    return "".join(pieces + [link(html[done:])])
+
+
+def on_page_content(html, page, config, files):
+    return link_github_references(html)
