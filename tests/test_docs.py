@@ -121,7 +121,7 @@ def test_results_come_from_results_json_with_their_provenance(tmp_path, monkeypa
                         "keras_backend": "jax", "packages": {"keras": "3.99"}, "devices": ["cpu:0"]},
     }))
     section = zoo_docs.results_section("mlp", "models/mlp.md", figures=False)
-    for expected in ("| `test_accuracy` | 0.8123 |", "| `per_class.a` | 0.5 |", "`python -m zoo.recipes.mlp --seed 3`",
+    for expected in ("| test accuracy | 0.8123 |", "| a | 0.5 |", "`python -m zoo.recipes.mlp --seed 3`",
                      "7-core x86_64", "Platform:** TestOS", "2030-01-02T03:04:05+00:00", "12.5 s",
                      "Keras backend jax", "test accuracy 0.8123 on 360 held-out examples", "A smoke test"):
         assert expected in section
@@ -139,11 +139,14 @@ def test_results_come_from_results_json_with_their_provenance(tmp_path, monkeypa
     assert zoo_docs.result_figures("mlp")[0].path == zoo_docs.curves_figure("mlp")
 
 
-def test_getting_started_copies_the_readmes_two_commands():
-    block = zoo_docs.readme_setup()
+def test_getting_started_copies_the_readmes_two_commands_one_copy_button_each():
+    page = zoo_docs.readme_setup()
     readme = (REPO / "README.md").read_text()
-    assert block.startswith("```bash\n") and block[len("```bash\n"):-3] in readme
-    assert "python -m zoo.recipes.mlp" in block and "python -m pytest" in block
+    blocks = re.findall(r"^```bash\n(.*?)\n```$", page, re.S | re.M)
+    # One fenced block (one copy button) per command, each a whole line of the README.
+    assert len(blocks) == 2 and all("\n" not in block and f"\n{block}\n" in readme for block in blocks)
+    assert "python -m zoo.recipes.mlp" in blocks[0] and "python -m pytest" in blocks[1]
+    assert page.count("```") == 4
 
 
 def test_the_api_reference_covers_every_public_name():
@@ -160,3 +163,208 @@ def test_the_api_reference_covers_every_public_name():
     for name in zoo.list_models():
         factory = zoo.info(name).factory
         assert f"{factory.__module__}.{factory.__qualname__}" in documented
+
+
+def _leaf_keys(metrics: dict, prefix: str = "") -> list[str]:
+    """Every key path of a nested metrics dict, dotted ("arms.pretrained.features_cached")."""
+    keys = []
+    for key, value in metrics.items():
+        keys.append(prefix + key)
+        if isinstance(value, dict):
+            keys += _leaf_keys(value, f"{prefix}{key}.")
+    return keys
+
+
+@pytest.mark.parametrize("recipe", zoo_docs.committed_runs())
+def test_a_committed_results_json_renders_with_labels_not_raw_keys(recipe):
+    results = zoo_docs.load_results(recipe)
+    tables = zoo_docs.metrics_tables(results)
+    assert tables.startswith("|")
+    for key in _leaf_keys(results["metrics"]):
+        last = key.rpartition(".")[2]
+        assert key not in tables, f"{recipe}: the raw key {key!r} is shown"
+        if "_" in last:
+            assert last not in tables, f"{recipe}: the raw key {last!r} is shown"
+    assert not re.search(r"\b(true|false|null)\b", tables)
+    # Every number a table shows is labelled: no cell of a first column is empty but the corner.
+    for row in tables.splitlines():
+        if row.startswith("| ") and not row.startswith("| ---"):
+            assert row.split("|")[1].strip() or row.startswith("|  |"), row
+
+
+def test_unknown_metrics_are_labelled_or_left_out_never_dumped():
+    results = {"metrics": {"test_accuracy": 0.51234, "mystery_score": 0.25, "cached": True, "note": "x",
+                           "deep": {"a": {"b": {"c": 1}}}, "strings_only": {"k": "v"},
+                           "arms": {"fast_one": {"train_seconds": 3.0, "odd_flag": True, "test_accuracy": 0.9}},
+                           "initial_losses": {"total": 9.0, "extra_part": 2.5},
+                           "final_losses": {"total": float("nan")}}}
+    tables = zoo_docs.metrics_tables(results)
+    assert "| test accuracy | 0.5123 |" in tables and "| mystery score | 0.25 |" in tables
+    assert "| arm | training time | test accuracy |" in tables and "| fast one | 3 s | 0.9000 |" in tables
+    assert "|  | at the start | at the end |" in tables
+    assert "| total loss | 9 | not a number |" in tables and "| extra part | 2.5 |  |" in tables
+    for hidden in ("cached", "note", "deep", "strings", "odd", "true", "_", "nan"):
+        assert hidden not in tables, hidden
+
+
+def _write_results(folder: Path, recipe: str, **fields) -> dict:
+    results = {"recipe": recipe, "command": f"python -m zoo.recipes.{recipe}", "flags": {}, "metrics": {},
+               "environment": {}, "wall_time_s": 200.0, **fields}
+    (folder / recipe).mkdir(parents=True, exist_ok=True)
+    (folder / recipe / "results.json").write_text(json.dumps(results))
+    return results
+
+
+def test_the_results_state_the_settings_of_the_run_beside_the_defaults(tmp_path, monkeypatch):
+    monkeypatch.setattr(zoo_docs, "RESULTS", tmp_path)
+    _write_results(tmp_path, "vgg16_transfer", flags={
+        "weights": "hed_bsds500", "image_size": 32, "feature_layer": "block4_pool", "pooling": "flatten",
+        "fine_tune_layers": 0, "epochs": 7, "skip_scratch": False, "quick": False}, data={"num_classes": 10})
+    section = zoo_docs.results_section("vgg16_transfer", "models/vgg16_transfer.md", figures=False)
+    for row in ("| `input_shape` | **`(32, 32, 3)`** | `(224, 224, 3)` | `--image-size 32` |",
+                "| `num_classes` | **`10`** | `2` | the classes of its data |",
+                "| `weights` | **`'hed_bsds500'`** | `'imagenet'` | `--weights` |",
+                "| `fine_tune_layers` | `0` | `0` | `--fine-tune-layers` |",
+                "| `pooling` | **`'flatten'`** | `'avg'` | `--pooling` |",
+                "| `feature_layer` | **`'block4_pool'`** | `'block5_pool'` | `--feature-layer` |"):
+        assert row in section, row
+    assert "in `input_shape`, `num_classes`, `weights`, `pooling`, `feature_layer` (in bold)" in section
+    assert ("**Flags:** `--weights hed_bsds500 --image-size 32 --feature-layer block4_pool --pooling flatten "
+            "--fine-tune-layers 0 --epochs 7`") in section
+    # The model page puts the same table under its measured results.
+    page = zoo_docs.results_section("vgg16_transfer", "models/vgg16_transfer.md", figures=False,
+                                    model="vgg16_transfer")
+    assert "### Settings of this run" in page and "`'hed_bsds500'`" in page
+
+
+def test_the_committed_vgg16_run_shows_the_flags_it_ran_with():
+    results = zoo_docs.load_results("vgg16_transfer")
+    assert results is not None, "results/vgg16_transfer/results.json is committed"
+    section = zoo_docs.results_section("vgg16_transfer", "models/vgg16_transfer.md", figures=False)
+    flags = results["flags"]
+    size = flags["image_size"]
+    assert f"`({size}, {size}, 3)`" in section and "`(224, 224, 3)`" in section
+    for flag in ("weights", "feature_layer", "pooling"):
+        assert f"`{flags[flag]!r}`" in section and f"`{zoo.info('vgg16_transfer').defaults[flag]!r}`" in section
+
+
+def test_curves_of_several_trainings_come_with_their_times(tmp_path, monkeypatch, figures):
+    monkeypatch.setattr(zoo_docs, "RESULTS", tmp_path)
+    _write_results(tmp_path, "vgg16_transfer", wall_time_s=180.0,
+                   metrics={"arms": {"fast": {"train_seconds": 46.0}, "slow": {"test_accuracy": 0.5}}},
+                   epoch_seconds={"fast": {"epochs_timed": 90, "first": 1.5, "median_after_first": 0.5},
+                                  "slow": {"epochs_timed": 30, "first": 20.0, "median_after_first": 15.0}})
+    for tag in ("fast", "slow"):
+        (tmp_path / "vgg16_transfer" / f"history_{tag}.csv").write_text("epoch,loss\n0,1.0\n1,0.5\n")
+    (figures / zoo_docs.curves_figure("vgg16_transfer")).parent.mkdir(parents=True, exist_ok=True)
+    (figures / zoo_docs.curves_figure("vgg16_transfer")).write_bytes(b"")
+    expected = ["| fast | 90 | 1.5 s | 0.5 s | 46 s |", "| slow | 30 | 20 s | 15 s | about 455 s |",
+                "compare their times here, not the lengths of their curves", "took 180 s"]
+    section = zoo_docs.results_section("vgg16_transfer", "recipes/vgg16_transfer.md")
+    curves = section.index(zoo_docs.curves_figure("vgg16_transfer"))
+    for text in expected:
+        assert section.index(text) > curves, text
+    concept = zoo_docs.expand("<!-- zoo:curves vgg16_transfer -->", "concepts/training.md")
+    assert all(text in concept for text in expected)
+
+
+def test_the_recipes_table_shows_results_baselines_and_who_wins_not_timestamps():
+    from zoo.results import headline, markdown_text, verdict, versus
+
+    table = zoo_docs.recipes_table("index.md")
+    assert table.splitlines()[0] == ("| recipe | what it does | result of the committed run | "
+                                     "baseline, same run and split | better |")
+    for recipe in zoo_docs.committed_runs():
+        results = zoo_docs.load_results(recipe)
+        row = next(row for row in table.splitlines() if row.startswith(f"| [`{recipe}`]"))
+        _, theirs, _, measure = versus(results)
+        baseline = f"{results['baseline']['name']}: {measure} " + (f"{theirs:.4f}" if "accuracy" in measure
+                                                                     else f"{theirs:.4g}")
+        for text in (headline(results), baseline, verdict(results)):
+            assert markdown_text(text) in row, (recipe, text)
+        assert results["finished"] not in row
+
+
+def test_models_and_recipes_come_in_learning_order(config):
+    from zoo.registry import recipes
+
+    names = zoo_docs.model_names()
+    assert sorted(names) == zoo.list_models()
+    assert names.index("perceptron") < names.index("mlp") < names.index("mini_transformer")
+    order = list(recipes())
+    trained = [zoo_docs.recipe_of(zoo.info(name)) for name in names]
+    assert [recipe for recipe in trained if recipe] == sorted((r for r in trained if r), key=order.index)
+    nav = [next(iter(item.values())) for item in _models_section(config["nav"]) if isinstance(item, dict)]
+    assert [page for page in nav if page != "models/index.md"] == [f"models/{name}.md" for name in names]
+    table = zoo_docs.models_table("index.md")
+    assert re.findall(r"^\| \[`(\w+)`\]", table, re.M) == names
+    assert re.findall(r"^\| \[`(\w+)`\]", zoo_docs.recipes_table("index.md"), re.M) == order
+
+
+def test_owner_repo_issue_references_become_links_outside_code_and_links():
+    html = ('<p>fails (keras-team/keras#20585); <a href="x">a/b#1</a> <code>c/d#2</code> '
+            'https://github.com/e/f#3</p><pre><code>g/h#4</code></pre>')
+    linked = mkdocs_hooks.link_github_references(html)
+    assert ('(<a href="https://github.com/keras-team/keras/issues/20585">keras-team/keras#20585</a>)'
+            in linked)
+    assert linked.count("<a ") == 2 and "<code>c/d#2</code>" in linked and "https://github.com/e/f#3<" in linked
+    assert "<code>g/h#4</code>" in linked
+    assert "[keras-team/keras#20585](https://github.com/keras-team/keras/issues/20585)" in \
+        (DOCS / "scaling.md").read_text()
+
+
+def test_concept_figures_have_captions_not_file_names(figures):
+    for name in zoo_docs.CONCEPT_CAPTIONS:
+        (figures / f"{name.replace('_', '-')}.png").write_bytes(b"")
+        shown = zoo_docs.expand(f"<!-- zoo:figure {name} -->", "concepts/x.md")
+        caption = zoo_docs.CONCEPT_CAPTIONS[name]
+        assert shown.startswith(f"![{caption}](../figures/") and shown.endswith(f"*{caption}.*")
+    used = set(re.findall(r"<!-- zoo:figure (\w+) -->", "".join(p.read_text() for p in DOCS.rglob("*.md"))))
+    assert used <= set(zoo_docs.CONCEPT_CAPTIONS), used - set(zoo_docs.CONCEPT_CAPTIONS)
+
+
+def test_the_figure_script_without_graphviz_says_so_in_one_line_and_deletes_nothing(tmp_path, monkeypatch, capsys):
+    import figures as figure_script
+
+    kept = tmp_path / "figures" / "activations.png"
+    kept.parent.mkdir()
+    kept.write_bytes(b"png")
+    monkeypatch.setattr(figure_script, "FIGURES", kept.parent)
+    monkeypatch.setattr(figure_script.shutil, "which", lambda program: None)
+    assert figure_script.main() == 1
+    captured = capsys.readouterr()
+    assert captured.out == "" and len(captured.err.splitlines()) == 1
+    assert "graphviz" in captured.err and "apt-get install graphviz" in captured.err
+    assert kept.read_bytes() == b"png"
+    assert "apt-get install graphviz" in (DOCS / "getting-started.md").read_text()
+
+
+def _mkdocstrings_options() -> dict:
+    plugins = yaml.safe_load((REPO / "mkdocs.yml").read_text())["plugins"]
+    return next(plugin["mkdocstrings"] for plugin in plugins if isinstance(plugin, dict) and "mkdocstrings" in plugin
+                )["handlers"]["python"]["options"]
+
+
+def test_the_api_reference_shows_no_empty_type_column():
+    """A "table" section style has a Type column per parameter; the factories carry no annotations to fill it."""
+    import inspect
+
+    options = _mkdocstrings_options()
+    unannotated = [name for name in zoo.list_models() if any(
+        parameter.annotation is inspect.Parameter.empty
+        for parameter in inspect.signature(zoo.info(name).factory).parameters.values())]
+    assert options["docstring_style"] == "google"
+    assert not unannotated or options.get("docstring_section_style", "table") != "table", unannotated
+    assert options.get("separate_signature") and options.get("show_signature_annotations")
+
+
+def test_shell_blocks_and_signatures_wrap_instead_of_being_clipped():
+    config = yaml.safe_load((REPO / "mkdocs.yml").read_text())
+    highlight = next(item["pymdownx.highlight"] for item in config["markdown_extensions"]
+                     if isinstance(item, dict) and "pymdownx.highlight" in item)
+    # Without the language class on each block, no stylesheet rule can tell a shell block from Python.
+    assert highlight.get("pygments_lang_class") is True
+    css = (DOCS / "stylesheets" / "extra.css").read_text()
+    for selector in (".language-bash pre > code", ".doc-signature pre > code"):
+        rule = re.search(re.escape(selector) + r"[^{]*\{([^}]*)\}", css)
+        assert rule and "white-space: pre-wrap" in rule.group(1), selector

@@ -49,9 +49,17 @@ class FigureMissing(RuntimeError):
 # ------------------------------------------------------------------ registry and recipes
 
 def model_names() -> list[str]:
-    import zoo
+    """Every registry entry in learning order: the order of their recipes, perceptron first.
 
-    return zoo.list_models()
+    ``zoo.list_models()`` sorts by name; a reader should meet the perceptron before
+    the Transformer. The recipes come in registration order (``zoo.registry.recipes()``);
+    entries no recipe trains come last, by name.
+    """
+    import zoo
+    from zoo.registry import recipes
+
+    order = {recipe: index for index, recipe in enumerate(recipes())}
+    return sorted(zoo.list_models(), key=lambda name: order.get(recipe_of(zoo.info(name)), len(order)))
 
 
 def recipe_names() -> list[str]:
@@ -132,18 +140,6 @@ def load_histories(recipe: str) -> dict[str, dict[str, list[float]]]:
     return histories
 
 
-def flatten(metrics, prefix: str = "") -> list[tuple[str, object]]:
-    """Nested metric dicts as (dotted.name, value) rows, in the file's order."""
-    rows = []
-    for key, value in metrics.items():
-        name = f"{prefix}{key}"
-        if isinstance(value, dict):
-            rows += flatten(value, name + ".")
-        else:
-            rows.append((name, value))
-    return rows
-
-
 def _cell(value) -> str:
     """Trusted Markdown (docstrings, registry summaries) as one line of a table cell: the rest as JSON."""
     text = value if isinstance(value, str) else json.dumps(value)
@@ -164,10 +160,260 @@ def _code(value) -> str:
     return markdown_code(value if isinstance(value, str) else json.dumps(value))
 
 
-def metrics_table(results: dict) -> str:
-    rows = ["| metric | value |", "| --- | --- |"]
-    rows += [f"| {_code(name)} | {_value(value)} |" for name, value in flatten(results.get("metrics", {}))]
-    return "\n".join(rows)
+# ------------------------------------------------------------------ results in words
+
+# What each metric a recipe records means to a reader, and how its number reads. A number
+# under a key not listed here is shown under the key's words ("test_loss" -> "test loss"),
+# never as a dotted path; true/false, text and lists in metrics are not shown.
+METRIC_LABELS = {
+    "test_accuracy": ("test accuracy", "accuracy"),
+    "validation_accuracy": ("validation accuracy", "accuracy"),
+    "majority_class_baseline": ("always guessing the commonest class", "accuracy"),
+    "test_loss": ("test loss", "loss"),
+    "final_train_loss": ("training loss at the end", "loss"),
+    "epochs_run": ("epochs run", "count"),
+    "best_epoch": ("best epoch (its weights are kept)", "count"),
+    "train_seconds": ("training time", "seconds"),
+    "trainable_params": ("trainable parameters", "count"),
+    "accuracy_gain_over_scratch": ("test accuracy gained over training from scratch", "signed"),
+    "train_time_ratio": ("training time, as a fraction of training from scratch", "ratio"),
+    "total_loss_fall": ("fall of the total loss", "percent"),
+    "seconds_per_step": ("time per optimisation step", "seconds"),
+    # The parts of a loss that is a weighted sum (style transfer's).
+    "content": ("content loss", "loss"),
+    "style": ("style loss", "loss"),
+    "total_variation": ("total variation loss", "loss"),
+    "total": ("total loss", "loss"),
+}
+# A metric group of trainings compared side by side -> what one member is called; a group of
+# plain numbers -> the title of its column.
+GROUP_LABELS = {"arms": "arm", "personalities": "personality",
+                "initial_losses": "at the start", "final_losses": "at the end"}
+# Recipe flags that set a factory argument of another name: flag -> (argument, the value it gets).
+FLAG_ARGUMENTS = {"image_size": ("input_shape", lambda size: (size, size, 3))}
+# The "" tag of a run's single or first training (history.csv; "fit" in epoch_seconds).
+MAIN_TRAINING = "fit"
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _words(key) -> str:
+    """A key from a results file as words: no underscores or dots, inert Markdown."""
+    return _value(re.sub(r"[_.]+", " ", str(key)).strip())
+
+
+def _seconds(value: float) -> str:
+    return f"{value:,.0f} s" if value >= 100 else f"{value:.3g} s"
+
+
+def number_text(value: float, unit: str) -> str:
+    """A measured number as a reader takes it in: accuracies to 4 places, counts with separators, seconds with s."""
+    from zoo.results import not_finite
+
+    if not math.isfinite(value):
+        return not_finite(value)
+    formats = {"accuracy": "{:.4f}", "count": "{:,.0f}", "signed": "{:+.4f}", "ratio": "{:.2g}x",
+               "percent": "{:.1%}"}
+    if unit == "seconds":
+        return _seconds(value)
+    return formats.get(unit, "{:.4g}").format(value)
+
+
+def metric_label(key) -> tuple[str, str]:
+    """(label, unit) of a metric key; an unknown key reads as its words."""
+    label, unit = METRIC_LABELS.get(key, (None, "number"))
+    return (_value(label) if label else _words(key)), unit
+
+
+def _table(header: list[str], rows: list[list[str]]) -> str:
+    return "\n".join(["| " + " | ".join(header) + " |", "|" + " --- |" * len(header),
+                      *("| " + " | ".join(row) + " |" for row in rows)])
+
+
+def metrics_tables(results: dict) -> str:
+    """The run's metrics as a reader needs them: labelled numbers, then one table per group compared.
+
+    Top-level numbers make a measure/value table. A group of trainings (``"arms"``,
+    ``"personalities"``: a dict of dicts) becomes one row per training; groups of plain
+    numbers (``"initial_losses"``, ``"final_losses"``) become columns of one table.
+    Nothing deeper, and nothing that is not a number, is shown.
+    """
+    metrics = results.get("metrics") if isinstance(results.get("metrics"), dict) else {}
+    scalars = [(*metric_label(key), value) for key, value in metrics.items() if _is_number(value)]
+    tables = []
+    if scalars:
+        tables.append(_table(["measure", "value"], [[label, number_text(value, unit)]
+                                                    for label, unit, value in scalars]))
+    groups = {key: value for key, value in metrics.items() if isinstance(value, dict) and value}
+    for key, members in groups.items():
+        if all(isinstance(member, dict) for member in members.values()):
+            tables.append(_members_table(key, members))
+    columns = {key: value for key, value in groups.items()
+               if any(map(_is_number, value.values())) and not any(isinstance(item, dict) for item in value.values())}
+    parts = list(dict.fromkeys(part for values in columns.values() for part in values if _is_number(values[part])))
+    if parts:
+        header = ["", *(_value(GROUP_LABELS[key]) if key in GROUP_LABELS else _words(key) for key in columns)]
+        tables.append(_table(header, [[metric_label(part)[0], *(
+            number_text(values[part], metric_label(part)[1]) if _is_number(values.get(part)) else ""
+            for values in columns.values())] for part in parts]))
+    return "\n\n".join(table for table in tables if table)
+
+
+def _members_table(group: str, members: dict) -> str:
+    """One row per training of a group (an arm, a personality), one column per number they record."""
+    keys = list(dict.fromkeys(key for member in members.values() for key, value in member.items()
+                              if _is_number(value)))
+    if not keys:
+        return ""
+    header = [_value(GROUP_LABELS[group]) if group in GROUP_LABELS else _words(group),
+              *(metric_label(key)[0] for key in keys)]
+    rows = [[_words(name), *(number_text(member[key], metric_label(key)[1]) if _is_number(member.get(key)) else ""
+                             for key in keys)] for name, member in members.items()]
+    return _table(header, rows)
+
+
+def training_times(results: dict) -> str:
+    """Epochs and seconds of each training, from results.json's ``epoch_seconds``: a table beside the curves.
+
+    Curves are drawn per epoch, so a training with more, cheaper epochs looks
+    longer; this says how long each took. The training time is the recorded one
+    (``train_seconds`` of the arm) where the run recorded it, else the first epoch
+    plus the median later epoch times the later epochs, marked "about".
+    """
+    timed = results.get("epoch_seconds")
+    if not isinstance(timed, dict) or not timed:
+        return ""
+    recorded = {name: member.get("train_seconds") for group in (results.get("metrics") or {}).values()
+                if isinstance(group, dict) for name, member in group.items() if isinstance(member, dict)}
+    rows, epochs = [], set()
+    for tag, times in timed.items():
+        if not isinstance(times, dict) or not _is_number(times.get("epochs_timed")):
+            continue
+        count, first, median = times["epochs_timed"], times.get("first"), times.get("median_after_first")
+        epochs.add(count)
+        if _is_number(recorded.get(tag)):
+            total = _seconds(recorded[tag])
+        elif _is_number(first) and _is_number(median):
+            total = "about " + _seconds(first + median * max(count - 1, 0))
+        else:
+            total = ""
+        rows.append([_words("main" if tag == MAIN_TRAINING else tag), f"{count:,}",
+                     _seconds(first) if _is_number(first) else "",
+                     _seconds(median) if _is_number(median) and count > 1 else "", total])
+    if not rows:
+        return ""
+    table = _table(["training", "epochs", "first epoch (compiles)", "each later epoch (median)", "training time"],
+                   rows)
+    notes = []
+    if len(epochs) > 1:
+        notes.append("The trainings ran for different numbers of epochs (early stopping), so compare their "
+                     "times here, not the lengths of their curves.")
+    if _is_number(results.get("wall_time_s")):
+        notes.append(f"The whole run, data and baseline included, took {_seconds(results['wall_time_s'])}.")
+    return "\n\n".join([table, *([" ".join(notes)] if notes else [])])
+
+
+def _literal(value) -> str:
+    """A setting as Python writes it (JSON lists read back as the tuples the factories take)."""
+    def tupled(item):
+        return tuple(tupled(part) for part in item) if isinstance(item, list) else item
+
+    return repr(tupled(value))
+
+
+def run_settings(results: dict, model: str) -> tuple[list[list[str]], list[str]]:
+    """Each argument of ``model``'s factory that the committed run set: (table rows, the arguments that differ).
+
+    Read from what results.json records: flags named like an argument
+    (``--weights``), flags that set one under another name (``--image-size`` ->
+    ``input_shape``), the model arguments it lists, and the number of classes of its data.
+    """
+    import zoo
+
+    defaults = zoo.info(model).defaults
+    flags = results.get("flags") if isinstance(results.get("flags"), dict) else {}
+    used = {}
+    for flag, value in flags.items():
+        if flag in defaults:
+            used[flag] = (value, f"--{flag.replace('_', '-')}")
+        elif flag in FLAG_ARGUMENTS and _is_number(value) and FLAG_ARGUMENTS[flag][0] in defaults:
+            argument, convert = FLAG_ARGUMENTS[flag]
+            used[argument] = (convert(value), f"--{flag.replace('_', '-')} {value}")
+    recorded = results.get("model") if isinstance(results.get("model"), dict) else {}
+    for argument, value in (recorded.get("arguments") or {}).items():
+        if argument in defaults:
+            used.setdefault(argument, (value, "the model arguments it records"))
+    data = results.get("data") if isinstance(results.get("data"), dict) else {}
+    if "num_classes" in defaults and _is_number(data.get("num_classes")):
+        used.setdefault("num_classes", (data["num_classes"], "the classes of its data"))
+    rows, differ = [], []
+    for argument in defaults:          # in the factory's order, as under Arguments
+        if argument not in used:
+            continue
+        value, source = used[argument]
+        this_run, default = _literal(value), repr(defaults[argument])
+        if this_run != default:
+            differ.append(argument)
+        shown = _code(this_run)
+        rows.append([f"`{argument}`", f"**{shown}**" if this_run != default else shown, f"`{default}`",
+                     _code(source) if source.startswith("--") else _value(source)])
+    return rows, differ
+
+
+def settings_section(results: dict, model: str | None) -> str:
+    """The arguments the committed run built the model with, beside the factory's defaults."""
+    if model is None:
+        return ""
+    rows, differ = run_settings(results, model)
+    if not rows:
+        return ""
+    call = f'zoo.get("{model}")'
+    if differ:
+        lead = (f"The committed run built `{model}` with the arguments below, read from its results.json: "
+                f"it differs from the defaults of `{call}` in " + ", ".join(f"`{name}`" for name in differ)
+                + " (in bold). The numbers on this page come from these settings, not from the defaults.")
+    else:
+        lead = f"The committed run built `{model}` with the defaults of `{call}` for the arguments below."
+    return "\n\n".join([lead, _table(["argument", "this run", "default", "set by"], rows)])
+
+
+def flags_text(results: dict) -> str:
+    """Every flag the run recorded, as a command line (``--epochs 100 --quick``); off switches left out."""
+    flags = results.get("flags") if isinstance(results.get("flags"), dict) else {}
+    words = []
+    for flag, value in flags.items():
+        if value is None or value is False:
+            continue
+        words.append(f"--{flag.replace('_', '-')}")
+        if value is not True:
+            words += [str(item) for item in value] if isinstance(value, list) else [str(value)]
+    return " ".join(words)
+
+
+def data_text(data: dict) -> str:
+    """The run's data in words: name and source, split sizes, classes; style transfer's two photos."""
+    pieces = []
+    if data.get("dataset") or data.get("source"):
+        name = _code(data["dataset"]) if data.get("dataset") else ""
+        source = f"({_value(data['source'])})" if data.get("source") else ""
+        pieces.append(" ".join(part for part in (name, source) if part))
+    sizes = [f"{data[key]:,} {words}" for key, words in (("train", "training"), ("validation", "validation"),
+                                                          ("test", "test")) if _is_number(data.get(key))]
+    if sizes:
+        pieces.append(", ".join(sizes) + " examples")
+    if _is_number(data.get("num_classes")):
+        names = data.get("class_names")
+        listed = (f" ({', '.join(_value(name) for name in names[:10])}{', ...' if len(names) > 10 else ''})"
+                  if isinstance(names, list) and names else "")
+        pieces.append(f"{data['num_classes']} classes{listed}")
+    for role in ("content", "style"):
+        if isinstance(data.get(role), str):
+            shape = data.get(f"{role}_shape")
+            size = f", {'x'.join(map(str, shape))}" if isinstance(shape, list) and all(map(_is_number, shape)) else ""
+            pieces.append(f"{role} image {_code(data[role])}{_value(size)}")
+    return "; ".join(pieces)
 
 
 def provenance(results: dict, recipe: str) -> str:
@@ -190,9 +436,11 @@ def provenance(results: dict, recipe: str) -> str:
     software += [f"{_value(name)} {_value(version)}" for name, version in packages.items()]
     if software:
         lines.append(f"- **Software:** {', '.join(software)}")
+    if flags_text(results):
+        lines.append(f"- **Flags:** {_code(flags_text(results))}")
     data = results.get("data")
-    if isinstance(data, dict) and data:
-        lines.append("- **Data:** " + ", ".join(f"{_value(key)} {_value(value)}" for key, value in data.items()))
+    if isinstance(data, dict) and data_text(data):
+        lines.append(f"- **Data:** {data_text(data)}")
     lines.append(f"- **Source:** `results/{recipe}/results.json`")
     return "\n".join(lines)
 
@@ -280,7 +528,8 @@ def result_figures(recipe: str) -> list[ResultFigure]:
         return []
     figures = []
     if load_histories(recipe):
-        figures.append(ResultFigure(curves_figure(recipe), f"Training curves of the committed {recipe} run", "curves"))
+        figures.append(ResultFigure(curves_figure(recipe), f"Loss (and accuracy, where logged) per epoch of the "
+                                    f"committed {recipe} run: training solid, validation dashed", "curves"))
     images = results.get("images")
     if isinstance(images, dict) and all(run_file(recipe, images.get(role)) for role in TRIO):
         figures.append(ResultFigure(trio_figure(recipe), f"Content image, style image and the stylized result "
@@ -294,26 +543,43 @@ def result_figures(recipe: str) -> list[ResultFigure]:
     return figures
 
 
-def results_section(recipe: str, page_src: str, heading: str = "##", figures: bool = True) -> str:
-    """Metrics beside the baseline's, their provenance and the run's figures, or a statement that no run exists."""
-    from zoo.results import headline
+def results_section(recipe: str, page_src: str, heading: str = "##", figures: bool = True,
+                    model: str | None = None) -> str:
+    """Metrics beside the baseline's, the settings they came from, their provenance and the run's figures.
+
+    Or a statement that no run exists. ``model`` is the entry whose factory
+    defaults the run's settings are set beside (the first one the recipe trains by default).
+    """
+    from zoo.results import baseline_headline, headline, verdict
 
     results = load_results(recipe)
     if results is None:
         return no_run(recipe)
-    from zoo.results import baseline_headline
+    trained = models_trained_by(recipe)
+    model = model or (trained[0] if trained else None)
 
     parts = [f"In short: {_value(headline(results))}.",
              f"The baseline a practitioner would pick first, trained in the same run on the same split: "
-             f"{_value(baseline_headline(results))}."]
-    if results.get("flags", {}).get("quick"):
+             f"{_value(baseline_headline(results))}. Better: {_value(verdict(results))}."]
+    if (results.get("flags") or {}).get("quick"):
         parts.append("!!! warning \"A smoke test, not a result\"\n    This committed run used `--quick`: "
                      "a few epochs on a small budget, so its numbers say little about the model.")
-    parts += [metrics_table(results), f"{heading}# How it was measured", provenance(results, recipe)]
+    settings = settings_section(results, model)
+    if settings:
+        parts += [f"{heading}# Settings of this run", settings]
+    parts += [f"{heading}# What it measured", metrics_tables(results),
+              f"{heading}# How it was measured", provenance(results, recipe)]
     if figures:
         for figure in result_figures(recipe):
-            parts.append(f"{figure_link(figure.path, page_src, figure.caption)}\n\n*{figure.caption}.*")
-    return "\n\n".join(parts)
+            parts.append(figure_block(figure, results, page_src))
+    return "\n\n".join(part for part in parts if part)
+
+
+def figure_block(figure: "ResultFigure", results: dict, page_src: str) -> str:
+    """A result figure with its caption; training curves also get the time each training took."""
+    block = f"{figure_link(figure.path, page_src, figure.caption)}\n\n*{figure.caption}.*"
+    times = training_times(results) if figure.kind == "curves" else ""
+    return f"{block}\n\n{times}" if times else block
 
 
 # ------------------------------------------------------------------------ model pages
@@ -468,9 +734,9 @@ def model_page(name: str) -> str:
     if recipe is None:
         out += ["No recipe trains this entry, so there are no measured results.", ""]
     else:
-        out += [f"Measured by {recipe_link} with its own settings "
-                "(the command and flags below), which may differ from the default arguments above.", "",
-                results_section(recipe, page_src, heading="##"), ""]
+        out += [f"Measured by {recipe_link}, with the settings listed first: where they differ from the "
+                "default arguments above, the numbers come from the run's settings.", "",
+                results_section(recipe, page_src, heading="##", model=name), ""]
         out += model_card_section(recipe)
     return "\n".join(out)
 
@@ -614,34 +880,61 @@ def models_table(page_src: str) -> str:
     return "\n".join(rows)
 
 
+def baseline_short(results: dict) -> str:
+    """'SVC (RBF kernel): test accuracy 0.9889': the baseline's name and the number it is compared on."""
+    from zoo.results import baseline_headline, versus
+
+    compared, name = versus(results), (results.get("baseline") or {}).get("name")
+    if compared is None or not isinstance(name, str) or not math.isfinite(compared[1]):
+        return baseline_headline(results)
+    return f"{name}: {compared[3]} {number_text(compared[1], 'accuracy' if 'accuracy' in compared[3] else '')}"
+
+
 def recipes_table(page_src: str) -> str:
+    """Each recipe in learning order with what its committed run measured, its baseline's result and who won."""
     from zoo.recipes import summaries
+    from zoo.results import headline, verdict
 
     base = posixpath.relpath(RECIPES_DIR, posixpath.dirname(page_src) or ".")
-    rows = ["| recipe | what it does | committed run |", "| --- | --- | --- |"]
+    rows = ["| recipe | what it does | result of the committed run | baseline, same run and split | better |",
+            "| --- | --- | --- | --- | --- |"]
     for recipe, summary in summaries().items():
         results = load_results(recipe)
-        committed = f"yes, finished {_value(results['finished'])}" if results and results.get("finished") else (
-            "yes" if results else "not yet")
-        rows.append(f"| [`{recipe}`]({base}/{recipe}.md) | {_cell(summary)} | {committed} |")
+        if results is None:
+            result, baseline, better = "no committed run yet", "", ""
+        else:
+            quick = "smoke test (`--quick`): " if (results.get("flags") or {}).get("quick") else ""
+            result = quick + _value(headline(results))
+            baseline, better = _value(baseline_short(results)), _value(verdict(results))
+        rows.append(f"| [`{recipe}`]({base}/{recipe}.md) | {_cell(summary)} | {result} | {baseline} | {better} |")
     return "\n".join(rows)
 
 
 def readme_setup() -> str:
-    """The fenced shell block under the README's set-up heading, verbatim."""
+    """The commands of the README's set-up block, verbatim, one fenced block each (one copy button per command).
+
+    A comment line above a command (``# 1. Install, then ...``) becomes the text before its block.
+    """
     readme = (REPO / "README.md").read_text()
     match = re.search(r"^## Set-up[^\n]*\n(.*?)^```bash\n(.*?)^```", readme, re.S | re.M)
     if not match:
         raise RuntimeError("README.md has no '## Set-up' section with a ```bash block; the docs copy it from there.")
-    return "```bash\n" + match.group(2) + "```"
+    blocks, about = [], ""
+    for line in match.group(2).splitlines():
+        if line.startswith("#"):
+            about = line.lstrip("#").strip()
+        elif line.strip():
+            blocks += ([f"**{about}**"] if about else []) + [f"```bash\n{line}\n```"]
+            about = ""
+    return "\n\n".join(blocks)
 
 
 def factory_reference() -> str:
-    """mkdocstrings blocks for every registered factory, in registry order."""
+    """mkdocstrings blocks for every registered factory, in the order of ``zoo.list_models()`` (api.md says so)."""
     import zoo
 
     blocks = []
-    for name in model_names():
+    for name in zoo.list_models():
         factory = zoo.info(name).factory
         blocks.append(f"::: {factory.__module__}.{factory.__qualname__}")
     return "\n\n".join(blocks)
@@ -660,6 +953,16 @@ def photos() -> str:
 
     return ", ".join(f"`{name}`" for name in data.PHOTOS)
 
+
+# Captions of the concept figures (<!-- zoo:figure NAME -->) that docs/scripts/figures.py computes.
+CONCEPT_CAPTIONS = {
+    "activations": "The output of a zoo perceptron with one input, weight 1 and bias 0, for each activation: "
+                   "what each personality does with a weighted sum",
+    "conv_edge": "A Keras Conv2D with a horizontal-edge kernel scans a 6x6 image: the feature map is large "
+                 "where the window straddles the edge and zero elsewhere",
+    "gradient_descent": "Keras optimizers walking down the same 2-D loss surface: plain SGD with a small and a "
+                        "large learning rate, and Adam",
+}
 
 _DIRECTIVE = re.compile(r"<!-- zoo:([a-z_-]+)(?: ([a-z0-9_]+))? -->")
 # Directives that show one recipe's run, model or figure, and name it: <!-- zoo:attention mini_transformer -->.
@@ -695,7 +998,8 @@ def expand(markdown: str, page_src: str) -> str:
             return results_section(argument, page_src, heading="###")
         if directive == "figure":
             # A figure of real computation, made by the figure script.
-            return figure_link(argument.replace("_", "-") + ".png", page_src, argument.replace("_", " "))
+            caption = CONCEPT_CAPTIONS.get(argument, argument.replace("_", " "))
+            return f"{figure_link(argument.replace('_', '-') + '.png', page_src, caption)}\n\n*{caption}.*"
         if directive == "diagram":
             return figure_link(model_diagram(argument), page_src, f"{argument} model diagram")
         if directive in _FIGURE_KINDS:
@@ -715,6 +1019,8 @@ def run_figure(recipe: str, kind: str, page_src: str) -> str:
             where = f" Measured by {_code(results['command'])}"
             where += f", finished {_value(results['finished'])}." if results.get("finished") else "."
             extra = attention_caption(recipe) if kind == "attention" else ""
+            times = training_times(results) if kind == "curves" else ""
+            extra += f"\n\n{times}" if times else ""
             return f"{figure_link(figure.path, page_src, figure.caption)}\n\n*{figure.caption}.{where}*{extra}"
     return (f"The committed run of `zoo.recipes.{recipe}` records {_RECORDS[kind]}, "
             "so there is no figure to show here.")
