@@ -65,6 +65,7 @@ def test_render_describes_each_committed_run(recipe):
     _check_card(card, results)
     assert "A smoke test" not in card and "Files in this run folder" not in card
     intended_use, limits, warning = model_card.use_of(results)
+    assert not intended_use.startswith("Not recorded"), "the recipe passes its Use to run.finish"
     assert intended_use in card and all(limit in card for limit in limits)
     assert warning is None, "the committed runs are the recipes' defaults"
     for spec in model_card._models_of(recipe):
@@ -138,11 +139,13 @@ def test_each_model_page_shows_the_card_of_its_recipes_committed_run(tmp_path, m
 # ------------------------------------------------------------------ text recorded by the recipe, or not
 
 @pytest.mark.no_keras
-def test_a_recorded_intended_use_wins_and_other_flags_get_a_warning():
+def test_the_recorded_intended_use_is_shown_and_other_flags_get_a_warning():
     results = copy.deepcopy(COMMITTED["mlp"])
-    recorded = {**results, "intended_use": "Reading postcodes.", "limits": ["Only postcodes."]}
-    card = model_card.render(recorded)
+    results["use"] = model_card.Use(intended_use="Reading postcodes.", limits=("Only postcodes.",),
+                                    written_for={"dataset": "digits"}).record()
+    card = model_card.render(results)
     assert "Reading postcodes." in card and "- Only postcodes." in card and "8x8 digit" not in card
+    assert "written for" not in card
 
     results["flags"]["dataset"] = "tfds:mnist"
     card = model_card.render(results)
@@ -151,7 +154,7 @@ def test_a_recorded_intended_use_wins_and_other_flags_get_a_warning():
 
 @pytest.mark.no_keras
 def test_a_recipe_without_text_says_so_instead_of_inventing_it():
-    results = {**COMMITTED["mlp"], "recipe": "someone_elses"}
+    results = {**COMMITTED["mlp"], "recipe": "someone_elses", "use": None}
     intended_use, limits, _ = model_card.use_of(results)
     assert intended_use.startswith("Not recorded") and limits
     card = model_card.render(results)

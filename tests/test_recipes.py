@@ -252,3 +252,49 @@ def test_the_checkout_alias_runs_the_installed_recipe_modules(tmp_path):
                                timeout=60, cwd=tmp_path)
     assert elsewhere.returncode != 0 and "No module named 'recipes'" in elsewhere.stderr
     assert 'include = ["zoo*"]' in (root / "pyproject.toml").read_text()
+
+
+# Where each multi-training recipe is killed: once the named training has saved its first epoch, so the
+# trainings before it have finished and must not run again, and this one resumes.
+KILLED_DURING = {"vgg16_transfer": "scratch", "style_transfer": "fit", "lstm_sentiment": "wide"}
+FINISHED_BEFORE = {"vgg16_transfer": 1, "style_transfer": 0, "lstm_sentiment": 1}   # trainings done before the kill
+
+
+def _timing_free(metrics):
+    """The metrics without wall-clock numbers, which no two runs share."""
+    if isinstance(metrics, dict):
+        return {key: _timing_free(value) for key, value in metrics.items()
+                if not any(word in key for word in ("seconds", "time", "_s_", "per_s"))
+                and not key.endswith("_s")}
+    return metrics
+
+
+@pytest.mark.parametrize("recipe", list(KILLED_DURING))
+def test_every_recipe_resumes_after_a_kill_and_ends_as_an_uninterrupted_run(recipe, quick_runs, tmp_path):
+    """SIGKILL in the middle of a later training; the rerun keeps the finished ones and ends with the same numbers."""
+    import signal
+
+    out, tag = tmp_path / "run", KILLED_DURING[recipe]
+    command = [sys.executable, "-m", f"zoo.recipes.{recipe}", "--quick", "--out", str(out)]
+    first = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    checkpoints = out / "checkpoints" / tag
+    try:
+        deadline = time.monotonic() + 300
+        while time.monotonic() < deadline and first.poll() is None:
+            if checkpoints.is_dir() and any(path.name.startswith("epoch-") for path in checkpoints.iterdir()):
+                break
+            time.sleep(0.02)
+        assert first.poll() is None, f"the run ended before {tag} saved an epoch"
+    finally:
+        os.killpg(first.pid, signal.SIGKILL)
+        first.wait(timeout=30)
+    assert not (out / "results.json").exists()
+
+    done = subprocess.run(command, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    resumed = [line for line in done.stderr.splitlines() if line.startswith("resuming from")]
+    # Each finished training is restored, not run again; the killed one resumes from its saved epoch.
+    assert len([line for line in resumed if line.endswith("training had finished")]) >= FINISHED_BEFORE[recipe]
+    assert len(resumed) >= FINISHED_BEFORE[recipe] + 1, done.stderr[-3000:]
+    assert _timing_free(_results(out)["metrics"]) == _timing_free(_results(quick_runs[recipe][0])["metrics"])
+    assert not (out / "checkpoints").exists()

@@ -12,11 +12,10 @@ and what the model is for and where it stops being trustworthy. Every label is
 words: no raw JSON key reaches the card (``raw_keys`` finds them, and the site
 check uses the same detector).
 
-What a recipe's model is for, and its limits, belong to the recipe: a run that
-records ``"intended_use"`` and ``"limits"`` in results.json (the recipe passes
-them to ``Run.finish``) is described by them. Until the recipes do, ``USES``
-holds that text per recipe, with the flags it was written for: a run with other
-data or settings gets the text with a warning saying which flags differ.
+What a recipe's model is for, and its limits, belong to the recipe: each
+declares a ``Use`` (with the flag values its text describes) and passes it to
+``Run.finish``, which keeps it in results.json; a run with other data or
+settings gets the text with a warning saying which flags differ.
 """
 
 from __future__ import annotations
@@ -89,86 +88,27 @@ class Use:
     limits: tuple[str, ...]
     written_for: dict   # flag -> value; a run with another value gets a warning beside the text
 
-
-_SENTIMENT_LIMITS = (
-    "English film-review snippets only: Rotten Tomatoes critics' one-line verdicts. Other kinds of text "
-    "(product reviews, social-media posts, long reviews) and other languages were never measured.",
-    "It reads at most the first 48 tokens of a text, with a vocabulary learnt from the training split; words it "
-    "never saw there all share one out-of-vocabulary token.",
-    "Two classes only: a mixed or neutral review is still called fresh or rotten.",
-)
-USES = {
-    "perceptron": Use(
-        intended_use="Teaching: what one neuron learns, and how its activation (its personality) changes "
-                     "that, on the 30 measurements per biopsy of scikit-learn's breast-cancer set (the "
-                     "Wisconsin diagnostic data).",
-        limits=("A teaching example, not a medical device: never use it to diagnose or advise anyone.",
-                "It knows only the 30 measurements of scikit-learn's load_breast_cancer, computed from "
-                "digitised images of fine-needle aspirates, in that order; other features, or the same ones "
-                "measured another way, mean nothing to it.",
-                "It was trained and tested on one historical set of 569 biopsies; how it does on other "
-                "patients, hospitals or equipment is unknown."),
-        written_for={"dataset": "breast_cancer"}),
-    "mlp": Use(
-        intended_use="Teaching and a first benchmark: naming the digit (0 to 9) in scikit-learn's handwritten "
-                     "digit scans.",
-        limits=("Its inputs are 8x8 digit scans of scikit-learn's set (load_digits: pixel values 0 to 16, one "
-                "centred digit), not photos and not 28x28 MNIST: other images must be brought to that form "
-                "first, and even then it has seen only the handwriting of this set's few dozen writers.",
-                "It names one of the ten digits for any input, a blank or a letter too: it has no "
-                "'none of these'."),
-        written_for={"dataset": "digits"}),
-    "vgg16_transfer": Use(
-        intended_use="Showing what transfer learning buys with few labels: a frozen VGG-16 base whose weights "
-                     "were learnt on another task, and a new softmax head trained on a few hundred labelled "
-                     "MNIST digits, beside the same network trained from scratch on the same labels.",
-        limits=("Trained on 32x32 grayscale digits (MNIST's 28x28 scans, which the model resizes and turns into "
-                "RGB itself), not photos: it names one of ten digits for any picture it is given.",
-                "With the offline default weights (hed_bsds500) the base learnt edges, as the HED edge detector, "
-                "not ImageNet's classes: the result measures how edge features help on digits, not how "
-                "ImageNet features would.",
-                "The head learnt from the few labels of the split above; handwriting unlike MNIST's (not "
-                "white on black, not centred) was never measured."),
-        written_for={"dataset": "mnist_5k", "image_size": 32, "weights": "hed_bsds500"}),
-    "style_transfer": Use(
-        intended_use="A demonstration of Gatys et al.'s style transfer: one photo's pixels are optimised to keep "
-                     "its content features while taking on another photo's style statistics.",
-        limits=("There is no trained model to reuse: the result is one picture, and each new pair of pictures "
-                "needs its own optimisation, minutes of it on a CPU.",
-                "The loss network's VGG16 weights are an edge detector's (hed_bsds500), not the ImageNet "
-                "classifier of the paper, so the features it matches, and the look of the result, differ from "
-                "the paper's.",
-                "Both photos are shrunk so that their longer side is at most 256 pixels."),
-        written_for={"weights": "hed_bsds500", "max_side": 256}),
-    "lstm_sentiment": Use(
-        intended_use="Teaching and comparison: whether a short English film-review snippet is fresh (positive) "
-                     "or rotten (negative), side by side with mini_transformer on the same split.",
-        limits=_SENTIMENT_LIMITS,
-        written_for={"dataset": "rotten_tomatoes", "sequence_length": 48}),
-    "mini_transformer": Use(
-        intended_use="Teaching and comparison: whether a short English film-review snippet is fresh (positive) "
-                     "or rotten (negative), side by side with lstm_sentiment on the same split.",
-        limits=(*_SENTIMENT_LIMITS,
-                "Its attention weights show what the layer mixed, not why the model decided."),
-        written_for={"dataset": "rotten_tomatoes", "sequence_length": 48}),
-}
+    def record(self) -> dict:
+        """What results.json keeps under ``"use"``."""
+        return {"intended_use": self.intended_use, "limits": list(self.limits), "written_for": dict(self.written_for)}
 
 
 def use_of(results: dict) -> tuple[str, list[str], str | None]:
-    """(intended use, limits, a warning or None) for a run: recorded by its recipe, else from ``USES``."""
-    recorded_use, recorded_limits = results.get("intended_use"), results.get("limits")
-    if isinstance(recorded_use, str) and isinstance(recorded_limits, list):
-        return recorded_use, [str(limit) for limit in recorded_limits], None
-    use = USES.get(results.get("recipe"))
-    if use is None:
+    """(intended use, limits, a warning or None) for a run, as its recipe recorded them (``Use.record``).
+
+    The warning names the flags of this run that differ from those the text was written for.
+    """
+    use = results.get("use")
+    if not (isinstance(use, dict) and isinstance(use.get("intended_use"), str)
+            and isinstance(use.get("limits"), list)):
         return ("Not recorded: the recipe states no intended use.", [
             "No limits are recorded; judge them from the data and the result above."], None)
-    flags = results.get("flags") or {}
+    flags, written_for = results.get("flags") or {}, use.get("written_for") or {}
     differ = [f"--{flag.replace('_', '-')} {flags[flag]} (written for {value})"
-              for flag, value in use.written_for.items() if flag in flags and flags[flag] != value]
+              for flag, value in written_for.items() if flag in flags and flags[flag] != value]
     warning = (f"This text was written for the recipe's default run; this run used {', '.join(differ)}, "
                "so it describes this run only in part." if differ else None)
-    return use.intended_use, list(use.limits), warning
+    return use["intended_use"], [str(limit) for limit in use["limits"]], warning
 
 
 # ------------------------------------------------------------------ rendering
@@ -442,4 +382,4 @@ def write(folder) -> Path:
     return atomic_write_text(folder / CARD_FILE, render(results, folder))
 
 
-__all__ = ["CARD_FILE", "USES", "Use", "is_raw_key", "key_paths", "raw_keys", "render", "use_of", "write"]
+__all__ = ["CARD_FILE", "Use", "is_raw_key", "key_paths", "raw_keys", "render", "use_of", "write"]

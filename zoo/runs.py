@@ -38,6 +38,7 @@ import time
 from importlib import metadata
 from pathlib import Path
 
+from zoo import fingerprint
 from zoo.errors import RunFolderError, TrainingDivergedError, arguments_as_flags
 from zoo.files import atomic_path, atomic_write_json
 
@@ -311,13 +312,15 @@ class Run:
     def write_json(self, name: str, value) -> Path:
         return atomic_write_json(self.own_folder / name, value)
 
-    def finish(self, metrics: dict, *, headline: str, baseline: dict | None = None, data=None,
+    def finish(self, metrics: dict, *, headline: str, baseline: dict | None = None, data=None, use=None,
                **extra) -> Path | None:
         """Write results.json and MODEL_CARD.md (chief), draw the curves, drop the checkpoints, print the headline.
 
         ``baseline`` is the classic model trained in the same run on the same split
         (``zoo.baselines``), with its own ``headline``. ``data`` is a ``zoo.data.Dataset``
-        (described for the reader) or a dict recorded as it is.
+        (described for the reader) or a dict recorded as it is. ``use`` is the recipe's
+        ``zoo.model_card.Use``: what the model is for and its limits, for the model card.
+        Each results.json also records the fingerprint of the code that made it (``zoo.fingerprint``).
         """
         if not self.is_chief:
             print(f"{self.own_folder.name}: {headline}; the chief writes the results", flush=True)
@@ -341,7 +344,9 @@ class Run:
                        if self.best_hyperparameters is not None else None),
             "epoch_seconds": {tag: epoch_timing(seconds) for tag, seconds in self._epoch_seconds.items()},
             **extra,
+            "use": use.record() if use is not None else None,
             "environment": environment(),
+            "fingerprint": fingerprint.of_recipe(self.recipe),
         }
         path = atomic_write_json(self.folder / RESULTS_FILE, results)
         from zoo import model_card

@@ -20,11 +20,19 @@ See recipes/sentiment.py for the steps both sentiment recipes share.
 
 from __future__ import annotations
 
+from zoo import model_card
 from zoo.recipes import sentiment
 
 # The zoo entry's arguments; the training defaults are the shared ones in recipes/sentiment.py.
 MODEL = dict(embedding_dim=64, lstm_units=64, dropout=0.0)  # zoo defaults, spelled out
-SETTINGS = sentiment.Settings(recipe="lstm_sentiment", model=MODEL)
+# What the trained model is for and where it stops being trustworthy: its model card (zoo.model_card).
+USE = model_card.Use(
+    intended_use=("Teaching and comparison: whether a short English film-review snippet is fresh (positive) or"
+                  " rotten (negative), side by side with mini_transformer on the same split."),
+    limits=sentiment.LIMITS,
+    written_for={"dataset": "rotten_tomatoes", "sequence_length": 48},   # the flag values this text describes
+)
+SETTINGS = sentiment.Settings(recipe="lstm_sentiment", model=MODEL, use=USE)
 
 
 def parse_args(argv=None):

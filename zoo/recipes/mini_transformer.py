@@ -19,11 +19,20 @@ history.csv, curves.png, attention.json and TensorBoard logs to --out.
 
 from __future__ import annotations
 
+from zoo import model_card
 from zoo.recipes import sentiment
 
 # The zoo entry's arguments; the training defaults are the shared ones in recipes/sentiment.py.
 MODEL = dict(embed_dim=64, num_heads=2, ff_dim=128, num_layers=1, dropout=0.1)  # zoo defaults, spelled out
-SETTINGS = sentiment.Settings(recipe="mini_transformer", model=MODEL)
+# What the trained model is for and where it stops being trustworthy: its model card (zoo.model_card).
+USE = model_card.Use(
+    intended_use=("Teaching and comparison: whether a short English film-review snippet is fresh (positive) or"
+                  " rotten (negative), side by side with lstm_sentiment on the same split."),
+    limits=(*sentiment.LIMITS,
+            "Its attention weights show what the layer mixed, not why the model decided."),
+    written_for={"dataset": "rotten_tomatoes", "sequence_length": 48},   # the flag values this text describes
+)
+SETTINGS = sentiment.Settings(recipe="mini_transformer", model=MODEL, use=USE)
 ATTENTION_WORDS = (8, 20)  # the attention picture uses the first test review of this many words
 
 

@@ -21,6 +21,8 @@ Writes results.json, model.keras, history.csv, curves.png and TensorBoard logs t
 
 from __future__ import annotations
 
+from zoo import model_card
+
 # Flags and their defaults, with the reason beside each.
 DATASETS = ("digits", "mnist_5k")  # embedded; tfds:NAME works too
 KINDS = ("tabular", "image")       # numbers or pixels; text needs a vectorizer (see zoo.recipes.lstm_sentiment)
@@ -38,6 +40,18 @@ TEST_FRACTION = 0.2    # held out, touched once at the end
 VALIDATION_FRACTION = 0.1
 QUICK_EPOCHS = 3
 JIT_COMPILE = "on"     # XLA: 1.12x faster epochs here; its compile is paid back (benchmarks/results/xla.json)
+# What the trained model is for and where it stops being trustworthy: its model card (zoo.model_card).
+USE = model_card.Use(
+    intended_use=("Teaching and a first benchmark: naming the digit (0 to 9) in scikit-learn's handwritten "
+                  "digit scans."),
+    limits=(
+        "Its inputs are 8x8 digit scans of scikit-learn's set (load_digits: pixel values 0 to 16, one centred "
+        "digit), not photos and not 28x28 MNIST: other images must be brought to that form first, and even "
+        "then it has seen only the handwriting of this set's few dozen writers.",
+        "It names one of the ten digits for any input, a blank or a letter too: it has no 'none of these'.",
+    ),
+    written_for={"dataset": "digits"},   # the flag values this text describes
+)
 
 
 def parse_args(argv=None):
@@ -117,6 +131,7 @@ def main(argv=None):
         run.save_model(model)
         run.finish({**metrics, "epochs_run": fitted.epochs_run, "best_epoch": fitted.best_epoch}, data=digits,
                    baseline=baselines.svc_rbf(digits),
+                   use=USE,
                    headline=f"test accuracy {metrics['test_accuracy']:.4f} on {digits.sizes['test']} held-out "
                             "digits")
     return metrics["test_accuracy"]

@@ -16,6 +16,8 @@ side and saves the --activation one as model.keras.
 
 from __future__ import annotations
 
+from zoo import model_card
+
 DATASETS = ("breast_cancer",)  # embedded; tfds:NAME works for binary sets
 EPOCHS = 100           # 400 training examples and 31 weights: epochs take milliseconds
 BATCH_SIZE = 32
@@ -27,6 +29,21 @@ VALIDATION_FRACTION = 0.1
 QUICK_EPOCHS = 3
 JIT_COMPILE = "auto"   # Keras's choice, XLA off on CPUs: 0.77-0.85x here (benchmarks/results/xla.json)
 PERSONALITIES = ("rationalist", "pessimist", "optimist", "naive")
+# What the trained model is for and where it stops being trustworthy: its model card (zoo.model_card).
+USE = model_card.Use(
+    intended_use=("Teaching: what one neuron learns, and how its activation (its personality) changes that, on"
+                  " the 30 measurements per biopsy of scikit-learn's breast-cancer set (the Wisconsin "
+                  "diagnostic data)."),
+    limits=(
+        "A teaching example, not a medical device: never use it to diagnose or advise anyone.",
+        "It knows only the 30 measurements of scikit-learn's load_breast_cancer, computed from digitised "
+        "images of fine-needle aspirates, in that order; other features, or the same ones measured another "
+        "way, mean nothing to it.",
+        "It was trained and tested on one historical set of 569 biopsies; how it does on other patients, "
+        "hospitals or equipment is unknown.",
+    ),
+    written_for={"dataset": "breast_cancer"},   # the flag values this text describes
+)
 
 
 def parse_args(argv=None):
@@ -114,6 +131,7 @@ def main(argv=None):
         run.finish({"test_accuracy": scores[chosen]["test_accuracy"], "saved_activation": chosen,
                     "majority_class_baseline": majority, "personalities": scores}, data=tumours,
                    baseline=baselines.logistic_regression(tumours),
+                   use=USE,
                    headline=f"test accuracy {scores[chosen]['test_accuracy']:.4f} on {tumours.sizes['test']} "
                             f"held-out biopsies ({chosen}); naive {naive:.4f} "
                             f"{'=' if naive == majority else 'vs'} majority class {majority:.4f}")

@@ -29,6 +29,14 @@ VALIDATION_FRACTION = 0.1
 QUICK_EPOCHS = 1
 QUICK_TRAIN_SIZE = 2000   # --quick also trains on a subset: a smoke test in seconds
 MIN_TOKENS = 3            # padding, out-of-vocabulary and at least one word: TextVectorization needs them
+# What both sentiment models cannot do, for their model cards (zoo.model_card).
+LIMITS = (
+    "English film-review snippets only: Rotten Tomatoes critics' one-line verdicts. Other kinds of text "
+    "(product reviews, social-media posts, long reviews) and other languages were never measured.",
+    "It reads at most the first 48 tokens of a text, with a vocabulary learnt from the training split; words "
+    "it never saw there all share one out-of-vocabulary token.",
+    "Two classes only: a mixed or neutral review is still called fresh or rotten.",
+)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -56,6 +64,7 @@ class Settings:
     wide_l2: float = 1e-6
     wide_batch_size: int = 64
     wide_patience: int = 5      # a linear model improves slowly and steadily: more patience
+    use: object = None          # a zoo.model_card.Use: what the model is for and its limits (its card)
     jit_compile: str = "auto"   # Keras's choice, XLA off on CPUs; on pays back in neither recipe (xla.json)
 
 
@@ -238,6 +247,7 @@ def main(settings: Settings, doc: str, argv=None, report=None):
         run.finish({**metrics, "majority_class_baseline": majority, "epochs_run": fitted.epochs_run,
                     "best_epoch": fitted.best_epoch}, data=reviews, model=model, **extra,
                    baseline=baselines.tfidf_linear_svc(reviews),
+                   use=settings.use,
                    headline=f"test accuracy {metrics['test_accuracy']:.4f} on {reviews.sizes['test']} held-out "
                             f"reviews: {describe(settings, args)} (majority class {majority:.4f})")
     return metrics["test_accuracy"]

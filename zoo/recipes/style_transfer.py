@@ -22,6 +22,8 @@ and after), history.csv and curves.png to --out.
 
 from __future__ import annotations
 
+from zoo import model_card
+
 # Flags and their defaults, with the reason beside each.
 CONTENT = "coffee"         # a bundled photo (zoo.data.PHOTOS) or a file
 STYLE = "flower"
@@ -36,6 +38,19 @@ SEED = 0
 QUICK_EPOCHS = 5
 QUICK_MAX_SIDE = 64
 JIT_COMPILE = "auto"   # Keras's choice, XLA off on CPUs: 0.84x per step here (benchmarks/results/xla.json)
+# What the trained model is for and where it stops being trustworthy: its model card (zoo.model_card).
+USE = model_card.Use(
+    intended_use=("A demonstration of Gatys et al.'s style transfer: one photo's pixels are optimised to keep "
+                  "its content features while taking on another photo's style statistics."),
+    limits=(
+        "There is no trained model to reuse: the result is one picture, and each new pair of pictures needs "
+        "its own optimisation, minutes of it on a CPU.",
+        "The loss network's VGG16 weights are an edge detector's (hed_bsds500), not the ImageNet classifier of"
+        " the paper, so the features it matches, and the look of the result, differ from the paper's.",
+        "Both photos are shrunk so that their longer side is at most 256 pixels.",
+    ),
+    written_for={"weights": "hed_bsds500", "max_side": 256},   # the flag values this text describes
+)
 
 
 def parse_args(argv=None):
@@ -145,6 +160,7 @@ def main(argv=None):
                     "final_losses": {k: round(v, 2) for k, v in after.items()},
                     "seconds_per_step": round(fitted.seconds / args.epochs, 4)},
                    baseline=plain_loop(content, style, loss_network, args),
+                   use=USE,
                    headline=f"total loss {before['total']:.4g} -> {after['total']:.4g} ({fall:.1%} lower), "
                             f"{fitted.seconds / args.epochs:.3f} s per step",
                    data={"content": args.content, "style": args.style, "content_shape": list(content.shape),

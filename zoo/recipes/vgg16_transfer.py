@@ -30,6 +30,8 @@ curves*.png and TensorBoard logs to --out.
 
 from __future__ import annotations
 
+from zoo import model_card
+
 # Flags and their defaults, with the reason beside each.
 DATASETS = ("mnist_5k",)   # embedded; tfds:NAME (e.g. tfds:cifar10) works online or from TFDS_DATA_DIR
 WEIGHTS = "hed_bsds500"    # offline stand-in for "imagenet"; see zoo.weights
@@ -50,6 +52,22 @@ QUICK_EPOCHS = 1
 QUICK_LABELS = 40
 JIT_COMPILE = "auto"       # XLA off, as Keras picks on CPUs: scratch 0.6x, head 0.79x (benchmarks/results/xla.json)
 QUICK_TEST_FRACTION = 0.05  # 250 test digits: enough for a smoke test
+# What the trained model is for and where it stops being trustworthy: its model card (zoo.model_card).
+USE = model_card.Use(
+    intended_use=("Showing what transfer learning buys with few labels: a frozen VGG-16 base whose weights "
+                  "were learnt on another task, and a new softmax head trained on a few hundred labelled MNIST"
+                  " digits, beside the same network trained from scratch on the same labels."),
+    limits=(
+        "Trained on 32x32 grayscale digits (MNIST's 28x28 scans, which the model resizes and turns into RGB "
+        "itself), not photos: it names one of ten digits for any picture it is given.",
+        "With the offline default weights (hed_bsds500) the base learnt edges, as the HED edge detector, not "
+        "ImageNet's classes: the result measures how edge features help on digits, not how ImageNet features "
+        "would.",
+        "The head learnt from the few labels of the split above; handwriting unlike MNIST's (not white on "
+        "black, not centred) was never measured.",
+    ),
+    written_for={"dataset": "mnist_5k", "image_size": 32, "weights": "hed_bsds500"},   # the flag values this text describes
+)
 
 
 def parse_args(argv=None):
@@ -201,8 +219,8 @@ def main(argv=None):
             with run.scope():
                 scratch = build(args, images, None, "all", args.scratch_learning_rate, best)
             arms["scratch"] = train_arm(run, "scratch", scratch, images)
-        run.finish(compare(arms), headline=headline(arms, images), data=images, baseline=baselines.pixels_linear(images),
-                   weights=weights_record(args.weights))
+        run.finish(compare(arms), use=USE, headline=headline(arms, images), data=images,
+                   baseline=baselines.pixels_linear(images), weights=weights_record(args.weights))
     return arms
 
 
