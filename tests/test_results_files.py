@@ -215,7 +215,8 @@ def test_result_figures_follow_what_results_json_records(tmp_path, monkeypatch):
                                         "concepts/transformers.md"))
     assert "../figures/results/any_recipe-attention.png" in page and "../figures/results/any_recipe-trio.png" in page
     assert "<script>" not in page and "<i>" not in page
-    assert "0.2500 to 0.7500" in page and "each 0.5000" in page
+    assert "lie between 0.2500 and 0.7500" in page and "each 0.5000" in page
+    assert "colour scale runs from 0 to the largest weight, 0.7500" in page
     assert "No committed run of `zoo.recipes.mlp`" in zoo_docs.expand("<!-- zoo:stylized mlp -->", "x.md")
     with pytest.raises(ValueError, match="needs a name"):
         zoo_docs.expand("<!-- zoo:attention -->", "concepts/transformers.md")

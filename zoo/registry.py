@@ -230,12 +230,13 @@ def register(name: str, **metadata: Any) -> Callable[[Callable], Callable]:
     outputs, paper, loss, search_space, num_params, ...). The factory is
     returned unchanged, so it stays a plain function you can call directly.
 
-    Example::
-
+    Example:
+        ```python
         @zoo.register("tiny_mlp", summary="...", task="classification",
                       inputs="(batch, 4) float32", outputs="(batch, 3) softmax")
         def tiny_mlp(num_classes=3):
             ...
+        ```
     """
 
     def decorator(factory: Callable) -> Callable:
