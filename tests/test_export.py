@@ -60,6 +60,16 @@ def references(quick_runs):
     return reference
 
 
+def _required(module: str):
+    """The test extra installs every export runtime (keras-zoo[export]): missing is a broken install, not a skip."""
+    import importlib
+
+    try:
+        return importlib.import_module(module)
+    except ImportError as error:
+        pytest.fail(f"{module} is missing ({error}): {INSTALL}, as the test extra does")
+
+
 def _saved_model_outputs(path, inputs):
     import tensorflow as tf
 
@@ -68,15 +78,14 @@ def _saved_model_outputs(path, inputs):
 
 
 def _onnx_outputs(path, inputs):
-    onnxruntime = pytest.importorskip("onnxruntime", reason=f"ONNX Runtime checks the ONNX export: {INSTALL}")
+    onnxruntime = _required("onnxruntime")
     session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
     (model_input,) = session.get_inputs()
     return session.run(None, {model_input.name: inputs})[0]
 
 
 def _litert_outputs(path, inputs):
-    interpreter_module = pytest.importorskip("ai_edge_litert.interpreter",
-                                             reason=f"the LiteRT interpreter checks the LiteRT export: {INSTALL}")
+    interpreter_module = _required("ai_edge_litert.interpreter")
     interpreter = interpreter_module.Interpreter(model_path=str(path))
     (model_input,) = interpreter.get_input_details()
     interpreter.resize_tensor_input(model_input["index"], inputs.shape)
@@ -97,8 +106,6 @@ def _leftovers(folder):
 @pytest.mark.parametrize("format", list(zoo_export.FORMATS))
 @pytest.mark.parametrize("recipe", CLASSIFIERS)
 def test_an_export_answers_as_the_keras_model_or_is_refused(recipe, format, quick_runs, references, tmp_path):
-    if format == "onnx":
-        pytest.importorskip("tf2onnx", reason=f"the ONNX export needs tf2onnx: {INSTALL}")
     folder = _run_copy(quick_runs, recipe, tmp_path)
     inputs, expected = references(recipe)
     target = folder / "export" / zoo_export.FORMATS[format].artifact
@@ -122,8 +129,8 @@ def test_an_export_answers_as_the_keras_model_or_is_refused(recipe, format, quic
 
 def test_the_string_refusals_are_needed(quick_runs, tmp_path):
     """Straight through Keras, a sentiment model comes out as ONNX that ONNX Runtime cannot load, and no LiteRT."""
-    pytest.importorskip("tf2onnx", reason=f"the ONNX export needs tf2onnx: {INSTALL}")
-    onnxruntime = pytest.importorskip("onnxruntime", reason=f"ONNX Runtime checks the ONNX export: {INSTALL}")
+    _required("tf2onnx")
+    onnxruntime = _required("onnxruntime")
     import keras
     from tensorflow.lite.python.convert_phase import ConverterError
 

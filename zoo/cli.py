@@ -7,8 +7,11 @@
     zoo weights style_transfer   # only those that fit one model
     zoo run mlp --quick      # the same as: python -m zoo.recipes.mlp --quick
     zoo launch --workers 2 -- zoo.recipes.mlp --distribute multi_worker   # a local cluster (zoo.launch)
+    zoo predict runs/mlp digit.png           # a trained run folder on your inputs (zoo.predict)
+    zoo export runs/mlp --format onnx        # its model through Keras's Model.export (zoo.export)
 
 Listing and describing (models and weights) import neither Keras nor TensorFlow, so they answer at once.
+Commands that load TensorFlow keep its native start-up logs out of the terminal (zoo.console).
 """
 
 from __future__ import annotations
@@ -33,10 +36,16 @@ def _parser() -> argparse.ArgumentParser:
     run = commands.add_parser("run", help="run a recipe: zoo run NAME [recipe flags]", add_help=False)
     run.add_argument("name", help="a recipe name from 'python -m recipes'")
     run.add_argument("flags", nargs=argparse.REMAINDER, help="the recipe's flags (see zoo run NAME --help)")
-    from zoo import launch
+    from zoo import export, launch, predict
 
     launch.add_arguments(commands.add_parser("launch", help="run a recipe as a cluster of processes on 127.0.0.1: "
                                                             "zoo launch --workers 2 -- zoo.recipes.mlp ..."))
+    predict.add_arguments(commands.add_parser(
+        "predict", help="run a trained run folder on your inputs: images, CSV rows, text",
+        description=predict.__doc__, formatter_class=argparse.RawDescriptionHelpFormatter))
+    export.add_arguments(commands.add_parser(
+        "export", help="export a trained run folder's model (Model.export): SavedModel, ONNX, LiteRT",
+        description=export.__doc__, formatter_class=argparse.RawDescriptionHelpFormatter))
     return parser
 
 
@@ -84,6 +93,13 @@ def main(argv: list[str] | None = None) -> int:
             from zoo import launch
 
             return launch.run(args)
+        elif args.command in ("predict", "export"):
+            import importlib
+
+            from zoo.console import native_logs_filtered
+
+            with native_logs_filtered():
+                return importlib.import_module(f"zoo.{args.command}").run(args)
         else:
             print(zoo.info(args.name))
     except ZooError as error:

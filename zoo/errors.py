@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import sys
 
 # Inside a recipe run, messages spell arguments as the flags the user typed (--weights hed_bsds500),
 # not as the Python keyword arguments the recipe passed on (weights='hed_bsds500').
@@ -64,3 +65,15 @@ class RunFolderError(ZooError):
 
 class TrainingDivergedError(ZooError, FloatingPointError):
     """The training loss became NaN or infinite; nothing was saved as if it were a result."""
+
+
+def exit_status(call) -> int:
+    """Call ``call()`` and return its exit status; a ZooError becomes one ``error:`` line and its ``exit_code``.
+
+    What every entry point does (``zoo``, ``python -m zoo.predict``, ``python -m zoo.export``, the recipes).
+    """
+    try:
+        return call() or 0
+    except ZooError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return error.exit_code

@@ -35,12 +35,11 @@ import dataclasses
 import importlib.util
 import os
 import re
-import shutil
 import sys
 from pathlib import Path
 
-from zoo.errors import FlagError, RunFolderError, ZooError
-from zoo.files import atomic_path
+from zoo.errors import FlagError, RunFolderError, ZooError, exit_status
+from zoo.files import atomic_folder, atomic_path
 
 MODEL_FILE = "model.keras"
 EXPORT_FOLDER = "export"          # RUN_DIR/export/ holds the artifacts unless --out says otherwise
@@ -110,7 +109,7 @@ def export(run_dir, format: str = DEFAULT_FORMAT, out=None) -> Path:
             f"itself, and {spec.strings_refused}. Use --format tf_saved_model, which carries them "
             f"(load it with tf.saved_model.load).")
     target.parent.mkdir(parents=True, exist_ok=True)
-    with _atomic_folder(target) if spec.is_folder else atomic_path(target) as partial:
+    with atomic_folder(target) if spec.is_folder else atomic_path(target) as partial:
         _write(model, spec, partial, model_path)
     return target
 
@@ -122,12 +121,9 @@ def _format(name) -> Format:
 
 
 def _model_path(run_dir) -> Path:
-    folder = Path(run_dir).expanduser()
-    if not folder.exists():
-        raise RunFolderError(f"no folder {folder}: pass the --out folder of a recipe run, e.g. "
-                             "python -m zoo.recipes.mlp --quick --out runs/mlp, then zoo export runs/mlp")
-    if not folder.is_dir():
-        raise RunFolderError(f"{folder} is a file; pass the run folder that holds {MODEL_FILE}.")
+    from zoo.runs import finished_run_folder
+
+    folder = finished_run_folder(run_dir, then="zoo export runs/mlp")
     if not (folder / MODEL_FILE).is_file():
         raise RunFolderError(f"{folder} holds no {MODEL_FILE}: pass the --out folder of a finished recipe run "
                              "(committed results/ folders keep the numbers only; style_transfer makes pictures, "
@@ -162,18 +158,11 @@ def _inference_model(model_path: Path):
     the mlp's RandomTranslation would shift every served digit. The wrapper passes
     ``training=False`` the way ``model.predict`` does.
     """
-    import zipfile
-
     import keras
 
-    import zoo.layers  # noqa: F401  (registers the zoo's layers and losses; Keras finds them only then)
+    from zoo.runs import load_saved_model
 
-    try:
-        # Uncompiled: an inference artifact carries no optimizer, and loading skips it.
-        model = keras.saving.load_model(model_path, safe_mode=True, compile=False)
-    except (OSError, ValueError, TypeError, KeyError, zipfile.BadZipFile) as error:
-        raise RunFolderError(f"{model_path} cannot be loaded ({type(error).__name__}: {error}); rerun the recipe "
-                             "to write it again.") from error
+    model = load_saved_model(model_path)
     inputs = keras.tree.map_structure(
         lambda tensor: keras.Input(batch_shape=tensor.shape, dtype=tensor.dtype, name=tensor.name), model.input)
     return keras.Model(inputs, model(inputs, training=False), name=model.name)
@@ -283,27 +272,6 @@ def _export_litert(model, path: Path, signature, model_path: Path) -> None:
                                  f"{precision}. --format tf_saved_model carries every TensorFlow op.") from None
 
 
-@contextlib.contextmanager
-def _atomic_folder(path: Path):
-    """``zoo.files.atomic_path`` for a folder: written beside ``path``, then renamed into it.
-
-    A folder cannot be renamed over a folder that holds files, so the old one steps aside
-    first and is deleted after; a kill between the two renames leaves the old folder under
-    ``.NAME.old-PID`` and none under the real name, never a half-written one.
-    """
-    partial = path.with_name(f".{path.name}.partial-{os.getpid()}")
-    old = path.with_name(f".{path.name}.old-{os.getpid()}")
-    try:
-        yield partial
-        if path.exists():
-            os.replace(path, old)
-        os.replace(partial, path)
-        shutil.rmtree(old, ignore_errors=True)
-    finally:
-        if partial.exists():   # the writer failed: leave the old folder as it was
-            shutil.rmtree(partial, ignore_errors=True)
-
-
 # ---------------------------------------------------------------------------- command line
 
 def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
@@ -333,11 +301,7 @@ def main(argv=None) -> int:
     parser = add_arguments(argparse.ArgumentParser(prog="zoo export", description=__doc__.split("\n\n")[0],
                                                    epilog="See the module docstring: python -m pydoc zoo.export"))
     args = parser.parse_args(argv)
-    try:
-        return run(args)
-    except ZooError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return error.exit_code
+    return exit_status(lambda: run(args))
 
 
 if __name__ == "__main__":

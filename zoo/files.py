@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import shutil
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -26,6 +27,28 @@ def atomic_path(path):
     finally:
         if partial.exists():  # the writer failed: leave the old file as it was
             partial.unlink()
+
+
+@contextmanager
+def atomic_folder(path):
+    """``atomic_path`` for a folder: written beside ``path``, then renamed into it.
+
+    A folder cannot be renamed over a folder that holds files, so the old one steps aside
+    first and is deleted after; a kill between the two renames leaves the old folder under
+    ``.NAME.old-PID`` and none under the real name, never a half-written one.
+    """
+    path = Path(path)
+    partial = path.with_name(f".{path.name}.partial-{os.getpid()}")
+    old = path.with_name(f".{path.name}.old-{os.getpid()}")
+    try:
+        yield partial
+        if path.exists():
+            os.replace(path, old)
+        os.replace(partial, path)
+        shutil.rmtree(old, ignore_errors=True)
+    finally:
+        if partial.exists():   # the writer failed: leave the old folder as it was
+            shutil.rmtree(partial, ignore_errors=True)
 
 
 def atomic_write_text(path, text: str) -> Path:

@@ -25,17 +25,9 @@ import io
 import tokenize
 from pathlib import Path
 
+from zoo.registry import source_file
+
 FOLLOWED = ("zoo.recipes", "zoo.models", "zoo.layers", "zoo.losses")   # packages whose code makes a result
-_ROOT = Path(__file__).resolve().parent.parent                        # the folder that holds zoo/
-
-
-def _file(module: str) -> Path | None:
-    """``zoo.layers.attention`` -> its source file under the package root (a package: its __init__.py)."""
-    base = _ROOT.joinpath(*module.split("."))
-    for candidate in (base.with_suffix(".py"), base / "__init__.py"):
-        if candidate.is_file():
-            return candidate
-    return None
 
 
 def _followed(module: str) -> bool:
@@ -54,9 +46,9 @@ def _imports(module: str, path: Path) -> set[str]:
             if node.level:
                 parent = package.rsplit(".", node.level - 1)[0] if node.level > 1 else package
                 base = f"{parent}.{base}" if base else parent
-            submodules = [f"{base}.{alias.name}" for alias in node.names if _file(f"{base}.{alias.name}")]
+            submodules = [f"{base}.{alias.name}" for alias in node.names if source_file(f"{base}.{alias.name}")]
             found.update(submodules or [base])
-    return {name for name in found if _followed(name) and _file(name)}
+    return {name for name in found if _followed(name) and source_file(name)}
 
 
 def modules_of(recipe: str) -> list[str]:
@@ -69,7 +61,7 @@ def modules_of(recipe: str) -> list[str]:
     seen, todo = set(), sorted(start)
     while todo:
         module = todo.pop()
-        path = _file(module)
+        path = source_file(module)
         if module in seen or path is None:
             continue
         seen.add(module)
@@ -101,7 +93,8 @@ def _digest(text: str) -> str:
 
 def of_recipe(recipe: str) -> dict:
     """``{"code": <hash of all>, "modules": {module: <hash>}}`` for results.json."""
-    modules = {module: _digest(normalised(_file(module).read_text(encoding="utf-8"))) for module in modules_of(recipe)}
+    modules = {module: _digest(normalised(source_file(module).read_text(encoding="utf-8")))
+               for module in modules_of(recipe)}
     return {"code": _digest("\n".join(f"{module} {digest}" for module, digest in sorted(modules.items()))),
             "modules": modules}
 

@@ -180,7 +180,7 @@ def _models_of(recipe: str) -> list:
 
 
 def _model_section(results: dict, recipe: str) -> list[str]:
-    from zoo.recipes import summaries
+    from zoo.registry import recipe_summaries
 
     out = []
     for spec in _models_of(recipe):
@@ -191,7 +191,7 @@ def _model_section(results: dict, recipe: str) -> list[str]:
         out += [f"- **Inputs:** {spec.inputs}", f"- **Outputs:** {spec.outputs}"]
     if not out:
         out.append("- **Zoo entry:** none registered for this recipe")
-    summary = summaries().get(recipe)
+    summary = recipe_summaries().get(recipe)
     out.append(f"- **Recipe:** `python -m zoo.recipes.{recipe}`" + (f": {summary}" if summary else ""))
     model = results.get("model")
     if isinstance(model, dict):

@@ -56,7 +56,7 @@ import os
 import sys
 from pathlib import Path
 
-from zoo.errors import ZooError
+from zoo.errors import ZooError, exit_status
 
 MODEL_FILE = "model.keras"
 RESULTS_FILE = "results.json"
@@ -152,12 +152,9 @@ class _Input:
 
 def read_results(path) -> tuple[Path, dict]:
     """The run folder and its results.json, checked to belong to a finished classifier run; no Keras."""
-    folder = Path(path).expanduser()
-    if not folder.exists():
-        raise RunLoadError(f"no folder {folder}: pass the --out folder of a finished recipe run, e.g. "
-                           "python -m zoo.recipes.mlp --quick --out runs/mlp, then zoo predict runs/mlp ...")
-    if not folder.is_dir():
-        raise RunLoadError(f"{folder} is a file; pass the run folder that holds it: {folder.parent}")
+    from zoo.runs import finished_run_folder
+
+    folder = finished_run_folder(path, then="zoo predict runs/mlp ...", error=RunLoadError)
     results_path = folder / RESULTS_FILE
     if not results_path.is_file():
         if (folder / UNFINISHED_FILE).is_file():
@@ -192,20 +189,10 @@ def load_run(path) -> LoadedRun:
     missing, unfinished, not a zoo run, a run without a classifier (style_transfer)
     or without model.keras (committed results).
     """
-    import zipfile
-
-    import keras
-
-    import zoo.layers  # noqa: F401  (registers the zoo's layers and losses; Keras finds them only then)
+    from zoo.runs import load_saved_model
 
     folder, results = read_results(path)
-    try:
-        # Uncompiled: prediction needs no optimizer state, and loading skips it.
-        model = keras.saving.load_model(folder / MODEL_FILE, safe_mode=True, compile=False)
-    except (OSError, ValueError, TypeError, KeyError, zipfile.BadZipFile) as error:
-        raise RunLoadError(f"{folder / MODEL_FILE} cannot be loaded ({type(error).__name__}: {error}); rerun the "
-                           f"recipe with --overwrite to write it again.") from error
-    return _describe_model(folder, results, model)
+    return _describe_model(folder, results, load_saved_model(folder / MODEL_FILE, RunLoadError))
 
 
 def _describe_model(folder: Path, results: dict, model) -> LoadedRun:
@@ -604,11 +591,7 @@ def main(argv=None) -> int:
                                                    formatter_class=argparse.RawDescriptionHelpFormatter,
                                                    epilog="More: python -m pydoc zoo.predict"))
     args = parser.parse_args(argv)
-    try:
-        return run(args)
-    except ZooError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return error.exit_code
+    return exit_status(lambda: run(args))
 
 
 if __name__ == "__main__":

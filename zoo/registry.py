@@ -7,11 +7,13 @@ factories import Keras only when they build.
 
 from __future__ import annotations
 
+import ast
 import dataclasses
 import difflib
 import fnmatch
 import inspect
 import re
+from pathlib import Path
 from typing import Any, Callable, Mapping
 
 _NAME_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -268,6 +270,34 @@ def recipes() -> dict[str, str]:
     never by importing the recipes package (the application).
     """
     return REGISTRY.recipes()
+
+
+def source_file(module: str) -> Path | None:
+    """A zoo module's source file, found without importing it: ``zoo.recipes.mlp`` -> .../zoo/recipes/mlp.py.
+
+    A package gives its ``__init__.py``; a name outside the zoo package, or without a file, gives None.
+    """
+    base = Path(__file__).resolve().parent.parent.joinpath(*module.split("."))
+    if module.split(".")[0] != "zoo":
+        return None
+    for candidate in (base.with_suffix(".py"), base / "__init__.py"):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def recipe_summaries() -> dict[str, str]:
+    """``{"mlp": "a multilayer perceptron learns to read handwritten digits", ...}``, in ``recipes()`` order.
+
+    Each is the first line of the recipe module's docstring (without "Recipe: "), read from
+    its source file: the application is never imported to describe it.
+    """
+    found = {}
+    for name, module in recipes().items():
+        path = source_file(module)
+        doc = ast.get_docstring(ast.parse(path.read_text(encoding="utf-8"))) if path else None
+        found[name] = doc.splitlines()[0].removeprefix("Recipe: ").rstrip(".") if doc else ""
+    return found
 
 
 def info(name: str) -> ModelSpec:

@@ -365,6 +365,37 @@ class Run:
         return path
 
 
+def finished_run_folder(path, then: str, error: type = RunFolderError) -> Path:
+    """``path`` as a run folder that exists; else ``error`` saying how to make one and ``then`` what to run."""
+    folder = Path(path).expanduser()
+    if not folder.exists():
+        raise error(f"no folder {folder}: pass the --out folder of a finished recipe run, e.g. "
+                    f"python -m zoo.recipes.mlp --quick --out runs/mlp, then {then}")
+    if not folder.is_dir():
+        raise error(f"{folder} is a file; pass the run folder that holds it: {folder.parent}")
+    return folder
+
+
+def load_saved_model(path, error: type = RunFolderError):
+    """A run's model.keras for inference: offline, ``safe_mode=True``, uncompiled (no optimizer needed).
+
+    Imports ``zoo.layers`` first: Keras finds the zoo's layers and losses only once they
+    are registered. A file that cannot be loaded raises ``error`` (a ZooError class)
+    naming the file and the fix.
+    """
+    import zipfile
+
+    import keras
+
+    import zoo.layers  # noqa: F401  (registers the zoo's layers and losses)
+
+    try:
+        return keras.saving.load_model(path, safe_mode=True, compile=False)
+    except (OSError, ValueError, TypeError, KeyError, zipfile.BadZipFile) as failure:
+        raise error(f"{path} cannot be loaded ({type(failure).__name__}: {failure}); rerun the recipe with "
+                    "--overwrite to write it again.") from failure
+
+
 def epoch_timing(seconds: list) -> dict:
     """The first epoch (tracing and compiling included) apart from the median of the rest (steady state).
 
