@@ -82,10 +82,6 @@ OFFLINE_ADVICE = {
 # yet: the test marks them as the generator should (test_the_generator_marks_... keeps
 # this list honest). Building vgg16_transfer or style_transfer with the default
 # weights="imagenet" needs the download; so does a KerasTuner search, which builds once.
-GENERATED_UNMARKED = {
-    f"docs/models/{name}.md": (f'model = zoo.get("{name}")', "tuner = keras_tuner.RandomSearch(")
-    for name in ("vgg16_transfer", "style_transfer")
-}
 
 pytestmark = pytest.mark.no_keras   # Keras is imported in the pages' processes, not here
 
@@ -157,16 +153,6 @@ def _built_pages(hand: dict[str, str]) -> tuple[dict[str, str], dict[str, str]]:
     return generated, expanded
 
 
-def mark_generated(page: str, text: str) -> str:
-    """``text`` with the marker on the lines of GENERATED_UNMARKED that lack it."""
-    lines = text.split("\n")
-    for starts in GENERATED_UNMARKED.get(page, ()):
-        for number, line in enumerate(lines):
-            if line.startswith(starts) and NETWORK_MARKER not in line:
-                lines[number] = f"{line}   # {NETWORK_MARKER}"
-    return "\n".join(lines)
-
-
 def collect() -> tuple[dict[str, str], dict[str, str], list[Block]]:
     """Every page as written or generated, as this test runs it, and its Python blocks in page order."""
     hand = _hand_pages()
@@ -174,7 +160,7 @@ def collect() -> tuple[dict[str, str], dict[str, str], list[Block]]:
     for page, text in expanded.items():
         added = len(python_blocks(text, page)) - len(python_blocks(hand[page], page))
         assert added == 0, f"{page}: its <!-- zoo:... --> markers expand to {added} Python block(s); run them too"
-    pages = hand | {page: mark_generated(page, text) for page, text in generated.items()}
+    pages = hand | generated
     return generated, pages, [block for page, text in pages.items() for block in python_blocks(text, page)]
 
 
@@ -423,11 +409,11 @@ def test_python_blocks_are_found_with_their_lines():
     assert len({block.id for block in BLOCKS}) == len(BLOCKS)
 
 
-def test_the_generator_marks_what_needs_the_network_or_is_listed_here():
-    """GENERATED_UNMARKED names each generated line that needs the network and is not marked: no more."""
-    for page, starts in GENERATED_UNMARKED.items():
-        for start in starts:
-            lines = [line for line in GENERATED[page].split("\n") if line.startswith(start)]
-            assert lines, f"{page} has no line starting {start!r}: drop it from GENERATED_UNMARKED"
-            assert all(NETWORK_MARKER not in line for line in lines), (
-                f"{page} marks {start!r} itself now: drop it from GENERATED_UNMARKED")
+def test_the_generator_marks_the_lines_that_download_weights():
+    """A model page whose default weights need a download says so on each line that builds with them."""
+    for name, downloads in (("vgg16_transfer", True), ("style_transfer", True), ("mlp", False)):
+        page = GENERATED[f"docs/models/{name}.md"]
+        building = [line for line in page.split("\n")
+                    if line.startswith((f'model = zoo.get("{name}")', "tuner = keras_tuner.RandomSearch("))]
+        assert len(building) == 2, building
+        assert all((NETWORK_MARKER in line) == downloads for line in building), building

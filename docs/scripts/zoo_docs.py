@@ -37,6 +37,7 @@ FIGURE_COMMAND = "python docs/scripts/figures.py"
 
 MODELS_DIR = "models"
 RECIPES_DIR = "recipes"
+NETWORK_NOTE = "needs the network"   # marks an example line that downloads (tests/test_examples.py)
 
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
@@ -687,12 +688,20 @@ def model_page(name: str) -> str:
     facts.append(f"- **Factory:** [`{factory_path}`][{factory_path}] (API reference)")
     out += facts + [""]
 
+    # The default weights may need a download: the line says so (tests/test_examples.py runs it offline).
+    default_weights = spec.defaults.get("weights")
+    downloads = any(entry.name == default_weights and not entry.offline for entry in spec.weights)
+    network = f"; {NETWORK_NOTE} once, for weights={default_weights!r}" if downloads else ""
+    offline_entries = [entry for entry in spec.weights if entry.offline]
     out += ["## Build it", "", "```python", "import zoo", "",
-            f'model = zoo.get("{name}")   # the defaults; any argument below overrides',
-            "model.summary()"]
-    for weights in (entry for entry in spec.weights if entry.offline):
+            f'model = zoo.get("{name}")   # the defaults; any argument below overrides{network}']
+    if not (downloads and offline_entries):
+        out.append("model.summary()")
+    for weights in offline_entries:
         out += [f'# "{weights.name}": {weights.architecture} weights that need no network',
                 f'offline = zoo.get("{name}", weights="{weights.name}")']
+    if downloads and offline_entries:
+        out.append("offline.summary()")
     if "weights" in spec.defaults:
         out += [f'scratch = zoo.get("{name}", weights=None)   # random initialisation']
     out += [f'loss = zoo.info("{name}").loss_for()   # the loss that fits the outputs', "```", ""]
@@ -720,15 +729,16 @@ def model_page(name: str) -> str:
         out += [f"`zoo.info(\"{name}\").search_space(hp)` declares these hyperparameters on a "
                 "KerasTuner `HyperParameters` object and returns keyword arguments for `zoo.get`.", "",
                 "| hyperparameter | kind | values | default |", "| --- | --- | --- | --- |", *rows, "",
-                "At the defaults it returns:", "", "```python",
-                ", ".join(f"{key}={value!r}" for key, value in overrides.items()), "```", "",
+                "At the defaults it returns:", "", "```python", repr(dict(overrides)), "```", "",
                 "```python", "import keras_tuner", "import zoo", "",
                 "def build(hp):",
                 f'    overrides = zoo.info("{name}").search_space(hp)',
                 f'    model = zoo.get("{name}", **overrides)',
                 f'    model.compile("adam", loss=zoo.info("{name}").loss_for())',
                 "    return model", "",
-                'tuner = keras_tuner.RandomSearch(build, objective="val_loss", max_trials=5)', "```", ""]
+                'tuner = keras_tuner.RandomSearch(build, objective="val_loss", max_trials=5)'
+                + (f"   # builds one model now: {NETWORK_NOTE} once, for weights={default_weights!r}"
+                   if downloads else ""), "```", ""]
 
     out += ["## Measured results", ""]
     if recipe is None:
