@@ -36,13 +36,15 @@ recorded in results.json) as model.keras: that neuron answers. Its sigmoid
 are scores, mapped to 0-1 around their thresholds and labelled as scores.
 A style_transfer run classifies nothing and is refused, naming its picture.
 
-In Python::
+In Python:
 
-    import zoo
-    from zoo.predict import predict
-    run = zoo.load_run("runs/lstm")
-    for prediction in predict(run, ["a gorgeous, moving film"], top=2):
-        print(prediction.input, prediction.top)     # [('fresh', 0.91), ('rotten', 0.09)]
+```python
+import zoo
+from zoo.predict import predict
+run = zoo.load_run("runs/lstm")
+for prediction in predict(run, ["a gorgeous, moving film"], top=2):
+    print(prediction.input, prediction.top)     # [('fresh', 0.91), ('rotten', 0.09)]
+```
 """
 
 from __future__ import annotations
