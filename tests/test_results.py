@@ -37,6 +37,18 @@ def test_every_recipe_has_a_committed_full_run_with_its_files(recipe):
         assert (folder / name).exists()
 
 
+@pytest.mark.parametrize("recipe", list(RECIPES))
+def test_every_committed_result_was_made_by_the_code_in_the_repository(recipe):
+    """results.json keeps the fingerprint of the code that made it (zoo.fingerprint); a change since is stale."""
+    from zoo import fingerprint
+
+    changed = fingerprint.stale(_committed(recipe))
+    assert changed == [], (
+        f"results/{recipe}/results.json is older than its code ({', '.join(changed)}): refresh it with "
+        f"python -m zoo.recipes.{recipe} --out results/{recipe} --overwrite, then python -m zoo.results for "
+        "the README table")
+
+
 def test_the_committed_runs_reach_their_goals():
     perceptron = _committed("perceptron")["metrics"]
     assert perceptron["test_accuracy"] >= 0.95
