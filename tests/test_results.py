@@ -20,8 +20,7 @@ def _committed(recipe):
     results = results_lib.load(recipe)
     assert results is not None, f"no results/{recipe}/results.json: run python -m zoo.recipes.{recipe} --out results/{recipe}"
     assert results["recipe"] == recipe and results["flags"]["quick"] is False
-    # Runs committed before the recipes moved into zoo/ say recipes.X: the checkout's alias of zoo.recipes.X.
-    assert re.match(rf"python -m (zoo\.)?recipes\.{recipe}( |$)", results["command"]), results["command"]
+    assert re.match(rf"python -m zoo\.recipes\.{recipe}( |$)", results["command"]), results["command"]
     return results
 
 
