@@ -25,8 +25,16 @@ def test_comments_docstrings_and_blank_lines_do_not_count():
     assert fingerprint.normalised(CODE) == "import math\ndef area(radius):\n    return math.pi * radius ** 2\n"
 
 
+def test_rewrapping_a_call_does_not_count():
+    one_line = "total = area(1) + area(2)\n"
+    wrapped = "total = (area(1)\n         + area(2))\n"
+    assert fingerprint._code_only("total = area(1)+area(2)\n") == fingerprint._code_only(one_line)
+    assert fingerprint._code_only(wrapped) == fingerprint._code_only("total = (area(1) + area(2))\n")
+
+
 def test_a_changed_line_of_code_counts():
     assert fingerprint.normalised(CODE.replace("** 2", "** 3")) != fingerprint.normalised(CODE)
+    assert fingerprint._code_only(CODE.replace("** 2", "** 3")) != fingerprint._code_only(CODE)
     # A "#" inside a string is code, not a comment.
     assert "'#'" in fingerprint.normalised("x = '#'  # comment\n")
 

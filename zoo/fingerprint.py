@@ -9,9 +9,9 @@ layer, data loading and plotting are not included: they change how a run is kept
 not what the model is or how it learns, and including them would mark every result
 stale at each refactoring.
 
-Comments, docstrings and blank lines are left out before hashing, so rewording an
-explanation never makes a result stale; the hash is of source lines, not of an AST
-dump, so it is the same on every Python version. ``stale(results)`` names the
+Comments, docstrings and all whitespace are left out before hashing, so rewording an
+explanation or rewrapping a line never makes a result stale; the hash is of source
+text, not of an AST dump, so it is the same on every Python version. ``stale(results)`` names the
 modules that changed since a results.json was written (tests/test_results.py).
 
 Pure Python: nothing here imports Keras, TensorFlow or the modules it hashes.
@@ -87,13 +87,18 @@ def normalised(source: str) -> str:
     return "\n".join(line for line in kept if line.strip()) + "\n"
 
 
+def _code_only(source: str) -> str:
+    """``normalised`` without any whitespace: rewrapping a call or re-indenting a line changes nothing."""
+    return "".join(normalised(source).split())
+
+
 def _digest(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
 
 def of_recipe(recipe: str) -> dict:
     """``{"code": <hash of all>, "modules": {module: <hash>}}`` for results.json."""
-    modules = {module: _digest(normalised(source_file(module).read_text(encoding="utf-8")))
+    modules = {module: _digest(_code_only(source_file(module).read_text(encoding="utf-8")))
                for module in modules_of(recipe)}
     return {"code": _digest("\n".join(f"{module} {digest}" for module, digest in sorted(modules.items()))),
             "modules": modules}

@@ -159,8 +159,7 @@ def main(argv=None):
         run.finish({"total_loss_fall": round(fall, 4), "initial_losses": {k: round(v, 2) for k, v in before.items()},
                     "final_losses": {k: round(v, 2) for k, v in after.items()},
                     "seconds_per_step": round(fitted.seconds / args.epochs, 4)},
-                   baseline=plain_loop(content, style, loss_network, args),
-                   use=USE,
+                   baseline=plain_loop(content, style, loss_network, args), use=USE,
                    headline=f"total loss {before['total']:.4g} -> {after['total']:.4g} ({fall:.1%} lower), "
                             f"{fitted.seconds / args.epochs:.3f} s per step",
                    data={"content": args.content, "style": args.style, "content_shape": list(content.shape),
