@@ -21,6 +21,8 @@ NOISE = [
     b"E0000 00:00:1795792638.941036   20218 cuda_platform.cc:52] failed call to cuInit: INTERNAL: CUDA error: "
     b"Failed call to cuInit: UNKNOWN ERROR (303)",
     b"I1127 15:04:05.123456    4242 some/dir/file.cc:7] after absl is initialised, real times",
+    b"E0000 00:00:1795798457.421531   16217 util.cc:131] oneDNN supports DT_BOOL only on platforms with AVX-512. "
+    b"Falling back to the default Eigen-based implementation if present.",
 ]
 KEPT = [
     b"error: --epochs=0 must be >= 1",

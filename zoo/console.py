@@ -8,7 +8,9 @@ they are written before absl's logging is initialised. They come from C++, so
 Python's ``sys.stderr`` never sees them; the only place to hold them back is file
 descriptor 2. ``native_logs_filtered()`` points it at a pipe, and a thread copies
 every line through to the terminal except TensorFlow's informational and warning
-lines (and the cuInit failure, which only says there is no GPU). Python's own
+lines (and two error-level lines that only describe the machine: the cuInit failure,
+which says there is no GPU, and oneDNN's note that a kernel falls back to Eigen
+without AVX-512). Python's own
 warnings and errors, and TensorFlow's real errors, pass unchanged.
 
 Set ``ZOO_VERBOSE=1`` to see everything.
@@ -28,7 +30,8 @@ VERBOSE_ENV = "ZOO_VERBOSE"
 # place), thread id, file:line]. For example "I0000 00:00:1795792451.599378   16944 port.cc:153] ".
 _NATIVE = re.compile(rb"^[IWE]\d{4} \d\d:\d\d:\d+\.\d+\s+\d+ [\w./-]+:\d+\] ")
 _KEPT_ERRORS = re.compile(rb"^E\d{4} ")
-_HARMLESS_ERRORS = (b"failed call to cuInit",)
+# Error-level lines that only describe the machine: no GPU; no AVX-512 for one oneDNN kernel (Eigen runs it).
+_HARMLESS_ERRORS = (b"failed call to cuInit", b"oneDNN supports DT_BOOL only on platforms with AVX-512")
 _NATIVE_FOLLOWERS = (b"WARNING: All log messages before absl::InitializeLog() is called are written to STDERR",
                      b"To enable the following instructions:")
 _active = False
