@@ -691,10 +691,11 @@ def model_page(name: str) -> str:
     # The default weights may need a download: the line says so (tests/test_examples.py runs it offline).
     default_weights = spec.defaults.get("weights")
     downloads = any(entry.name == default_weights and not entry.offline for entry in spec.weights)
-    network = f"; {NETWORK_NOTE} once, for weights={default_weights!r}" if downloads else ""
     offline_entries = [entry for entry in spec.weights if entry.offline]
-    out += ["## Build it", "", "```python", "import zoo", "",
-            f'model = zoo.get("{name}")   # the defaults; any argument below overrides{network}']
+    # Short enough to be seen whole in the page's code column: the network note must not scroll away.
+    comment = (f"defaults; {NETWORK_NOTE} once (weights={default_weights!r})" if downloads
+               else "the defaults; any argument below overrides")
+    out += ["## Build it", "", "```python", "import zoo", "", f'model = zoo.get("{name}")   # {comment}']
     if not (downloads and offline_entries):
         out.append("model.summary()")
     for weights in offline_entries:
