@@ -56,8 +56,7 @@ def modules_of(recipe: str) -> list[str]:
     from zoo import registry
 
     start = {f"zoo.recipes.{recipe}"}
-    start |= {registry.info(name).factory.__module__ for name in registry.list_models()
-              if registry.info(name).recipe == f"zoo.recipes.{recipe}"}
+    start |= {registry.info(name).factory.__module__ for name in registry.trained_by(recipe)}
     seen, todo = set(), sorted(start)
     while todo:
         module = todo.pop()

@@ -175,8 +175,7 @@ def _models_of(recipe: str) -> list:
 
     import zoo.models  # noqa: F401  (the entries, registered)
 
-    return [registry.info(name) for name in registry.list_models()
-            if (registry.info(name).recipe or "").rpartition(".")[2] == recipe]
+    return [registry.info(name) for name in registry.trained_by(recipe)]
 
 
 def _model_section(results: dict, recipe: str) -> list[str]:

@@ -272,6 +272,12 @@ def recipes() -> dict[str, str]:
     return REGISTRY.recipes()
 
 
+def trained_by(recipe: str) -> list[str]:
+    """Sorted names of the entries a recipe trains (``"mlp"`` or ``"zoo.recipes.mlp"``): their ``recipe`` names it."""
+    short = recipe.rpartition(".")[2]
+    return [name for name in list_models() if (info(name).recipe or "").rpartition(".")[2] == short]
+
+
 def source_file(module: str) -> Path | None:
     """A zoo module's source file, found without importing it: ``zoo.recipes.mlp`` -> .../zoo/recipes/mlp.py.
 

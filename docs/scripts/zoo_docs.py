@@ -77,9 +77,10 @@ def recipe_of(spec) -> str | None:
 
 
 def models_trained_by(recipe: str) -> list[str]:
-    import zoo
+    from zoo.registry import trained_by
 
-    return [name for name in model_names() if recipe_of(zoo.info(name)) == recipe]
+    trained = trained_by(recipe)
+    return [name for name in model_names() if name in trained]   # in learning order
 
 
 # --------------------------------------------------------------------------- results
