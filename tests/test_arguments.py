@@ -17,6 +17,7 @@ from __future__ import annotations
 import collections
 import decimal
 import math
+import os
 import pathlib
 import re
 import time
@@ -30,11 +31,12 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 import zoo
 from zoo.models import mlp, perceptron, sequence, style_transfer, vgg, vgg16_transfer
 
-EXAMPLES = 200
+# The mutation runs (benchmarks/mutation.py) draw fewer, as each mutant reruns this test.
+EXAMPLES = int(os.environ.get("ZOO_ARGUMENT_EXAMPLES", "200"))
 ERROR_SECONDS = 1.0
 # Of EXAMPLES, at least this many must build from valid arguments and this many be refused:
 # a zoo that refused everything, or a test that drew no hostile value, would otherwise pass.
-AT_LEAST_EACH = 20
+AT_LEAST_EACH = EXAMPLES // 10
 
 names = st.from_regex(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,15}", fullmatch=True)
 dropouts = st.one_of(st.just(0.0), st.floats(0.0, 0.9))

@@ -11,16 +11,23 @@ import zoo
 RTOL = 1e-3
 
 
+def numpy(x):
+    """Any backend's tensor (a torch tensor that requires grad too) as a numpy array."""
+    import keras
+
+    return keras.ops.convert_to_numpy(x)
+
+
 def assert_close(actual, expected, rtol=RTOL):
     """Equal up to ``rtol`` of each value, or of the largest value for those near zero."""
-    actual, expected = np.asarray(actual), np.asarray(expected)
+    actual, expected = numpy(actual), numpy(expected)
     scale = max(float(np.abs(expected).max()), 1e-12)
     np.testing.assert_allclose(actual, expected, rtol=rtol, atol=0.1 * rtol * scale)
 
 
 def assert_different(first, second, fraction=1e-2):
     """Not equal: the largest difference is at least ``fraction`` of the values' size (far above rounding)."""
-    first, second = np.asarray(first), np.asarray(second)
+    first, second = numpy(first), numpy(second)
     difference, scale = float(np.abs(first - second).max()), float(np.abs(first).max())
     assert difference > fraction * scale, f"largest difference {difference:.3g} for values up to {scale:.3g}"
 
@@ -37,12 +44,12 @@ def test_lstm_ignores_the_padding_after_each_review(arguments):
     model = zoo.get("lstm_sentiment", vocab_size=30, embedding_dim=8, lstm_units=8, **arguments)
     # The LSTM's summary of the review, before the softmax squashes differences.
     summary = keras.Model(model.input, model.get_layer("predictions").input)
-    alone = [np.asarray(summary(np.array([review], dtype="int32")))[0] for review in LSTM_REVIEWS]
+    alone = [numpy(summary(np.array([review], dtype="int32")))[0] for review in LSTM_REVIEWS]
     for padded_length in (6, 15):
         batch = np.zeros((len(LSTM_REVIEWS), padded_length), dtype="int32")
         for row, review in enumerate(LSTM_REVIEWS):
             batch[row, :len(review)] = review
-        padded = np.asarray(summary(batch))
+        padded = numpy(summary(batch))
         for row in range(len(LSTM_REVIEWS)):
             assert_close(padded[row], alone[row])
     # ... while a real token, changed, does change it.
@@ -63,10 +70,11 @@ def test_transformer_ignores_padding():
     # The model takes exactly sequence_length tokens, so compare its blocks on the real tokens alone.
     def encode(ids):
         mask = ids != 0
-        x = model.get_layer("embedding")(ids)
+        # As a plain array, so only the explicit mask= can hide the padding (no Keras mask rides along).
+        x = numpy(model.get_layer("embedding")(ids))
         for index in (1, 2):
             x = model.get_layer(f"encoder_{index}")(x, mask=mask)
-        return np.asarray(x)
+        return numpy(x)
 
     real_positions = encode(tokens)[:, :4]
     assert_close(real_positions, encode(tokens[:, :4]))
@@ -83,7 +91,7 @@ def test_transformer_output_depends_on_token_order():
                     dropout=0.0)
     tokens = np.array([[5, 9, 2, 7, 11, 4]], dtype="int32")
     reordered = tokens[:, ::-1].copy()
-    embedded = np.asarray(model.get_layer("embedding")(np.full((1, 6), 5, dtype="int32")))[0]
+    embedded = numpy(model.get_layer("embedding")(np.full((1, 6), 5, dtype="int32")))[0]
     for position in range(1, 6):  # one token, six places: six different vectors
         assert_different(embedded[position], embedded[0])
     pooling = keras.Model(model.input, model.get_layer("pooling").output)
@@ -118,12 +126,14 @@ def test_attention_scores_ignore_padding():
     model = zoo.get("mini_transformer", vocab_size=30, sequence_length=6, embed_dim=8, num_heads=2, ff_dim=8)
     tokens = np.array([[3, 4, 5, 0, 0, 0]], dtype="int32")
     embedded = model.get_layer("embedding")(tokens)
-    _, scores = model.get_layer("encoder_1")(embedded, mask=tokens != 0, return_attention_scores=True)
-    scores = keras.ops.convert_to_numpy(scores)
-    assert scores.shape == (1, 2, 6, 6)
-    np.testing.assert_allclose(scores[..., 3:], 0.0, atol=1e-6)
-    # Each real token's attention is a distribution over the real tokens.
-    np.testing.assert_allclose(scores[:, :, :3].sum(axis=-1), 1.0, atol=1e-5)
+    # With the Keras mask the embedding attaches, and with the explicit mask= alone on a plain array.
+    for inputs in (embedded, keras.ops.convert_to_numpy(embedded)):
+        _, scores = model.get_layer("encoder_1")(inputs, mask=tokens != 0, return_attention_scores=True)
+        scores = keras.ops.convert_to_numpy(scores)
+        assert scores.shape == (1, 2, 6, 6)
+        np.testing.assert_allclose(scores[..., 3:], 0.0, atol=1e-6)
+        # Each real token's attention is a distribution over the real tokens.
+        np.testing.assert_allclose(scores[:, :, :3].sum(axis=-1), 1.0, rtol=RTOL)
 
 
 @pytest.mark.parametrize("fine_tune_layers, trainable_convs", [(0, 0), (3, 3), (13, 13)])
@@ -172,7 +182,7 @@ def test_vgg16_transfer_cut_and_split_head_share_the_models_weights():
 def test_vgg16_transfer_preprocesses_raw_rgb_inside():
     model = zoo.get("vgg16_transfer", input_shape=(32, 32, 3), weights=None)
     pixel = np.array([[[[255.0, 0.0, 10.0]]]], dtype="float32")  # R, G, B
-    bgr_centred = np.asarray(model.get_layer("preprocessing")(pixel))[0, 0, 0]
+    bgr_centred = numpy(model.get_layer("preprocessing")(pixel))[0, 0, 0]
     np.testing.assert_allclose(bgr_centred, [10 - 103.939, 0 - 116.779, 255 - 123.68], rtol=1e-6)
 
 
@@ -182,7 +192,7 @@ def test_vgg16_transfer_preprocesses_raw_rgb_inside():
 def test_perceptron_personalities_have_their_output_range(personality, activation, low, high):
     by_name = zoo.get("perceptron", input_shape=(3,), activation=personality)
     assert by_name.get_layer("activation").get_config()["activation"] == activation
-    outputs = np.asarray(by_name(np.random.default_rng(0).normal(scale=50, size=(256, 3)).astype("float32")))
+    outputs = numpy(by_name(np.random.default_rng(0).normal(scale=50, size=(256, 3)).astype("float32")))
     assert outputs.min() >= low and outputs.max() <= high
     assert outputs.min() < low + 0.01 or activation == "relu"  # the range is reached, not just bounded
     if activation == "relu":
@@ -201,7 +211,7 @@ def test_naive_perceptron_learns_only_the_majority_class():
     model.compile(optimizer=keras.optimizers.Adam(0.05), loss=zoo.info("perceptron").loss_for(activation="naive"),
                   metrics=["accuracy"])
     model.fit(x, y, epochs=60, batch_size=200, verbose=0)
-    predictions = np.asarray(model(x))
+    predictions = numpy(model(x))
     assert np.ptp(predictions) == 0  # the same answer for everyone
     np.testing.assert_allclose(predictions[0, 0], 0.7, atol=0.02)  # ... the positive rate
     assert model.evaluate(x, y, verbose=0)[1] == pytest.approx(0.7)  # majority-class accuracy
@@ -213,7 +223,7 @@ def test_style_transfer_gram_matrix_is_channel_co_activation():
     features = np.zeros((1, 2, 2, 2), dtype="float32")
     features[0, :, :, 0] = 1.0          # channel 0 on everywhere
     features[0, 0, 0, 1] = 2.0          # channel 1 on in one corner
-    gram = np.asarray(GramMatrix()(features))[0]
+    gram = numpy(GramMatrix()(features))[0]
     np.testing.assert_allclose(gram, [[1.0, 0.5], [0.5, 1.0]])
 
 

@@ -153,6 +153,74 @@ class ZooLayersTest(TestCase):
         self.assertEqual(canvas.image.dtype, "float32")
         np.testing.assert_array_equal(ops.convert_to_numpy(got), np.full((1, 2, 2, 3), 127.5, dtype="float16"))
 
+    def test_transformer_encoder_is_post_norm_attention_then_feed_forward(self):
+        """Against the block written out in numpy: x = norm(in + attention), out = norm(x + W2 relu(W1 x))."""
+        rng = np.random.default_rng(0)
+        inputs = rng.normal(size=(2, 6, 8)).astype("float32")
+        mask = TOKENS != 0
+        layer = TransformerEncoder(8, 2, 16, dropout=0.3)
+        got = ops.convert_to_numpy(layer(inputs, mask=mask))
+        for weight in layer.weights:  # non-trivial norms and biases, so each one shows in the output
+            weight.assign(ops.convert_to_numpy(weight) + rng.normal(scale=0.1, size=weight.shape))
+        got = ops.convert_to_numpy(layer(inputs, mask=mask))
+
+        def norm(x, sublayer):
+            gamma, beta = (ops.convert_to_numpy(w) for w in sublayer.weights)
+            centred = x - x.mean(-1, keepdims=True)
+            return centred / np.sqrt(centred.var(-1, keepdims=True) + 1e-6) * gamma + beta
+
+        def dense(x, sublayer):
+            kernel, bias = (ops.convert_to_numpy(w) for w in sublayer.weights)
+            return x @ kernel + bias
+
+        attended = ops.convert_to_numpy(layer.attention(inputs, inputs, attention_mask=mask[:, None, :]))
+        x = norm(inputs + attended, layer.attention_norm)
+        hidden = dense(np.maximum(dense(x, layer.feed_forward_hidden), 0), layer.feed_forward_output)
+        expected = norm(x + hidden, layer.feed_forward_norm)
+        np.testing.assert_allclose(got, expected, rtol=TF32_RTOL, atol=TF32_RTOL)
+        # Dropout acts in training only, and by default not at all.
+        self.assertGreater(np.abs(ops.convert_to_numpy(layer(inputs, mask=mask, training=True)) - got).max(), 0.1)
+        plain = TransformerEncoder(8, 2, 16)
+        np.testing.assert_array_equal(ops.convert_to_numpy(plain(inputs, training=True)),
+                                      ops.convert_to_numpy(plain(inputs, training=False)))
+
+    def test_every_weight_and_sublayer_has_its_documented_name(self):
+        # Saved checkpoints, split_head and the docs' diagrams refer to these names.
+        embedding = TokenAndPositionEmbedding(10, 6, 4, name="embed")
+        embedding.build((None, 6))
+        self.assertEqual([w.path for w in embedding.weights],
+                         ["embed/token_embedding/embeddings", "embed/position_embedding/embeddings"])
+        encoder = TransformerEncoder(8, 2, 16, name="block")
+        encoder.build((None, 5, 8))
+        self.assertEqual(sorted({w.path.split("/")[1] for w in encoder.weights}),
+                         ["attention", "attention_norm", "ff_hidden", "ff_norm", "ff_output"])
+        constant, canvas = ConstantOutput(name="naive"), ImageCanvas((2, 2, 3), name="canvas")
+        constant.build((None, 3))
+        canvas.build((None, 1))
+        self.assertEqual([w.path for w in constant.weights + canvas.weights], ["naive/value", "canvas/image"])
+
+    def test_constant_output_keeps_every_leading_axis_and_the_compute_dtype(self):
+        inputs = np.zeros((2, 3, 4), "float32")
+        layer = ConstantOutput(initial_value=0.75, dtype="mixed_float16")
+        got = layer(inputs)
+        self.assertEqual(tuple(got.shape), (2, 3, 1))
+        self.assertEqual(layer.compute_output_shape(inputs.shape), (2, 3, 1))
+        self.assertEqual(keras.backend.standardize_dtype(got.dtype), "float16")
+        np.testing.assert_array_equal(ops.convert_to_numpy(got), np.full((2, 3, 1), 0.75, "float16"))
+
+    def test_constraints_keep_probabilities_and_pixels_in_range(self):
+        from zoo.layers.core import _UnitInterval
+        from zoo.layers.vision import _PixelRange
+
+        values = np.array([-3.0, 0.0, 0.4, 1.0, 1.7, 254.0, 300.0], "float32")
+        np.testing.assert_array_equal(ops.convert_to_numpy(_UnitInterval()(values)), np.clip(values, 0, 1))
+        np.testing.assert_array_equal(ops.convert_to_numpy(_PixelRange()(values)), np.clip(values, 0, 255))
+        # Trained towards an impossible target, the naive neuron's opinion stops at 1.
+        model = keras.Sequential([keras.Input((2,)), ConstantOutput(initial_value=0.9)])
+        model.compile(keras.optimizers.SGD(5.0), "mse")
+        model.fit(np.zeros((8, 2)), np.full((8, 1), 3.0), epochs=3, verbose=0)
+        self.assertEqual(float(ops.convert_to_numpy(model.layers[0].value)), 1.0)
+
 
 @pytest.mark.parametrize("layer_name", zoo.layers.__all__)
 def test_every_exported_layer_has_a_harness_test(layer_name):
