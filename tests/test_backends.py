@@ -61,3 +61,24 @@ def test_a_recipe_runs_end_to_end_under_jax(tmp_path):
     assert results["metrics"]["test_accuracy"] > 0.8, results["metrics"]
     assert (out / "model.keras").is_file() and (out / "MODEL_CARD.md").is_file()
     assert not (out / "checkpoints").exists()
+
+
+TORCH_PASS = 'pip install -e ".[torch]" && KERAS_BACKEND=torch python -m pytest'
+
+
+def test_the_torch_pass_has_its_own_extra_and_runs_in_ci():
+    """torch stays out of the main install and the test/dev extras; .ci/run runs the README's torch pass."""
+    root = Path(__file__).resolve().parent.parent
+    declared = {}
+    for line in importlib.metadata.requires("keras-zoo") or []:
+        requirement = Requirement(line)
+        for extra in ("", "test", "dev", "torch"):
+            if requirement.name == "torch" and (
+                    requirement.marker.evaluate({"extra": extra}) if requirement.marker else True):
+                declared.setdefault(requirement.name, set()).add(extra)
+    assert declared == {"torch": {"torch"}}, f"torch must be in the torch extra only, found in {declared}"
+    readme, ci = (root / "README.md").read_text(), (root / ".ci" / "run").read_text()
+    readme_command = next(line for line in readme.splitlines() if line.startswith(TORCH_PASS))
+    ci_command = next(line for line in ci.splitlines() if line.startswith(TORCH_PASS))
+    tested = re.findall(r"tests/\S+\.py", readme_command)
+    assert tested == ["tests/test_models.py", "tests/test_behaviour.py"] == re.findall(r"tests/\S+\.py", ci_command)
