@@ -164,6 +164,8 @@ def test_vgg16_transfer_cut_and_split_head_share_the_models_weights():
     vectors = features.predict(images, verbose=0)
     assert vectors.shape == (4, 4 * 4 * 256)
     assert_close(head.predict(vectors, verbose=0), model.predict(images, verbose=0))
+    assert (features.name, head.name, head.input.name) == ("vgg16_transfer_features", "vgg16_transfer_head",
+                                                           "features")
     # The head is the model's own feature_norm + predictions layers, and it is trainable.
     features_size = 4 * 4 * 256
     assert [layer.name for layer in head.layers[1:]] == ["feature_norm", "predictions"]
@@ -239,3 +241,45 @@ def test_style_transfer_can_use_vgg19_and_custom_layers():
 
 def test_the_model_name_is_an_ordinary_override():
     assert zoo.get("mlp", name="digits_reader").name == "digits_reader"
+
+
+def test_the_mlp_default_is_one_hidden_layer_of_half_the_inputs_and_never_empty():
+    from zoo.models.mlp import default_hidden_units
+
+    assert default_hidden_units((64,)) == default_hidden_units((8, 8)) == (32,)
+    assert default_hidden_units((3,)) == default_hidden_units((1,)) == (1,)
+    assert zoo.get("mlp", input_shape=(3,), num_classes=2).get_layer("hidden_1").units == 1
+
+
+def test_style_transfer_losses_weigh_as_stylize_does_by_default():
+    """The losses a recipe reports use stylize's weights unless told otherwise: content 1, style 1e-4, TV 1."""
+    import inspect
+
+    from zoo.models.style_transfer import style_transfer_losses, stylize
+
+    reported, minimised = inspect.signature(style_transfer_losses), inspect.signature(stylize)
+    for weight in ("content_weight", "style_weight", "total_variation_weight"):
+        assert reported.parameters[weight].default == minimised.parameters[weight].default
+    network = zoo.get("style_transfer", input_shape=(32, 32, 3), weights=None, content_layers=("block1_conv2",),
+                      style_layers=("block1_conv1", "block2_conv1"))
+    rng = np.random.default_rng(0)
+    photo, image = (rng.uniform(0, 255, (1, 32, 32, 3)).astype("float32") for _ in range(2))
+    targets = network(photo)
+    unweighted = style_transfer_losses(network, image, targets, 1.0, 1.0, 1.0)
+    weighted = style_transfer_losses(network, image, targets)
+    assert weighted["content"] == pytest.approx(unweighted["content"], rel=1e-5)
+    assert weighted["style"] == pytest.approx(1e-4 * unweighted["style"], rel=1e-5)
+    assert weighted["total_variation"] == pytest.approx(unweighted["total_variation"], rel=1e-5)
+    assert weighted["total"] == pytest.approx(weighted["content"] + weighted["style"] + weighted["total_variation"])
+
+
+def test_wrong_layer_and_activation_names_are_answered_with_the_right_ones():
+    from zoo.models.perceptron import resolve_activation
+    from zoo.models.vgg import conv_index
+
+    with pytest.raises(ValueError, match=r"'block3_pool' is a pooling layer, not a convolution; conv layers are "
+                                         r"named like 'block3_conv2'\."):
+        conv_index("block3_pool")
+    with pytest.raises(TypeError, match=r"one of 'sigmoid', 'tanh', 'relu', 'constant', 'rationalist', "
+                                        r"'pessimist', 'optimist', 'naive'\.$"):
+        resolve_activation(3)

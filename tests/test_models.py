@@ -180,3 +180,62 @@ def test_compile_under_mixed_float16_scales_the_loss(name, policy):
     assert model.dtype_policy.name == policy
     model.compile(optimizer=keras.optimizers.Adam(1e-3))
     assert isinstance(model.optimizer, keras.optimizers.LossScaleOptimizer) == (policy == "mixed_float16")
+
+
+def search_points(space):
+    """(name, value) for every value a search can give each hyperparameter: each choice, both ends of a range."""
+    for hyperparameter in space:
+        config = hyperparameter.get_config()
+        if "values" in config:
+            values = config["values"]
+        elif "min_value" in config:
+            values = sorted({config["min_value"], config["max_value"], config["default"]})
+        else:  # Boolean
+            values = [False, True]
+        for value in values:
+            yield hyperparameter.name, value
+
+
+@pytest.mark.parametrize("name", zoo.list_models())
+def test_a_search_starts_from_the_default_model(name):
+    """The search space's defaults are the factory's: a search's first trial is the untuned model."""
+    import json
+
+    import keras
+    import keras_tuner
+
+    spec = zoo.info(name)
+    overrides = spec.search_space(keras_tuner.HyperParameters())
+    offline = {"weights": None} if "weights" in spec.defaults else {}
+    configs = []
+    for arguments in ({}, overrides):
+        keras.backend.clear_session()
+        configs.append(json.dumps(zoo.get(name, **offline, **arguments).get_config(), sort_keys=True, default=str))
+    assert configs[0] == configs[1], f"{name}: the search space's default point {overrides} is not the default model"
+
+
+@pytest.mark.parametrize("name", zoo.list_models())
+def test_every_value_of_the_search_space_builds_and_runs(name):
+    """Each value a tuner can draw, one hyperparameter at a time, gives a model that builds and predicts."""
+    import keras
+    import keras_tuner
+
+    spec = zoo.info(name)
+    declared = keras_tuner.HyperParameters()
+    spec.search_space(declared)
+    assert declared.space, f"{name}: the search space declares no hyperparameters"
+    points = list(search_points(declared.space))
+    assert len(points) >= 2 * len(declared.space)
+    for hyperparameter, value in points:
+        hp = keras_tuner.HyperParameters()
+        spec.search_space(hp)
+        hp.values[hyperparameter] = value
+        overrides = spec.search_space(hp)  # a declared name returns its current value
+        assert set(overrides) <= set(spec.defaults), overrides
+        keras.backend.clear_session()
+        model = zoo.get(name, **{**TINY[name][0], **overrides})
+        x = np.full((1, 32, 32, 3), 128.0, "float32") if name == "style_transfer" else \
+            tiny_batch(model, np.random.default_rng(0))[0][:2]
+        outputs = model(x)
+        for output in (outputs.values() if isinstance(outputs, dict) else [outputs]):
+            assert np.all(np.isfinite(keras.ops.convert_to_numpy(output))), (hyperparameter, value)
