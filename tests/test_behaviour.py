@@ -283,3 +283,50 @@ def test_wrong_layer_and_activation_names_are_answered_with_the_right_ones():
     with pytest.raises(TypeError, match=r"one of 'sigmoid', 'tanh', 'relu', 'constant', 'rationalist', "
                                         r"'pessimist', 'optimist', 'naive'\.$"):
         resolve_activation(3)
+
+
+def test_stylize_names_each_bad_argument():
+    from zoo.models.style_transfer import stylize
+
+    image, network = np.full((32, 32, 3), 128.0, "float32"), object()  # refused before the network is used
+    for arguments, message in [
+        (dict(style_image=np.zeros((32, 32))), r"^stylize: style_image has shape \(32, 32\); pass one RGB image"),
+        (dict(content_image=np.zeros((2, 32, 32, 3))), r"^stylize: content_image has shape \(2, 32, 32, 3\)"),
+        (dict(steps=0), r"^stylize: steps=0 is out of range"),
+        (dict(learning_rate=float("nan")), r"^stylize: learning_rate=nan is not a finite number"),
+        (dict(content_weight="1"), r"^stylize: content_weight='1' must be a number"),
+        (dict(style_weight=-1e-4), r"^stylize: style_weight=-0.0001 is out of range"),
+        (dict(total_variation_weight=float("inf")), r"^stylize: total_variation_weight=inf is not a finite"),
+        (dict(jit_compile="yes"), r"^stylize: jit_compile='yes' must be True, False or 'auto'\.$"),
+        (dict(jit_compile=1), r"^stylize: jit_compile=1 must be True"),
+    ]:
+        arguments = {"content_image": image, "style_image": image, "loss_network": network, **arguments}
+        with pytest.raises((ValueError, TypeError), match=message):
+            stylize(**arguments)
+
+
+def test_stylize_paints_the_pixels_and_leaves_the_network_alone(capsys, monkeypatch, tmp_path):
+    import keras
+
+    from zoo.models.style_transfer import stylize
+    from zoo.weights import WeightsUnavailableError
+
+    network = zoo.get("style_transfer", input_shape=(32, 32, 3), weights=None, content_layers=("block1_conv2",),
+                      style_layers=("block1_conv1", "block2_conv1"))
+    before = [keras.ops.convert_to_numpy(w).copy() for w in network.weights]
+    rng = np.random.default_rng(0)
+    content = rng.integers(0, 256, (32, 32, 3)).astype("uint8")  # a photo as read from disk
+    style = rng.uniform(0, 255, (40, 40, 3))
+    for jit_compile in (False, True):
+        result = stylize(content, style, network, steps=3, jit_compile=jit_compile)
+        assert len(result.history["loss"]) == 3 and result.image.shape == (32, 32, 3)
+        assert result.image.dtype == np.float32 and 0 <= result.image.min() and result.image.max() <= 255
+        assert result.final_losses["total"] < result.initial_losses["total"]
+    assert capsys.readouterr().out == ""  # quiet unless verbose
+    for weight, old in zip(network.weights, before):
+        np.testing.assert_array_equal(keras.ops.convert_to_numpy(weight), old)
+    # With no network given it builds the ImageNet-weighted one: offline, that fails at once, saying so.
+    monkeypatch.setenv("ZOO_OFFLINE", "1")
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path))  # no cached copy either
+    with pytest.raises(WeightsUnavailableError):
+        stylize(content, style, steps=1)

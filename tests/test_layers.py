@@ -207,6 +207,10 @@ class ZooLayersTest(TestCase):
         self.assertEqual(layer.compute_output_shape(inputs.shape), (2, 3, 1))
         self.assertEqual(keras.backend.standardize_dtype(got.dtype), "float16")
         np.testing.assert_array_equal(ops.convert_to_numpy(got), np.full((2, 3, 1), 0.75, "float16"))
+        # Integer features (counts, ids) too: the output is the layer's float, not the input's dtype.
+        got = ConstantOutput(initial_value=0.75)(np.zeros((2, 3), "int32"))
+        self.assertEqual(keras.backend.standardize_dtype(got.dtype), "float32")
+        np.testing.assert_array_equal(ops.convert_to_numpy(got), np.full((2, 1), 0.75, "float32"))
 
     def test_constraints_keep_probabilities_and_pixels_in_range(self):
         from zoo.layers.core import _UnitInterval
