@@ -308,7 +308,7 @@ def test_stylize_names_each_bad_argument():
 def test_stylize_paints_the_pixels_and_leaves_the_network_alone(capsys, monkeypatch, tmp_path):
     import keras
 
-    from zoo.models.style_transfer import stylize
+    from zoo.models.style_transfer import style_transfer_losses, stylize
     from zoo.weights import WeightsUnavailableError
 
     network = zoo.get("style_transfer", input_shape=(32, 32, 3), weights=None, content_layers=("block1_conv2",),
@@ -317,11 +317,31 @@ def test_stylize_paints_the_pixels_and_leaves_the_network_alone(capsys, monkeypa
     rng = np.random.default_rng(0)
     content = rng.integers(0, 256, (32, 32, 3)).astype("uint8")  # a photo as read from disk
     style = rng.uniform(0, 255, (40, 40, 3))
+    # The weighting stylize minimises is style_transfer_losses' with the same (default) weights.
+    targets = {key: value for key, value in network.predict(content[None].astype("float32"), verbose=0).items()
+               if key.startswith("content_")}
+    targets.update({key: value for key, value in network.predict(style[None], verbose=0).items()
+                    if key.startswith("style_")})
+    expected = style_transfer_losses(network, content[None].astype("float32"), targets)
+
+    class CanvasMeans(keras.callbacks.Callback):  # callbacks find the image as the "canvas" layer
+        means = []
+
+        def on_epoch_end(self, epoch, logs=None):
+            self.means.append(float(np.mean(keras.ops.convert_to_numpy(self.model.get_layer("canvas").image))))
+
+    network.trainable = True  # stylize freezes the network it is given
     for jit_compile in (False, True):
-        result = stylize(content, style, network, steps=3, jit_compile=jit_compile)
+        result = stylize(content, style, network, steps=3, jit_compile=jit_compile, callbacks=[CanvasMeans()])
         assert len(result.history["loss"]) == 3 and result.image.shape == (32, 32, 3)
         assert result.image.dtype == np.float32 and 0 <= result.image.min() and result.image.max() <= 255
         assert result.final_losses["total"] < result.initial_losses["total"]
+        for key, value in expected.items():
+            assert result.initial_losses[key] == pytest.approx(value, rel=1e-4), key
+        # Keras's loss at the first step, before any update, is that same weighted total.
+        assert result.history["loss"][0] == pytest.approx(expected["total"], rel=1e-3)
+        assert CanvasMeans.means[-1] == pytest.approx(float(result.image.mean()), rel=1e-5)
+    assert len(CanvasMeans.means) == 6
     assert capsys.readouterr().out == ""  # quiet unless verbose
     for weight, old in zip(network.weights, before):
         np.testing.assert_array_equal(keras.ops.convert_to_numpy(weight), old)

@@ -177,7 +177,8 @@ def stylize(content_image, style_image, loss_network=None, *, steps=200, learnin
         learning_rate: Adam step size, in pixel units.
         content_weight, style_weight, total_variation_weight: the loss mix (>= 0).
         jit_compile: ``Model.compile``'s: compile the step with XLA (True), not (False), or Keras's choice.
-        callbacks: extra Keras callbacks for ``fit``.
+        callbacks: extra Keras callbacks for ``fit``; ``self.model.get_layer("canvas").image`` is the
+            image being painted.
         verbose: ``fit`` verbosity.
     """
     import numpy as np
