@@ -1,0 +1,312 @@
+"""Mutation testing: how many small bugs planted in the zoo's code do the tests catch? Killed / survived per module.
+
+    python benchmarks/mutation.py                  # every area below: about 1-2 hours on 2 cores
+    python benchmarks/mutation.py zoo.layers       # one area (a mutmut name glob: zoo.models.mlp, zoo.runs, ...)
+    python benchmarks/mutation.py --quick          # a smoke test: zoo/layers/core.py only, nothing written
+    python benchmarks/mutation.py --report         # rewrite the report from the last run's results (and replant the bugs)
+
+mutmut (``[tool.mutmut]`` in pyproject.toml) copies the package into
+``mutants/``, makes hundreds of one-token changes to the code under test (an
+operator flipped, a constant changed, an argument dropped, a return value
+replaced) and runs, for each, the tests that reach the changed function. A
+mutant is *killed* when a test fails, *survived* when all pass, *timeout* when
+the tests ran 15x longer than usual (an infinite loop or a model that never
+converges counts as caught). The score is (killed + timeout) / all mutants:
+a mutant no test reaches counts as survived. Survivors are listed with their
+diffs in the report; each is either a missing test or an equivalent mutant
+(a change no caller can observe), and the report says which were looked at.
+
+The report goes to ``benchmarks/results/mutation.json`` and ``mutation.md``.
+Not part of CI's default run (``tests/test_mutation.py`` runs ``--quick``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+from collections import Counter, defaultdict
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "benchmarks" / "results"
+MUTANTS = ROOT / "mutants"
+# What is measured: the models and layers (target: score >= TARGET), the registry,
+# the argument checks and the run layer.
+AREAS = ("zoo.models", "zoo.layers", "zoo.registry", "zoo._checks", "zoo.runs", "zoo.files")
+TARGETS = {"zoo.models": 0.85, "zoo.layers": 0.85}
+QUICK = "zoo.layers.core"
+# Hypothesis examples per entry in tests/test_arguments.py while mutants are tested (the suite draws 200).
+ARGUMENT_EXAMPLES = 40
+CAUGHT = ("killed", "timeout")
+# Bugs found by planting them by hand, each with the test that must catch it: (what, file,
+# original text, buggy text, test). Run by every full report; tests/test_mutation.py checks that
+# each original text is still in its file, so the list cannot silently stop applying.
+PLANTED = [
+    ("vgg16_transfer's head frozen inside split_head (0 trainable weights)", "zoo/models/vgg16_transfer.py",
+     "        x = layer(x)\n    return features", "        layer.trainable = False\n        x = layer(x)\n    return features",
+     "tests/test_behaviour.py::test_vgg16_transfer_cut_and_split_head_share_the_models_weights"),
+    ("every position reads position 0's embedding (word order lost)", "zoo/layers/attention.py",
+     "self.position_embedding(positions)", "self.position_embedding(ops.zeros_like(positions))",
+     "tests/test_behaviour.py::test_transformer_output_depends_on_token_order"),
+    ("the classifier's softmax computes in the mixed policy's 16 bits, not float32", "zoo/layers/core.py",
+     'activation="softmax", dtype="float32",', 'activation="softmax",',
+     "tests/test_models.py::test_entry_outputs_float32_under_a_mixed_policy[mlp-mixed_float16]"),
+    ("the tuner searches outside the MirroredStrategy (tf_strategy = None)", "zoo/tuning.py",
+     'tf_strategy = strategy if hasattr(strategy, "extended") else None', "tf_strategy = None",
+     "tests/test_tuning.py::test_mirrored_tuning_builds_inside_the_strategy"),
+]
+
+
+def run_mutmut(names: list[str], children: int) -> float:
+    """``mutmut run`` over these mutants (names or name globs); returns the seconds it took."""
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", PYTHONUNBUFFERED="1", ZOO_ARGUMENT_EXAMPLES=str(ARGUMENT_EXAMPLES))
+    started = time.perf_counter()
+    command = [sys.executable, "-m", "mutmut", "run", "--max-children", str(children), *names]
+    result = subprocess.run(command, cwd=ROOT, env=env)  # mutmut's progress line shows as it goes
+    if result.returncode != 0:
+        sys.exit(f"mutation: mutmut run failed (exit {result.returncode}); its output is above")
+    return time.perf_counter() - started
+
+
+def to_check(globs: list[str], again: bool) -> list[str]:
+    """The mutants of ``globs`` to run: all of them the first time (or ``again``), else those not yet caught.
+
+    The tests only ever grow, so a caught mutant stays caught; a later run rechecks
+    the survivors against the new tests and runs the mutants not reached before.
+    """
+    import fnmatch
+
+    found = statuses() if MUTANTS.exists() else {}
+    matching = {name: status for name, status in found.items()
+                if any(fnmatch.fnmatch(name, f"{glob}.*") for glob in globs)}
+    if again or not matching:
+        return [f"{glob}.*" for glob in globs]
+    return sorted(name for name, status in matching.items() if status not in CAUGHT)
+
+
+# Survivors looked at and found equivalent: no caller can observe the change. A mutant's number
+# follows its function's code: when a function changes, check its reviews against the report's diffs.
+_SAME_CAST = ("equivalent: ops.cast(x, None) casts to keras.config.floatx(), float32 unless a user changes it: "
+              "the same cast")
+_SCALAR_SHAPE = "equivalent: add_weight's shape defaults to (), a scalar"
+_NETWORK_CASTS = "equivalent: the loss network's VGGPreprocessing casts pixels of any dtype to float itself"
+_QUIET = "equivalent: predict(verbose=None) shows no progress bar either (the test reads stdout)"
+_TRAINING_FLAG = ("equivalent: Keras passes the outer call's training flag to a sublayer called without one "
+                  "(tests/test_layers.py checks dropout acts in training only)")
+_EMBEDDING_BUILD = "equivalent: keras.layers.Embedding.build ignores the shape it is given"
+REVIEWED = {
+    **{f"zoo.layers.attention.xǁTokenAndPositionEmbeddingǁbuild__mutmut_{n}": _EMBEDDING_BUILD for n in (1, 2, 3, 4)},
+    "zoo.layers.attention.xǁTokenAndPositionEmbeddingǁcall__mutmut_4":
+        "equivalent: shape[+1] is shape[-1] for the (batch, tokens) ids the layer reads",
+    "zoo.layers.attention.xǁTransformerEncoderǁcall__mutmut_11":
+        "equivalent: a float 0/1 mask hides the same keys as a boolean one",
+    **{f"zoo.layers.attention.xǁTransformerEncoderǁcall__mutmut_{n}": _TRAINING_FLAG for n in (21, 26, 33, 35, 43, 45)},
+    "zoo.layers.core.xǁConstantOutputǁbuild__mutmut_3": _SCALAR_SHAPE,
+    "zoo.layers.core.xǁConstantOutputǁbuild__mutmut_7": _SCALAR_SHAPE,
+    "zoo.models.style_transfer.x_content_loss__mutmut_5": _SAME_CAST,
+    "zoo.models.style_transfer.x_content_loss__mutmut_11": _SAME_CAST,
+    "zoo.models.style_transfer.x_total_variation_loss__mutmut_4": _SAME_CAST,
+    "zoo.models.style_transfer.x_style_transfer_losses__mutmut_7": _NETWORK_CASTS,
+    "zoo.models.style_transfer.x_style_transfer_losses__mutmut_9": _NETWORK_CASTS,
+    "zoo.models.style_transfer.x_stylize__mutmut_97": _NETWORK_CASTS,
+    "zoo.models.style_transfer.x_stylize__mutmut_99": _NETWORK_CASTS,
+    "zoo.models.style_transfer.x_stylize__mutmut_108": _QUIET,
+    "zoo.models.style_transfer.x_stylize__mutmut_115": _QUIET,
+    **{f"zoo.models.style_transfer.x_stylize__mutmut_{n}": "equivalent: the loss is named by the output's dict "
+       "key, not by the layer" for n in (163, 164, 165)},
+    **{f"zoo.models.style_transfer.x_stylize__mutmut_{n}": "equivalent: the canvas ignores its input, so its "
+       "name is never read" for n in (148, 150, 152, 153)},
+    "zoo.layers.vision.xǁGramMatrixǁcall__mutmut_3": _SAME_CAST,
+    "zoo.layers.vision.xǁGramMatrixǁcall__mutmut_10": _SAME_CAST,
+    "zoo.layers.vision.xǁGramMatrixǁcall__mutmut_28": "equivalent: upper-case einsum subscripts name the same contraction",
+    "zoo.layers.vision.xǁGramMatrixǁcompute_output_spec__mutmut_2": "equivalent: a KerasTensor's default dtype is float32",
+    "zoo.layers.vision.xǁGramMatrixǁcompute_output_spec__mutmut_4": "equivalent: a KerasTensor's default dtype is float32",
+}
+
+
+def planted() -> list[dict]:
+    """Plant each bug of PLANTED in a copy of the package and run the test that must catch it."""
+    import shutil
+    import tempfile
+
+    outcomes = []
+    for what, path, original, buggy, test in PLANTED:
+        with tempfile.TemporaryDirectory(prefix="zoo-planted-") as folder:
+            copy = Path(folder)
+            for part in ("zoo", "tests"):
+                shutil.copytree(ROOT / part, copy / part, ignore=shutil.ignore_patterns("__pycache__"))
+            shutil.copy(ROOT / "pyproject.toml", copy)
+            source = (copy / path).read_text()
+            if source.count(original) != 1:
+                sys.exit(f"mutation: planted bug {what!r} no longer applies: {original!r} is not once in {path}")
+            (copy / path).write_text(source.replace(original, buggy))
+            env = dict(os.environ, PYTHONPATH=str(copy), TF_CPP_MIN_LOG_LEVEL="3")
+            started = time.perf_counter()
+            result = subprocess.run([sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider",
+                                     "-o", "addopts=", test], cwd=copy, env=env, capture_output=True, text=True)
+            failure = [line for line in result.stdout.splitlines() if line.startswith("E ")][:1]
+            outcomes.append({"bug": what, "file": path, "test": test, "caught": result.returncode == 1,
+                             "pytest_exit_code": result.returncode, "seconds": round(time.perf_counter() - started, 1),
+                             "failure": failure[0][1:].strip() if failure else ""})
+            print(f"mutation: planted {'caught' if result.returncode == 1 else 'MISSED'}: {what}")
+    return outcomes
+
+
+def statuses() -> dict[str, str]:
+    """Mutant name -> status, read from the ``.meta`` files mutmut leaves beside each mutated module."""
+    from mutmut.stats import status_by_exit_code
+
+    found = {}
+    for meta in sorted(MUTANTS.glob("zoo/**/*.py.meta")):
+        codes = json.loads(meta.read_text())["exit_code_by_key"]
+        for name, code in codes.items():
+            found[name] = status_by_exit_code[code]
+    return found
+
+
+def module_of(mutant: str) -> str:
+    """``zoo.layers.attention.xǁTransformerEncoderǁcall__mutmut_3`` -> ``zoo.layers.attention``."""
+    return mutant.rsplit(".", 1)[0]
+
+
+def area_of(module: str) -> str:
+    return next((area for area in AREAS if module == area or module.startswith(area + ".")), module)
+
+
+def diff_of(mutant: str) -> str:
+    shown = subprocess.run([sys.executable, "-m", "mutmut", "show", mutant], cwd=ROOT, capture_output=True, text=True)
+    lines = [line for line in shown.stdout.splitlines() if line[:1] in "+-" and line[:3] not in ("+++", "---")]
+    return "\n".join(lines)
+
+
+def summarise(found: dict[str, str], reviewed: dict[str, str]) -> dict:
+    per_module: dict[str, Counter] = defaultdict(Counter)
+    per_area: dict[str, Counter] = defaultdict(Counter)
+    for name, status in found.items():
+        equivalent = status == "survived" and reviewed.get(name, "").startswith("equivalent")
+        for counts in (per_module[module_of(name)], per_area[area_of(module_of(name))]):
+            counts[status] += 1
+            counts["reviewed equivalent"] += equivalent
+
+    def row(counts: Counter) -> dict:
+        total = sum(counts.values()) - counts["reviewed equivalent"]
+        checked = total - counts["not checked"]
+        caught = sum(counts[status] for status in CAUGHT)
+        return {"mutants": total, **dict(sorted(counts.items())), "score": round(caught / max(checked, 1), 4),
+                "score_without_equivalent": round(caught / max(checked - counts["reviewed equivalent"], 1), 4)}
+
+    survivors = [{"mutant": name, "status": status, "diff": diff_of(name), "review": reviewed.get(name, "")}
+                 for name, status in sorted(found.items()) if status not in CAUGHT + ("not checked",)]
+    checked = {area for area, counts in per_area.items() if counts["not checked"] < sum(counts.values())}
+    return {"areas": {area: row(per_area[area]) for area in AREAS if area in checked},
+            "not_run": [area for area in AREAS if area not in checked],
+            "modules": {module: row(counts) for module, counts in sorted(per_module.items())
+                        if area_of(module) in checked},
+            "survivors": survivors}
+
+
+def markdown(report: dict) -> str:
+    took = ", ".join(f"{' '.join(run['areas'])} {run['seconds'] / 60:.0f} min on {run['date']}" for run in report["runs"])
+    took = took or "the runs behind it were stopped and resumed, so their time is not recorded"
+    lines = ["# Mutation testing", "",
+             f"Written by `{report['command']}` ({took}) on {report['machine']['cpu_count']} CPUs "
+             f"({report['machine']['platform']}; mutmut {report['mutmut']}). Score = (killed + timeout) / mutants "
+             "checked; *not checked yet* are mutants a stopped run did not reach (rerunning the command goes on "
+             "from there); *other* is mutants no test reached or that crashed the runner, counted as not caught; "
+             "*of which equivalent* counts survivors reviewed below as changes no caller can observe.", "",
+             "| area | mutants | not checked yet | killed | timeout | survived | other | of which equivalent | score | "
+             "score without equivalent | target |",
+             "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+
+    def cells(counts: dict) -> str:
+        other = counts["mutants"] - sum(counts.get(s, 0) for s in ("killed", "timeout", "survived", "not checked"))
+        return (f"{counts['mutants']} | {counts.get('not checked', 0)} | {counts.get('killed', 0)} | "
+                f"{counts.get('timeout', 0)} | {counts.get('survived', 0)} | {other} | {counts['reviewed equivalent']} | "
+                f"{counts['score']:.1%} | {counts['score_without_equivalent']:.1%}")
+
+    for area in AREAS:
+        target = f">= {TARGETS[area]:.0%}" if area in TARGETS else ""
+        if area in report["areas"]:
+            lines.append(f"| {area} | {cells(report['areas'][area])} | {target} |")
+        else:
+            lines.append(f"| {area} | not run yet | | | | | | | | | {target} |")
+    lines += ["", "| module | mutants | not checked yet | killed | timeout | survived | other | of which equivalent | "
+              "score | score without equivalent |", "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    lines += [f"| {module} | {cells(counts)} |" for module, counts in report["modules"].items()]
+    lines += ["", "## Planted bugs", "", "| bug | file | caught by | caught | how it fails |",
+              "| --- | --- | --- | --- | --- |"]
+    lines += [f"| {bug['bug']} | `{bug['file']}` | `{bug['test'].replace('|', '&#124;')}` | "
+              f"{'yes' if bug['caught'] else '**no**'} | {bug['failure'].replace('|', '&#124;')[:160]} |"
+              for bug in report["planted"]]
+    lines += ["", f"## Survivors ({len(report['survivors'])})", "",
+              "Each is a change no test noticed. A review says why it is left: *equivalent* means no caller "
+              "can observe the change.", ""]
+    for survivor in report["survivors"]:
+        lines.append(f"- `{survivor['mutant']}` ({survivor['status']})"
+                     + (f": {survivor['review']}" if survivor["review"] else ""))
+        if survivor["diff"]:
+            lines += ["  ```diff"] + [f"  {line}" for line in survivor["diff"].splitlines()] + ["  ```"]
+    return "\n".join(lines) + "\n"
+
+
+def main(argv=None) -> dict | None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("areas", nargs="*", help=f"mutmut name globs (default: {' '.join(AREAS)})")
+    parser.add_argument("--quick", action="store_true", help=f"{QUICK} only, nothing written")
+    parser.add_argument("--report", action="store_true", help="rewrite the report from the last run only")
+    parser.add_argument("--children", type=int, default=os.cpu_count() or 1, help="mutants tested at once")
+    parser.add_argument("--again", action="store_true", help="recheck caught mutants too (default: only the rest)")
+    args = parser.parse_args(argv)
+    sys.path.insert(0, str(ROOT))
+    from zoo.files import atomic_write_json, atomic_write_text
+
+    globs = [QUICK] if args.quick else (args.areas or list(AREAS))
+    seconds = 0.0
+    if not args.report:
+        names = to_check(globs, args.again or args.quick)
+        print(f"mutation: {len(names)} {'name globs' if any('*' in n for n in names) else 'mutants'} to run")
+        seconds = run_mutmut(names, args.children) if names else 0.0
+    found = statuses()
+    if args.quick:
+        found = {name: status for name, status in found.items() if module_of(name) == QUICK}
+    if not found:
+        sys.exit(f"mutation: no mutant results under {MUTANTS}; run without --report first")
+
+    from importlib import metadata
+
+    previous = RESULTS / "mutation.json"
+    old = json.loads(previous.read_text()) if previous.exists() else {}
+    planted_bugs = [] if args.quick else planted()  # a minute or two: rerun with every report
+    # Areas can be run one at a time; the report keeps how long each took and on which date.
+    runs = old.get("runs", [])
+    if not args.report:  # a resumed run adds its time to the areas' earlier runs
+        same = next((run for run in runs if run["areas"] == globs), None)
+        if same is None:
+            runs = [run for run in runs if not set(run["areas"]) & set(globs)]
+            same = {"areas": globs, "seconds": 0.0}
+            runs.append(same)
+        same.update(seconds=round(same["seconds"] + seconds, 1), date=datetime.date.today().isoformat())
+    report = {"benchmark": "benchmarks/mutation.py", "command": "python benchmarks/mutation.py [AREA ...]",
+              "mutmut": metadata.version("mutmut"), "runs": sorted(runs, key=lambda run: AREAS.index(run["areas"][0])
+                                                                   if run["areas"][0] in AREAS else len(AREAS)),
+              "machine": {"platform": platform.platform(), "cpu_count": os.cpu_count()},
+              "python": sys.version.split()[0], "planted": planted_bugs, **summarise(found, REVIEWED)}
+    for area, counts in report["areas"].items():
+        print(f"mutation: {area:<14} {counts['mutants']:>4} mutants, score {counts['score']:.1%}"
+              + (f" (target {TARGETS[area]:.0%})" if area in TARGETS else ""))
+    if args.quick:
+        return report
+    atomic_write_json(previous, report)
+    atomic_write_text(RESULTS / "mutation.md", markdown(report))
+    print(f"mutation: wrote {previous.relative_to(ROOT)} and mutation.md")
+    return report
+
+
+if __name__ == "__main__":
+    main()

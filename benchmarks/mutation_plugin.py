@@ -1,0 +1,48 @@
+"""pytest plugin for the mutation runs (benchmarks/mutation.py): lets Keras read mutated ``__init__`` signatures.
+
+mutmut swaps each mutated function for a trampoline made with ``functools.wraps``.
+``inspect.signature`` follows the trampoline's ``__wrapped__`` to the real
+signature, but ``inspect.getfullargspec`` does not, and Keras's
+``Operation.__new__`` reads both to build a layer's default config: for a zoo
+layer's trampolined ``__init__`` it sees no arguments and fails with
+``IndexError`` before any test can tell a mutant from the original. This plugin
+makes ``getfullargspec`` look through mutmut's trampolines, and through
+nothing else. Loaded only by the mutation runs (``[tool.mutmut]`` in
+pyproject.toml); the test suite never sees it.
+
+Some tests start Python processes (a reload in a fresh process, for one). They
+inherit ``MUTANT_UNDER_TEST``; the plugin also puts the mutated copy of the
+package first on their ``PYTHONPATH`` (ahead of the editable install, which
+points at the unmutated source) with a ``sitecustomize`` that applies the same
+fix, so a mutant is tested the same way in and out of process.
+"""
+
+import functools
+import inspect
+import os
+from pathlib import Path
+
+_getfullargspec = inspect.getfullargspec
+
+
+def _is_mutmut_trampoline(function):
+    code = getattr(function, "__code__", None)
+    return code is not None and code.co_name == "_trampoline_wrapper" and hasattr(function, "__wrapped__")
+
+
+@functools.wraps(_getfullargspec)
+def getfullargspec(function):
+    while _is_mutmut_trampoline(function):
+        function = function.__wrapped__
+    return _getfullargspec(function)
+
+
+inspect.getfullargspec = getfullargspec
+
+
+_MUTATED_ROOT = Path(__file__).resolve().parent.parent  # mutants/, the mutated copy mutmut runs in
+_SITE = Path(__file__).resolve().parent / "mutation_site"
+_paths = [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
+os.environ["PYTHONPATH"] = os.pathsep.join(
+    [str(_MUTATED_ROOT), str(_SITE)] + [p for p in _paths if p not in (str(_MUTATED_ROOT), str(_SITE))]
+)
