@@ -1,6 +1,6 @@
 """Mutation testing: how many small bugs planted in the zoo's code do the tests catch? Killed / survived per module.
 
-    python benchmarks/mutation.py                  # every area below: about 1-2 hours on 2 cores
+    python benchmarks/mutation.py                  # every area below: several hours on 2 cores; resumable
     python benchmarks/mutation.py zoo.layers       # one area (a mutmut name glob: zoo.models.mlp, zoo.runs, ...)
     python benchmarks/mutation.py --quick          # a smoke test: zoo/layers/core.py only, nothing written
     python benchmarks/mutation.py --report         # rewrite the report from the last run's results (and replant the bugs)
