@@ -17,7 +17,7 @@ diffs in the report; each is either a missing test or an equivalent mutant
 (a change no caller can observe), and the report says which were looked at.
 
 The report goes to ``benchmarks/results/mutation.json`` and ``mutation.md``.
-Not part of CI's default run (``tests/test_mutation.py`` runs ``--quick``).
+Not part of CI's default run; ``tests/test_mutation.py`` checks the committed report.
 """
 
 from __future__ import annotations
