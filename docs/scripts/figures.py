@@ -282,6 +282,56 @@ def baseline_bars(recipe: str) -> Path:
     return save(figure, zoo_docs.baseline_figure(recipe))
 
 
+# ------------------------------------------------------------------------ performance
+
+def _bars(axis, labels, values, title, target=None, text="{:.2f}"):
+    axis.barh(range(len(values)), values, color="tab:blue")
+    axis.set_yticks(range(len(values)), labels, fontsize=8)
+    axis.invert_yaxis()
+    for row, value in enumerate(values):
+        axis.text(value, row, " " + text.format(value), va="center", fontsize=7)
+    if target is not None:
+        axis.axvline(target, color="tab:red", linestyle="--", linewidth=1)
+    axis.set_xlim(0, max([*values, target or 0]) * 1.3)
+    axis.set_title(title, fontsize=9)
+
+
+def speed_bars() -> Path:
+    """Twin ratio, share of the float32 peak, and the bfloat16 and XLA speed-ups of every entry."""
+    report = zoo_docs.benchmark_report("speed.json")
+    names = list(report["entries"])
+    summaries = [report["entries"][name]["summary"] for name in names]
+    figure, axes = plt.subplots(1, 4, figsize=(13, 2.8), sharey=True)
+    twin_target = report["targets"]["twin_ratio"]
+    _bars(axes[0], names, [s["twin_ratio"] for s in summaries],
+          f"zoo / plain-Keras twin (samples/s; target {twin_target})", target=twin_target)
+    _bars(axes[1], names, [100 * s["fraction_of_float32_peak"] for s in summaries],
+          "% of the float32 matmul peak", text="{:.1f}")
+    for name, axis_row in zip(names, range(len(names))):  # each entry's own target, where it has one
+        target = report["entries"][name]["summary"]["targets"].get("fraction_of_float32_peak")
+        if target:
+            axes[1].plot([100 * target["target"]] * 2, [axis_row - 0.4, axis_row + 0.4], color="tab:red")
+    _bars(axes[2], names, [s["bfloat16_speedup"] for s in summaries], "mixed_bfloat16 / float32", target=1.0)
+    _bars(axes[3], names, [s["jit_speedup"] for s in summaries], "XLA / no XLA", target=1.0)
+    figure.suptitle(f"Training speed, {zoo_docs.hardware(report)} (red: target or parity)", fontsize=9)
+    figure.tight_layout()
+    return save(figure, zoo_docs.SPEED_FIGURE)
+
+
+def footprint_bars() -> Path:
+    """Cold-start seconds and each recipe's peak memory."""
+    report = zoo_docs.benchmark_report("footprint.json")
+    figure, axes = plt.subplots(1, 2, figsize=(11, 2.8))
+    starts = report["cold_start"]
+    _bars(axes[0], list(starts), [row["median_s"] for row in starts.values()], "cold start (s, median)")
+    memory = report["peak_memory"]
+    _bars(axes[1], list(memory), [row["peak_rss_mib"] for row in memory.values()],
+          "peak memory of the full default run (MiB)", text="{:,.0f}")
+    figure.suptitle(f"Start-up and memory, {zoo_docs.hardware(report)}", fontsize=9)
+    figure.tight_layout()
+    return save(figure, zoo_docs.FOOTPRINT_FIGURE)
+
+
 # ------------------------------------------------------------------------ model diagrams
 
 def model_diagram(name: str) -> Path:
@@ -309,6 +359,11 @@ def main() -> int:
         return 1
     shutil.rmtree(FIGURES, ignore_errors=True)
     jobs = [("activations", activations), ("conv-edge", conv_edge), ("gradient-descent", gradient_descent)]
+    # Performance figures: from the committed benchmark JSON, where it exists (the page says so where not).
+    for report, name, draw_job in (("speed.json", "speed", speed_bars), ("footprint.json", "footprint",
+                                                                          footprint_bars)):
+        if zoo_docs.benchmark_report(report) is not None:
+            jobs.append((f"performance {name}", draw_job))
     # Result figures: exactly those the pages will ask for, from finished committed runs only.
     draw = {"curves": training_curves, "trio": style_trio, "attention": attention_heatmap, "baseline": baseline_bars}
     for recipe in zoo_docs.committed_runs():

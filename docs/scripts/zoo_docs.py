@@ -827,7 +827,7 @@ def recipe_page(recipe: str) -> str:
     return "\n".join(out)
 
 
-def _benchmark(name: str) -> dict | None:
+def benchmark_report(name: str) -> dict | None:
     path = BENCHMARKS / name
     return json.loads(path.read_text()) if path.exists() else None
 
@@ -836,7 +836,7 @@ def choices_section(recipe: str) -> list[str]:
     """Every setting tried for the recipe's defaults, from benchmarks/results/choices_<recipe>.json."""
     from zoo.results import machine as results_machine
 
-    report = _benchmark(f"choices_{recipe}.json")
+    report = benchmark_report(f"choices_{recipe}.json")
     if report is None:
         return []
     rows = ["| variant | validation accuracy | test accuracy | epochs | seconds |", "| --- | --- | --- | --- | --- |"]
@@ -857,7 +857,7 @@ def xla_section(recipe: str) -> list[str]:
     """Seconds per epoch with XLA off and on, and the recipe's choice, from benchmarks/results/xla.json."""
     from zoo.results import machine as results_machine
 
-    report = _benchmark("xla.json")
+    report = benchmark_report("xla.json")
     entry = (report or {}).get("recipes", {}).get(recipe)
     if entry is None:
         return []
@@ -875,6 +875,151 @@ def xla_section(recipe: str) -> list[str]:
             "\n".join(rows), "",
             f"Made by {_code(entry.get('command', report['command']))} on {_value(results_machine(report))}; source: "
             "`benchmarks/results/xla.json`.", ""]
+
+
+# ------------------------------------------------------------- the Performance page
+
+SPEED_FIGURE, FOOTPRINT_FIGURE = "performance/speed.png", "performance/footprint.png"
+SPEED_COMMAND, FOOTPRINT_COMMAND = "python benchmarks/speed.py", "python benchmarks/footprint.py"
+
+
+def hardware(report: dict) -> str:
+    """'2-core AMD EPYC (cpu:0), Keras 3.15.1 (tensorflow)': the machine of a benchmark's JSON."""
+    from zoo.results import machine as results_machine
+
+    environment = report.get("environment") or {}
+    cpu, gpus = environment.get("cpu") or {}, environment.get("gpus") or []
+    if not cpu:
+        return results_machine(report)
+    packages = environment.get("packages") or {}
+    on = f"{', '.join(gpus)} with a " if gpus else ""
+    return (f"{on}{cpu.get('cores', '?')}-core {cpu.get('model', '?')} CPU, Keras {packages.get('keras', '?')} "
+            f"({environment.get('keras_backend', '?')})")
+
+
+def _table_code(value: str) -> str:
+    from zoo.results import markdown_code
+
+    return markdown_code(value, in_table=True)
+
+
+def _against(target: dict | None, text: str, percent: bool = False) -> str:
+    """A measured value's text, and whether it met its target (when it has one)."""
+    if not target:
+        return text
+    goal = f"{target['target']:.0%}" if percent else _value(target["target"])
+    return f"{text} (target {goal}: {'met' if target['met'] else '**missed**'})"
+
+
+def _rate(value: float) -> str:
+    """Samples per second: whole numbers with separators, or three digits below 100 (style steps)."""
+    return f"{value:,.0f}" if value >= 100 else f"{value:.3g}"
+
+
+def speed_section(page_src: str) -> str:
+    """Each entry's training speed against its twin and the machine, from benchmarks/results/speed.json."""
+    report = benchmark_report("speed.json")
+    if report is None:
+        return f"No speed benchmark is committed yet: run {_code(SPEED_COMMAND)}."
+    peaks = report["matmul_peak"]
+    rows = []
+    for name, row in report["entries"].items():
+        summary, speed = row["summary"], row["variants"]
+        targets = summary["targets"]
+        rows.append([_code(name), _rate(speed["zoo"]["samples_per_s"]), _rate(speed["twin"]["samples_per_s"]),
+                     _against(targets.get("twin_ratio"), f"{summary['twin_ratio']:.3f}"),
+                     f"{row['training_flops_per_sample'] / 1e9:.3g}",
+                     f"{summary['achieved_flops_per_s'] / 1e9:.3g}",
+                     _against(targets.get("fraction_of_float32_peak"),
+                              f"{summary['fraction_of_float32_peak']:.1%}", percent=True),
+                     f"{summary['bfloat16_speedup']:.2f}x", f"{summary['jit_speedup']:.2f}x"])
+    table = _table(["entry", "samples/s", "twin samples/s", "zoo / twin", "GFLOP per sample", "GFLOP/s",
+                    "of the float32 peak", "bfloat16 vs float32", "XLA vs not"], rows)
+    features = report["environment"].get("cpu", {}).get("features") or []
+    ratio = peaks["bfloat16"]["flops_per_s"] / peaks["float32"]["flops_per_s"]
+    units = ("This CPU has bfloat16 matrix units (AMX), so bfloat16 should train at least twice as fast."
+             if report["bfloat16_matrix_units"] else
+             "This CPU has no bfloat16 matrix units (no AMX; its features: "
+             f"{', '.join(_code(f) for f in features) or 'none recorded'}). Its vector units make a large "
+             f"bfloat16 matrix product {ratio:.2f}x as fast as a float32 one, so even the products alone could "
+             "not train twice as fast. The 2x target applies to CPUs with matrix units, and the column shows "
+             "what the 16-bit policy gains or costs on this one, casts and all.")
+    return "\n".join([
+        f"Measured on {_value(hardware(report))}. Each run also measures the matrix-product peak, and "
+        "each entry is compared with its own run's; the latest: "
+        f"**{peaks['float32']['flops_per_s'] / 1e9:.1f} GFLOP/s** in float32 and "
+        f"{peaks['bfloat16']['flops_per_s'] / 1e9:.1f} GFLOP/s in bfloat16 "
+        f"({peaks['float32']['size']}x{peaks['float32']['size']} products).", "",
+        table, "",
+        figure_link(SPEED_FIGURE, page_src, "training speed of each entry against its twin and the machine"), "",
+        units, "",
+        f"Made by {made_by(report)}; {report['rounds']} timed epochs per variant, the fastest; "
+        "source: `benchmarks/results/speed.json`."])
+
+
+def made_by(report: dict) -> str:
+    """The commands that wrote a benchmark's entries: the whole run's, then any entry measured again alone."""
+    commands = dict.fromkeys([report["command"], *(row.get("command", report["command"])
+                                                   for row in report["entries"].values())])
+    return ", then ".join(_code(command) for command in commands)
+
+
+def footprint_section(page_src: str) -> str:
+    """Cold starts and each recipe's peak memory, from benchmarks/results/footprint.json."""
+    report = benchmark_report("footprint.json")
+    if report is None:
+        return f"No footprint benchmark is committed yet: run {_code(FOOTPRINT_COMMAND)}."
+    starts = _table(["what starts", "seconds (median)", "command"],
+                    [[_value(label), _seconds(row["median_s"]), _table_code(row["command"])]
+                     for label, row in report["cold_start"].items()])
+    memory = _table(["recipe (full default run)", "peak memory", "seconds", "command"],
+                    [[_code(recipe), f"{row['peak_rss_mib']:,.0f} MiB", _seconds(row["wall_s"]),
+                      _table_code(row["command"])] for recipe, row in report["peak_memory"].items()])
+    return "\n".join([
+        f"Measured on {_value(hardware(report))}, each in a fresh Python process.", "",
+        "### Cold start", "", starts, "",
+        "### Peak memory of each recipe", "", memory, "",
+        figure_link(FOOTPRINT_FIGURE, page_src, "cold starts and peak memory"), "",
+        f"Made by {_code(report['command'])}; source: `benchmarks/results/footprint.json`."])
+
+
+def gpu_checks() -> dict[str, dict]:
+    """Every committed benchmarks/results/gpu_check-<device>.json, by file name."""
+    return {path.name: json.loads(path.read_text()) for path in sorted(BENCHMARKS.glob("gpu_check-*.json"))}
+
+
+def gpu_section(page_src: str) -> str:
+    """The GPU check's numbers per entry and precision, from each committed gpu_check JSON."""
+    reports = gpu_checks()
+    if not reports:
+        return ("No GPU run is committed yet. On a GPU machine, "
+                f"{_code('KERAS_BACKEND=jax python benchmarks/gpu_check.py')} writes "
+                "`benchmarks/results/gpu_check-<device>.json`, and this section shows it.")
+    out = []
+    for file_name, report in reports.items():
+        rows = [[_code(name), _value(policy), _rate(row["samples_per_s"]),
+                 f"{row['tflops_per_s']:.3g}", f"{row['fraction_of_peak']:.1%}"]
+                for name, policies in report["entries"].items() for policy, row in policies.items()]
+        peaks = ", ".join(f"{_value(policy)} {peak['flops_per_s'] / 1e12:.1f} TFLOP/s"
+                          for policy, peak in report["matmul_peak"].items())
+        out += [f"### {_value(report['device_kind'])}", "",
+                f"{len(report['devices'])} device(s), {_value(hardware(report))}; matrix-product peak {peaks}.",
+                "", _table(["entry", "policy", "samples/s", "TFLOP/s", "of the peak"], rows), "",
+                f"Made by {_code(report['command'])}; source: `benchmarks/results/{file_name}`.", ""]
+    return "\n".join(out)
+
+
+def measured_table(page_src: str) -> str:
+    """What was measured on which hardware: every committed benchmark JSON, with its machine and command."""
+    rows = []
+    for path in sorted(BENCHMARKS.glob("*.json")):
+        report = json.loads(path.read_text())
+        if "environment" not in report:
+            continue  # the mutation report measures the tests, on no particular hardware
+        what = (report.get("benchmark") or path.stem).removeprefix("benchmarks/")
+        rows.append([_code(what), _value(hardware(report)), _table_code(report.get("command", "")),
+                     f"`benchmarks/results/{path.name}`"])
+    return _table(["benchmark", "hardware", "command", "source"], rows)
 
 
 # ------------------------------------------------------------- directives in hand pages
@@ -1004,6 +1149,14 @@ def expand(markdown: str, page_src: str) -> str:
             return embedded_data()
         if directive == "photos":
             return photos()
+        if directive == "speed":
+            return speed_section(page_src)
+        if directive == "footprint":
+            return footprint_section(page_src)
+        if directive == "gpu-check":
+            return gpu_section(page_src)
+        if directive == "measured":
+            return measured_table(page_src)
         if directive == "results":      # metrics and provenance
             return results_section(argument, page_src, heading="###", figures=False)
         if directive == "run":          # metrics, provenance and the run's figures

@@ -1,0 +1,219 @@
+"""The benchmark suite: its FLOP count, the plain-Keras twins, smoke runs of its scripts, the committed
+numbers and the Performance page made from them.
+
+The benchmarks themselves are not tests (timings do not belong in a timed suite): these tests
+check that the scripts run (``--quick``), count what they claim, and that what is committed in
+benchmarks/results/ is complete, consistent and shown.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import zoo
+
+ROOT = Path(__file__).resolve().parents[1]
+BENCHMARKS = ROOT / "benchmarks"
+RESULTS = BENCHMARKS / "results"
+sys.path.insert(0, str(ROOT / "docs" / "scripts"))
+
+import zoo_docs  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def bench():
+    """benchmarks/machine.py and speed.py, imported as their scripts import each other (from their folder)."""
+    sys.path.insert(0, str(BENCHMARKS))
+    try:
+        yield importlib.import_module("machine"), importlib.import_module("speed")
+    finally:
+        sys.path.remove(str(BENCHMARKS))
+        for name in ("machine", "speed"):
+            sys.modules.pop(name, None)
+
+
+def _run(script: str, *argv: str, timeout: int = 300) -> subprocess.CompletedProcess:
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
+    done = subprocess.run([sys.executable, str(BENCHMARKS / script), *argv], capture_output=True, text=True,
+                          timeout=timeout, env=env, cwd=ROOT)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return done
+
+
+# ------------------------------------------------------------------------ the FLOP count
+
+def test_flop_count_matches_the_formulas_layer_by_layer(bench):
+    import keras
+
+    machine, _ = bench
+
+    def flops(inputs, outputs):
+        return machine.forward_flops(keras.Model(inputs, outputs))
+
+    x = keras.Input((10,))
+    assert flops(x, keras.layers.Dense(7)(x)) == 2 * 10 * 7
+    x = keras.Input((4, 10))  # a Dense on each of 4 positions
+    assert flops(x, keras.layers.Dense(7)(x)) == 2 * 4 * 10 * 7
+    x = keras.Input((8, 8, 3))
+    assert flops(x, keras.layers.Conv2D(4, 3, padding="same")(x)) == 2 * 8 * 8 * 4 * 3 * 3 * 3
+    assert flops(x, keras.layers.Conv2D(4, 3)(x)) == 2 * 6 * 6 * 4 * 3 * 3 * 3  # "valid": 6x6 outputs
+    x = keras.Input((5, 6))
+    assert flops(x, keras.layers.LSTM(4)(x)) == 2 * 5 * 4 * 4 * (6 + 4)  # four gates over [input, state]
+    assert flops(x, keras.layers.Bidirectional(keras.layers.LSTM(4))(x)) == 2 * 2 * 5 * 4 * 4 * (6 + 4)
+    x = keras.Input((None,), dtype="int32")  # an open length is filled in by the caller
+    model = keras.Model(x, keras.layers.LSTM(4)(keras.layers.Embedding(9, 6)(x)))
+    assert machine.forward_flops(model, length=5) == 2 * 5 * 4 * 4 * (6 + 4)
+    with pytest.raises(ValueError, match="unknown length: pass length"):
+        machine.forward_flops(model)
+    x = keras.Input((5, 8))
+    attention = keras.layers.MultiHeadAttention(num_heads=2, key_dim=3)(x, x)
+    projections = 2 * (5 * 8 * 6) * 4  # query, key, value and output, each 8 <-> 2 heads x 3
+    scores_and_sum = 2 * 2 * (5 * 5 * 2 * 3)
+    assert flops(x, attention) == projections + scores_and_sum
+
+
+def test_vgg16_counts_the_published_thirty_gigaflops_at_224(bench):
+    """Simonyan & Zisserman's VGG-16 convolutions: 15.35 G multiply-adds for one 224x224 image."""
+    import keras
+
+    machine, _ = bench
+    base = keras.applications.VGG16(include_top=False, weights=None, input_shape=(224, 224, 3))
+    assert machine.forward_flops(base) == pytest.approx(2 * 15.35e9, rel=0.01)
+    assert machine.training_flops(base) == 3 * machine.forward_flops(base)
+
+
+def test_the_zoo_encoder_block_counts_as_its_stock_layers(bench):
+    import keras
+
+    from zoo.layers import TransformerEncoder
+
+    machine, _ = bench
+    x = keras.Input((6, 8))
+    block = keras.Model(x, TransformerEncoder(8, 2, 16)(x))
+    stock = keras.layers.MultiHeadAttention(2, 4)(x, x)
+    stock = keras.layers.Dense(8)(keras.layers.Dense(16)(stock))
+    assert machine.forward_flops(block) == machine.forward_flops(keras.Model(x, stock))
+
+
+@pytest.mark.parametrize("name", [name for name in zoo.list_models() if name != "style_transfer"])
+def test_each_twin_is_the_same_network_in_stock_keras(bench, name):
+    """Same parameters and FLOPs as the zoo model, no zoo layer inside, float32 outputs."""
+    import zoo.layers
+
+    machine, speed = bench
+    size = speed.SIZES["quick"][name]
+    model, twin = zoo.get(name, **size["arguments"]), speed.twin(name, size["arguments"])
+    assert twin.count_params() == model.count_params()
+    assert machine.forward_flops(twin, size.get("length")) == machine.forward_flops(model, size.get("length"))
+    custom = tuple(getattr(zoo.layers, layer) for layer in zoo.layers.__all__)
+    assert not [layer.name for layer in twin._flatten_layers() if isinstance(layer, custom)]
+    assert twin.output.dtype == "float32"
+
+
+def test_the_peak_is_a_real_measurement(bench):
+    machine, _ = bench
+    peak = machine.matmul_peak("float32", size=128, repeats=2)
+    assert peak["flops_per_s"] == pytest.approx(2 * 128**3 / peak["seconds"], rel=0.02)
+    assert peak["flops_per_s"] > 1e7  # a 2-core CPU does about 1e11
+
+
+# ------------------------------------------------------------------------ the scripts' smoke runs
+
+def test_speed_quick_times_every_variant_and_writes_its_report(bench, tmp_path, capsys):
+    """In this process (Keras is imported already): a tiny model, the zoo's own layers, and the pixel painter."""
+    _, speed = bench
+    out = tmp_path / "speed.json"
+    speed.main(["--quick", "perceptron", "mini_transformer", "style_transfer", "--out", str(out)])
+    printed = capsys.readouterr().out
+    report = json.loads(out.read_text())
+    assert list(report["entries"]) == ["perceptron", "mini_transformer", "style_transfer"]
+    assert report["environment"]["cpu"]["cores"] >= 1 and report["environment"]["keras_backend"] == "tensorflow"
+    for name, row in report["entries"].items():
+        assert set(row["variants"]) == {"zoo", "twin", "zoo_jit", "zoo_bfloat16"}
+        assert all(v["samples_per_s"] > 0 for v in row["variants"].values()), row
+        assert row["summary"]["twin_ratio"] > 0 and row["training_flops_per_sample"] > 0
+        assert f"{name}:" in printed
+    assert "fraction_of_float32_peak" in report["entries"]["style_transfer"]["summary"]["targets"]
+    assert "fraction_of_float32_peak" not in report["entries"]["perceptron"]["summary"]["targets"]
+
+
+def test_speed_names_an_unknown_entry():
+    done = subprocess.run([sys.executable, str(BENCHMARKS / "speed.py"), "resnet"], capture_output=True, text=True,
+                          timeout=60, cwd=ROOT)
+    assert done.returncode == 2 and "unknown entry resnet; choose from perceptron, mlp" in done.stderr
+
+
+def test_footprint_quick_measures_start_and_memory(tmp_path):
+    out = tmp_path / "footprint.json"
+    _run("footprint.py", "--quick", "--out", str(out))
+    report = json.loads(out.read_text())
+    assert set(report["cold_start"]) == {"zoo list", "zoo.get('perceptron')"}
+    assert report["cold_start"]["zoo list"]["command"] == "-m zoo list"
+    assert report["peak_memory"]["perceptron"]["peak_rss_mib"] > 50  # TensorFlow alone takes more
+    assert report["peak_memory"]["perceptron"]["command"] == "python -m zoo.recipes.perceptron --quick"
+
+
+# ------------------------------------------------------------------------ the committed numbers
+
+def _committed(name: str) -> dict:
+    path = RESULTS / name
+    assert path.exists(), f"benchmarks/results/{name} is missing: run python benchmarks/{name[:-5]}.py"
+    return json.loads(path.read_text())
+
+
+def test_the_committed_speed_report_covers_every_entry_and_its_summaries_follow_from_its_timings(bench):
+    _, speed = bench
+    report = _committed("speed.json")
+    assert sorted(report["entries"]) == sorted(zoo.list_models())
+    assert report["command"] == "python benchmarks/speed.py" and report["rounds"] >= 3
+    features = report["environment"]["cpu"]["features"]
+    for name, row in report["entries"].items():
+        assert all(len(v["rounds_s"]) == report["rounds"] for v in row["variants"].values()), name
+        assert speed.summarise(name, row, row["matmul_peak"], features) == row["summary"], name
+
+
+def test_the_committed_footprint_covers_every_entry_and_recipe():
+    report = _committed("footprint.json")
+    assert set(report["cold_start"]) == {"zoo list", "import keras", *(f"zoo.get({n!r})" for n in zoo.list_models())}
+    assert sorted(report["peak_memory"]) == sorted(zoo.registry.recipes())
+    assert all(row["command"] == f"python -m zoo.recipes.{recipe}" for recipe, row in report["peak_memory"].items())
+    # zoo list reads the registry without Keras: it starts faster than Keras imports.
+    assert report["cold_start"]["zoo list"]["median_s"] < report["cold_start"]["import keras"]["median_s"] / 4
+
+
+# ------------------------------------------------------------------------ the pages
+
+def test_the_performance_page_shows_every_committed_number():
+    speed, footprint = _committed("speed.json"), _committed("footprint.json")
+    text = zoo_docs.speed_section("performance.md")
+    for name, row in speed["entries"].items():
+        line = next(line for line in text.splitlines() if line.startswith(f"| `{name}` |"))
+        assert f"{row['summary']['twin_ratio']:.3f}" in line
+        assert f"{row['summary']['fraction_of_float32_peak']:.1%}" in line
+        missed = [key for key, target in row["summary"]["targets"].items() if not target["met"]]
+        assert line.count("**missed**") == len(missed), (name, line)
+    assert "figures/performance/speed.png" in text
+    text = zoo_docs.footprint_section("performance.md")
+    for recipe, row in footprint["peak_memory"].items():
+        assert f"| `{recipe}` | {row['peak_rss_mib']:,.0f} MiB |" in text
+
+
+def test_the_scaling_page_lists_every_benchmark_with_its_hardware():
+    table = zoo_docs.measured_table("scaling.md")
+    for path in RESULTS.glob("*.json"):
+        if "environment" in json.loads(path.read_text()):
+            assert f"`benchmarks/results/{path.name}`" in table
+    assert "speed.json" in table and "footprint.json" in table
+
+
+def test_without_a_committed_gpu_run_the_page_says_how_to_make_one(monkeypatch, tmp_path):
+    monkeypatch.setattr(zoo_docs, "BENCHMARKS", tmp_path)
+    assert "No GPU run is committed yet" in zoo_docs.gpu_section("performance.md")
+    assert "No speed benchmark is committed yet: run `python benchmarks/speed.py`" in zoo_docs.speed_section("x.md")
