@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import zoo
 from zoo import distributed, tuning
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -372,7 +373,7 @@ def test_distributed_tuning_environment_is_checked():
 
 @pytest.mark.no_keras
 def test_gpu_check_runs_small_under_jax_with_two_devices_and_no_tensorflow(tmp_path):
-    """The script the GPU machine runs, on 2 host devices: DataParallel really splits batches, bf16 policy."""
+    """The script the GPU machine runs, on 2 host devices: every entry, float32 and bf16, DataParallel splits batches."""
     out = tmp_path / "gpu_check.json"
     script = textwrap.dedent(f"""
         import runpy, sys
@@ -385,10 +386,16 @@ def test_gpu_check_runs_small_under_jax_with_two_devices_and_no_tensorflow(tmp_p
                           cwd=tmp_path)
     assert done.returncode == 0, done.stderr[-3000:]
     results = json.loads(out.read_text())
-    assert results["devices"] == ["cpu:0", "cpu:1"] and results["precision"] == "mixed_bfloat16"
+    assert results["devices"] == ["cpu:0", "cpu:1"] and results["precisions"] == ["float32", "mixed_bfloat16"]
     assert results["tensorflow_imported"] is False
-    for name in ("mlp", "mini_transformer"):
-        numbers = results["models"][name]
-        assert numbers["samples_per_s"] > 0 and numbers["loss_is_finite"], numbers
-        assert numbers["global_batch"] % 2 == 0
-        assert f"{name}:" in done.stdout and "samples/s" in done.stdout
+    assert set(results["matmul_peak"]) == {"float32", "mixed_bfloat16"}
+    assert sorted(results["entries"]) == sorted(zoo.list_models())
+    for name, policies in results["entries"].items():
+        for policy, numbers in policies.items():
+            assert numbers["samples_per_s"] > 0 and numbers["loss_is_finite"], (name, policy, numbers)
+            assert numbers["training_flops_per_sample"] > 0 and 0 < numbers["fraction_of_peak"], (name, numbers)
+            assert len(numbers["warmup_epochs_s"]) == (1 if name == "style_transfer" else 2)
+            if name != "style_transfer":  # one image cannot be split
+                assert numbers["global_batch"] % 2 == 0
+            assert re.search(rf"{name} +{policy}: +[0-9.]+ samples/s", done.stdout), done.stdout
+        assert "test_accuracy" in policies["float32"] or name not in ("mlp", "mini_transformer")
