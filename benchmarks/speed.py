@@ -178,17 +178,17 @@ def time_training(name: str, size: dict, rounds: int) -> dict:
 
     keras.utils.set_random_seed(SEED)
     models = {variant: _build(name, size, variant) for variant in VARIANTS}
+    length = size.get("length")  # checked before anything is timed: a different twin would waste the run
+    zoo_flops, twin_flops = (machine.training_flops(models[v], length) for v in ("zoo", "twin"))
+    if zoo_flops != twin_flops or models["zoo"].count_params() != models["twin"].count_params():
+        raise AssertionError(f"{name}: the twin is not the same network ({models['twin'].count_params()} "
+                             f"parameters, {twin_flops} FLOPs against {models['zoo'].count_params()}, {zoo_flops})")
     x, y = _data(name, size)
     warmup = {variant: round(_fit_seconds(model, x, y, size["batch"]), 3) for variant, model in models.items()}
     seconds = {variant: [] for variant in VARIANTS}
     for _ in range(rounds):
         for variant, model in models.items():
             seconds[variant].append(_fit_seconds(model, x, y, size["batch"]))
-    length = size.get("length")
-    zoo_flops, twin_flops = (machine.training_flops(models[v], length) for v in ("zoo", "twin"))
-    if zoo_flops != twin_flops or models["zoo"].count_params() != models["twin"].count_params():
-        raise AssertionError(f"{name}: the twin is not the same network ({models['twin'].count_params()} "
-                             f"parameters, {twin_flops} FLOPs against {models['zoo'].count_params()}, {zoo_flops})")
     return {"parameters": models["zoo"].count_params(), "training_flops_per_sample": zoo_flops,
             "batch": size["batch"], "samples_per_round": len(x), "warmup_s": warmup,
             "variants": {variant: {"rounds_s": [round(s, 4) for s in times],
