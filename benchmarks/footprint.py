@@ -2,6 +2,8 @@
 
     python benchmarks/footprint.py            # writes benchmarks/results/footprint.json (about 12 min on 2 cores:
                                               # every recipe's full default run)
+    python benchmarks/footprint.py convnet    # one entry (zoo list, import keras, its zoo.get and its
+                                              # recipe), merged into the committed report
     python benchmarks/footprint.py --quick    # zoo list and one --quick recipe, started once each:
                                               # a smoke test; writes nothing unless --out is given
 
@@ -86,9 +88,26 @@ def peak_memory(recipe: str, flags: list[str]) -> dict:
     return row
 
 
+def merged(earlier: dict, report: dict) -> dict:
+    """``report`` (some entries measured) over ``earlier`` (the committed report): every row says who measured it.
+
+    Rows of ``report`` replace those of ``earlier``; the rest are kept, each with the command that measured it
+    (``measured_by``), and the report keeps the earlier command, the one that measured most rows.
+    """
+    result = {**report, "command": earlier["command"]}
+    for section in ("cold_start", "peak_memory"):
+        kept = {key: {"measured_by": earlier["command"], **row} for key, row in earlier[section].items()}
+        fresh = {key: {**row, "measured_by": report["command"]} for key, row in report[section].items()}
+        result[section] = {**kept, **fresh}
+    return result
+
+
 def main(argv=None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("entries", nargs="*", metavar="ENTRY",
+                        help="measure only these entries' zoo.get and recipes, and keep the other rows of the "
+                             "existing report (default: all)")
     parser.add_argument("--quick", action="store_true",
                         help="zoo list and one --quick recipe, started once each: a smoke test")
     parser.add_argument("--repeats", type=int, default=None, help="timed starts of each (default: 3; --quick 1)")
@@ -101,21 +120,29 @@ def main(argv=None) -> dict:
     import zoo
     from zoo.files import atomic_write_json
 
+    for name in args.entries:
+        zoo.info(name)   # an unknown name: the registry's error, with the close matches
+    if args.quick and args.entries:
+        parser.error("--quick measures a fixed smoke-test set; leave out the entries")
     started = time.perf_counter()
     repeats = args.repeats or (1 if args.quick else 3)
     python, warm = sys.executable, not args.quick
     starts = {"zoo list": cold_start("zoo list", [python, "-m", "zoo", "list"], repeats, warm)}
     if not args.quick:
         starts["import keras"] = cold_start("import keras", [python, "-c", "import keras"], repeats)
-    for name in [] if args.quick else zoo.list_models():
+    entries = [] if args.quick else args.entries or zoo.list_models()
+    for name in entries:
         starts[f"zoo.get({name!r})"] = cold_start(f"zoo.get({name!r})", [python, "-c", get_code(name)], repeats)
-    recipes = {"perceptron": ["--quick"]} if args.quick else dict.fromkeys(zoo.registry.recipes(), [])
+    recipes = {"perceptron": ["--quick"]} if args.quick else dict.fromkeys(
+        [zoo.info(name).recipe.rsplit(".", 1)[-1] for name in args.entries] or zoo.registry.recipes(), [])
     memory = {recipe: peak_memory(recipe, flags) for recipe, flags in recipes.items()}
-    report = {"benchmark": "benchmarks/footprint.py",
-              "command": "python benchmarks/footprint.py" + (" --quick" if args.quick else ""),
-              "repeats": repeats, "environment": machine.describe(), "cold_start": starts, "peak_memory": memory,
-              "wall_time_s": round(time.perf_counter() - started, 1)}
+    command = " ".join(["python benchmarks/footprint.py", *(["--quick"] if args.quick else []), *args.entries])
     out = args.out or (None if args.quick else RESULTS / "footprint.json")
+    report = {"benchmark": "benchmarks/footprint.py", "command": command, "repeats": repeats,
+              "environment": machine.describe(), "cold_start": starts, "peak_memory": memory}
+    if args.entries and out and out.exists():
+        report = merged(json.loads(out.read_text()), report)
+    report["wall_time_s"] = round(time.perf_counter() - started, 1)
     if out:
         atomic_write_json(out, report)
         print(f"wrote {out}")

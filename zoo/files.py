@@ -60,9 +60,14 @@ def atomic_write_text(path, text: str) -> Path:
     return Path(path)
 
 
-def atomic_write_json(path, value) -> Path:
-    """Standard JSON: NaN and infinity (which strict parsers refuse) are written as null."""
-    return atomic_write_text(path, json.dumps(_finite(value), indent=2, default=str, allow_nan=False) + "\n")
+def atomic_write_json(path, value, indent: int | None = 2) -> Path:
+    """Standard JSON: NaN and infinity (which strict parsers refuse) are written as null.
+
+    ``indent=None`` writes it on one line, for large grids of numbers (a figure's data).
+    """
+    text = json.dumps(_finite(value), indent=indent, default=str, allow_nan=False,
+                      separators=None if indent is not None else (",", ":"))
+    return atomic_write_text(path, text + "\n")
 
 
 def _finite(value):

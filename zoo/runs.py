@@ -309,8 +309,9 @@ class Run:
             model.save(partial)
         return path
 
-    def write_json(self, name: str, value) -> Path:
-        return atomic_write_json(self.own_folder / name, value)
+    def write_json(self, name: str, value, indent: int | None = 2) -> Path:
+        """``name`` in this process's folder, atomically; ``indent=None`` for one compact line (large grids)."""
+        return atomic_write_json(self.own_folder / name, value, indent=indent)
 
     def finish(self, metrics: dict, *, headline: str, baseline: dict | None = None, data=None, use=None,
                **extra) -> Path | None:
