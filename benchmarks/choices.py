@@ -28,6 +28,7 @@ RESULTS = Path(__file__).resolve().parent / "results"
 
 # Simplest first: the first of equal validation scores wins. Each variant names every flag it sets.
 _MLP = {"hidden_units": [256, 256], "dropout": 0.3, "shift": 1, "label_smoothing": 0.1}
+_CONVNET = {"filters": [16, 32], "dense_units": 64, "dropout": 0.3, "shift": 2, "label_smoothing": 0.1}
 VARIANTS = {
     "mlp": {
         "rule of thumb: 32 units, dropout 0.1": {**_MLP, "hidden_units": [32], "dropout": 0.1, "shift": 0,
@@ -43,6 +44,17 @@ VARIANTS = {
         "2x256 units, dropout 0.3": {**_MLP, "hidden_units": [256, 256], "shift": 0, "label_smoothing": 0.0},
         "2x256 units, dropout 0.3, label smoothing": {**_MLP, "hidden_units": [256, 256], "shift": 0},
         "2x256 units, dropout 0.3, shifts, label smoothing": _MLP,
+    },
+    "convnet": {
+        "16-32 filters, dense 64": {**_CONVNET, "dropout": 0.0, "shift": 0, "label_smoothing": 0.0},
+        "16-32 filters, dense 64, dropout 0.3": {**_CONVNET, "shift": 0, "label_smoothing": 0.0},
+        "16-32 filters, dense 64, dropout 0.3, 1-pixel shifts": {**_CONVNET, "shift": 1, "label_smoothing": 0.0},
+        "16-32 filters, dense 64, dropout 0.3, 2-pixel shifts": {**_CONVNET, "label_smoothing": 0.0},
+        "16-32 filters, dense 64, dropout 0.3, 2-pixel shifts, label smoothing": _CONVNET,
+        "32-64 filters, dense 128, dropout 0.3, 2-pixel shifts, label smoothing": {
+            **_CONVNET, "filters": [32, 64], "dense_units": 128},
+        "64-128 filters, dense 256, dropout 0.3, 2-pixel shifts, label smoothing": {
+            **_CONVNET, "filters": [64, 128], "dense_units": 256},
     },
     "lstm_sentiment": {
         "1 LSTM": {"members": 1, "wide_ngrams": 0},
@@ -75,8 +87,13 @@ def is_default(recipe: str, settings: dict) -> bool:
     return all(defaults[name] == value for name, value in settings.items())
 
 
+# Flags every variant of a recipe gets that are not choices: convnet's MLP arm does not change the ConvNet.
+FIXED_FLAGS = {"convnet": ["--skip-mlp"]}
+
+
 def run_variant(recipe: str, settings: dict, quick: bool) -> dict:
-    results, seconds = recipe_runs.run(recipe, [*command_line(settings), *(["--quick"] if quick else [])])
+    flags = [*command_line(settings), *FIXED_FLAGS.get(recipe, []), *(["--quick"] if quick else [])]
+    results, seconds = recipe_runs.run(recipe, flags)
     metrics = results["metrics"]
     return {"settings": settings, "validation_accuracy": metrics["validation_accuracy"],
             "test_accuracy": metrics["test_accuracy"], "epochs_run": metrics.get("epochs_run"),

@@ -42,7 +42,7 @@ import machine  # benchmarks/, beside this script
 RESULTS = Path(__file__).resolve().parent / "results"
 TARGETS = {"twin_ratio": 0.95, "conv_fraction_of_peak": 0.60, "sequence_fraction_of_peak": 0.25,
            "bfloat16_speedup_with_matrix_units": 2.0}
-CONV = ("vgg16_transfer", "style_transfer")
+CONV = ("convnet", "vgg16_transfer", "style_transfer")
 SEQUENCE = ("lstm_sentiment", "mini_transformer")
 VARIANTS = ("zoo", "twin", "zoo_jit", "zoo_bfloat16")
 SEED = 0
@@ -53,6 +53,8 @@ SIZES = {
         "perceptron": {"arguments": {"input_shape": (30,), "activation": "sigmoid"}, "batch": 32, "steps": 400},
         "mlp": {"arguments": {"input_shape": (64,), "num_classes": 10, "hidden_units": (256, 256), "dropout": 0.3},
                 "batch": 32, "steps": 300},
+        "convnet": {"arguments": {"input_shape": (28, 28, 1), "num_classes": 10, "dropout": 0.3}, "batch": 32,
+                    "steps": 100},
         "lstm_sentiment": {"arguments": {"vocab_size": 20000, "num_classes": 2}, "length": 48, "batch": 32,
                            "steps": 60},
         "mini_transformer": {"arguments": {"vocab_size": 20000, "sequence_length": 48, "num_classes": 2},
@@ -66,6 +68,8 @@ SIZES = {
         "perceptron": {"arguments": {"input_shape": (30,), "activation": "sigmoid"}, "batch": 8, "steps": 3},
         "mlp": {"arguments": {"input_shape": (64,), "num_classes": 10, "hidden_units": (16,), "dropout": 0.3},
                 "batch": 8, "steps": 3},
+        "convnet": {"arguments": {"input_shape": (8, 8, 1), "num_classes": 3, "filters": (4,), "dense_units": 8},
+                    "batch": 8, "steps": 3},
         "lstm_sentiment": {"arguments": {"vocab_size": 50, "num_classes": 2, "embedding_dim": 8, "lstm_units": 8},
                            "length": 6, "batch": 8, "steps": 3},
         "mini_transformer": {"arguments": {"vocab_size": 50, "sequence_length": 6, "num_classes": 2, "embed_dim": 8,
@@ -100,6 +104,18 @@ def twin(name: str, arguments: dict):
         for units in arguments["hidden_units"]:
             x = layers.Dropout(arguments["dropout"])(layers.Dense(units, activation="relu")(x))
         outputs = head(x, arguments["num_classes"])
+    elif name == "convnet":
+        import zoo
+
+        arguments = {**zoo.info("convnet").defaults, **arguments}
+        inputs = keras.Input(arguments["input_shape"])
+        x = inputs
+        for count in arguments["filters"]:
+            x = layers.MaxPooling2D(2)(layers.Conv2D(count, 3, padding="same", activation="relu")(x))
+        x = layers.Flatten()(x)
+        units = arguments["dense_units"]
+        outputs = head(layers.Dense(units, activation="relu")(x) if units else x, arguments["num_classes"],
+                       arguments["dropout"])
     elif name == "lstm_sentiment":
         inputs = keras.Input((None,), dtype="int32")
         x = layers.Embedding(arguments["vocab_size"], arguments.get("embedding_dim", 64), mask_zero=True)(inputs)

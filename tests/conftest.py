@@ -14,7 +14,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 def pytest_collection_modifyitems(config, items):
     """Under pytest-xdist's ``--dist loadgroup`` (the README's test command): one worker per test file, so
     module fixtures are built once, and one worker for every test that reads the session's ``quick_runs``,
-    so the six quick runs are trained once. Without xdist the marks do nothing."""
+    so the quick recipe runs are trained once. Without xdist the marks do nothing."""
     for item in items:
         group = "quick_runs" if "quick_runs" in getattr(item, "fixturenames", ()) else item.path.stem
         item.add_marker(pytest.mark.xdist_group(group))

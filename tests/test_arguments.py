@@ -29,7 +29,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 import zoo
-from zoo.models import mlp, perceptron, sequence, style_transfer, vgg, vgg16_transfer
+from zoo.models import convnet, mlp, perceptron, sequence, style_transfer, vgg, vgg16_transfer
 
 # The mutation runs (benchmarks/mutation.py) draw fewer, as each mutant reruns this test.
 EXAMPLES = int(os.environ.get("ZOO_ARGUMENT_EXAMPLES", "200"))
@@ -74,6 +74,18 @@ def mlp_arguments(draw):
 
 
 @st.composite
+def convnet_arguments(draw):
+    filters = draw(st.one_of(st.integers(1, 6), st.lists(st.integers(1, 6), min_size=1, max_size=3)))
+    blocks = 1 if isinstance(filters, int) else len(filters)
+    pooling = draw(st.sampled_from(convnet.POOLINGS))
+    side = st.integers(2**blocks if pooling else 1, 12)
+    return dict(input_shape=(draw(side), draw(side), draw(st.integers(1, 3))), num_classes=draw(st.integers(2, 6)),
+                filters=filters, kernel_size=draw(st.sampled_from([1, 3, 5])), pooling=pooling,
+                dense_units=draw(st.integers(0, 8)), dropout=draw(dropouts),
+                activation=draw(st.sampled_from(ACTIVATIONS)), name=draw(names))
+
+
+@st.composite
 def vgg16_transfer_arguments(draw):
     feature_layer = draw(st.sampled_from(vgg.POOL_LAYERS))
     kept = len(vgg.convs_up_to("vgg16", feature_layer))
@@ -115,6 +127,7 @@ def mini_transformer_arguments(draw):
 VALID = {
     "perceptron": perceptron_arguments(),
     "mlp": mlp_arguments(),
+    "convnet": convnet_arguments(),
     "vgg16_transfer": vgg16_transfer_arguments(),
     "style_transfer": style_transfer_arguments(),
     "lstm_sentiment": lstm_sentiment_arguments(),
@@ -294,6 +307,9 @@ def test_any_arguments_build_and_run_or_name_the_bad_one(name, not_weights_files
 ESTIMATES = {
     "perceptron": (perceptron.perceptron_size, [dict(input_shape=(30,), activation="constant")]),
     "mlp": (mlp.mlp_size, [dict(input_shape=(8, 2), num_classes=3, hidden_units=(16, 4))]),
+    "convnet": (convnet.convnet_size, [
+        dict(input_shape=(9, 11, 2), num_classes=3, filters=(3, 5, 4), kernel_size=5, pooling="max", dense_units=0),
+        dict(input_shape=(5, 6, 1), num_classes=4, filters=(2,), kernel_size=1, pooling=None, dense_units=7)]),
     "vgg16_transfer": (vgg16_transfer.vgg16_transfer_size, [
         dict(input_shape=(37, 45, 3), num_classes=3, pooling="flatten", normalize_features=False,
              feature_layer="block3_pool"),
@@ -327,6 +343,7 @@ def test_size_estimate_is_the_parameter_count(name):
     ("lstm_sentiment", "vocab_size", 2**40),
     ("mini_transformer", "sequence_length", 2**20),  # few parameters, but 2**40 attention scores per example
     ("mlp", "input_shape", (2**20,)),
+    ("convnet", "filters", (2**16, 2**16)),
     ("vgg16_transfer", "input_shape", (2**16, 2**16, 3)),
     ("perceptron", "input_shape", (2**31,)),
 ])

@@ -22,6 +22,7 @@ import zoo
 TINY = {
     "perceptron": (dict(input_shape=(4,)), 0.3),
     "mlp": (dict(input_shape=(8, 2), num_classes=3, hidden_units=[16]), 0.01),
+    "convnet": (dict(input_shape=(8, 8, 1), num_classes=3, filters=(4, 8), dense_units=8), 0.01),
     "vgg16_transfer": (dict(input_shape=(32, 32, 3), num_classes=2, weights=None), 0.01),
     "style_transfer": (dict(input_shape=(32, 32, 3), weights=None,
                             style_layers=("block1_conv1", "block2_conv1")), 10.0),

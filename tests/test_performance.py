@@ -150,6 +150,28 @@ def test_speed_names_an_unknown_entry():
     assert done.returncode == 2 and "unknown entry resnet; choose from perceptron, mlp" in done.stderr
 
 
+def test_footprint_of_some_entries_keeps_the_other_rows_and_says_who_measured_each():
+    sys.path.insert(0, str(BENCHMARKS))
+    try:
+        footprint = importlib.import_module("footprint")
+    finally:
+        sys.path.remove(str(BENCHMARKS))
+    earlier = {"command": "python benchmarks/footprint.py", "cold_start": {"zoo list": {"median_s": 0.1},
+               "zoo.get('mlp')": {"median_s": 6.0}}, "peak_memory": {"mlp": {"peak_rss_mib": 900.0}}}
+    fresh = {"command": "python benchmarks/footprint.py convnet", "repeats": 3,
+             "cold_start": {"zoo list": {"median_s": 0.2}, "zoo.get('convnet')": {"median_s": 5.0}},
+             "peak_memory": {"convnet": {"peak_rss_mib": 800.0}}}
+    report = footprint.merged(earlier, fresh)
+    assert report["command"] == "python benchmarks/footprint.py" and report["repeats"] == 3
+    assert report["cold_start"] == {
+        "zoo list": {"median_s": 0.2, "measured_by": "python benchmarks/footprint.py convnet"},
+        "zoo.get('mlp')": {"median_s": 6.0, "measured_by": "python benchmarks/footprint.py"},
+        "zoo.get('convnet')": {"median_s": 5.0, "measured_by": "python benchmarks/footprint.py convnet"}}
+    assert report["peak_memory"]["mlp"]["measured_by"] == "python benchmarks/footprint.py"
+    assert report["peak_memory"]["convnet"] == {"peak_rss_mib": 800.0,
+                                                "measured_by": "python benchmarks/footprint.py convnet"}
+
+
 def test_footprint_starts_each_entry_at_its_defaults_without_downloading_weights():
     sys.path.insert(0, str(BENCHMARKS))
     try:

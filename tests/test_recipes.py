@@ -13,6 +13,7 @@ import textwrap
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from zoo.recipes import summaries
@@ -80,6 +81,21 @@ def test_quick_metrics_are_the_real_ones(quick_runs):
     vgg = _results(quick_runs["vgg16_transfer"][0])
     assert set(vgg["metrics"]["arms"]) == {"pretrained", "scratch"} and vgg["data"]["train"] == 40
     assert vgg["metrics"]["arms"]["scratch"]["trainable_params"] > vgg["metrics"]["arms"]["pretrained"]["trainable_params"]
+    convnet = _results(quick_runs["convnet"][0])
+    assert convnet["data"]["train"] == 500 and convnet["metrics"]["mlp"]["params"] > 0
+    assert convnet["metrics"]["accuracy_gain_over_mlp"] == pytest.approx(
+        convnet["metrics"]["test_accuracy"] - convnet["metrics"]["mlp"]["test_accuracy"], abs=1e-4)
+    filters = json.loads((quick_runs["convnet"][0] / "filters.json").read_text())
+    # 32 learned 3x3 filters, each one's map of the same 28x28 validation digit, and the hand-made edge filter's.
+    assert len(filters["kernels"]) == len(filters["feature_maps"]) == 32
+    assert [len(filters["kernels"][0]), len(filters["kernels"][0][0])] == [3, 3]
+    assert len(filters["feature_maps"][0]) == len(filters["digit"]) == len(filters["hand_made_edge"]["feature_map"]) == 28
+    assert min(min(row) for row in filters["feature_maps"][3]) >= 0   # after the ReLU
+    assert filters["hand_made_edge"]["kernel"] == [[1, 1, 1], [0, 0, 0], [-1, -1, -1]]
+    # The edge map is the kernel slid over the zero-padded digit: its top row minus its bottom row.
+    padded = np.pad(np.asarray(filters["digit"]), 1)
+    expected = sum(padded[:-2, column:column + 28] - padded[2:, column:column + 28] for column in range(3))
+    np.testing.assert_allclose(filters["hand_made_edge"]["feature_map"], expected, atol=2e-3)
     style = _results(quick_runs["style_transfer"][0])["metrics"]
     assert style["final_losses"]["total"] < style["initial_losses"]["total"]
     attention = json.loads((quick_runs["mini_transformer"][0] / "attention.json").read_text())
@@ -97,6 +113,7 @@ def test_saved_models_load_in_a_fresh_process_and_predict(quick_runs):
         out = {{}}
         samples = {{"perceptron": data.embedded_arrays("breast_cancer")[0][:4],
                     "mlp": data.embedded_arrays("digits")[0][:4],
+                    "convnet": data.embedded_arrays("mnist_5k")[0][:4],
                     "vgg16_transfer": data.embedded_arrays("mnist_5k")[0][:4],
                     "lstm_sentiment": np.array(["a gorgeous, moving film", "dull and far too long"], dtype=object),
                     "mini_transformer": np.array(["a gorgeous, moving film", "dull and far too long"], dtype=object)}}
@@ -109,7 +126,7 @@ def test_saved_models_load_in_a_fresh_process_and_predict(quick_runs):
     assert done.returncode == 0, done.stderr[-3000:]
     predictions = json.loads(done.stdout.strip().splitlines()[-1])
     assert len(predictions["perceptron"]) == 4 and len(predictions["mlp"][0]) == 10
-    assert len(predictions["vgg16_transfer"][0]) == 10
+    assert len(predictions["vgg16_transfer"][0]) == 10 and len(predictions["convnet"][0]) == 10
     for name in ("lstm_sentiment", "mini_transformer"):  # raw strings in, class probabilities out
         assert len(predictions[name]) == 2 and all(abs(sum(row) - 1) < 1e-4 for row in predictions[name])
 

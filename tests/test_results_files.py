@@ -222,6 +222,34 @@ def test_result_figures_follow_what_results_json_records(tmp_path, monkeypatch):
         zoo_docs.expand("<!-- zoo:attention -->", "concepts/transformers.md")
 
 
+def test_a_filters_record_gets_its_figure_and_caption_and_a_broken_one_names_the_fix(tmp_path, monkeypatch):
+    monkeypatch.setattr(zoo_docs, "RESULTS", tmp_path)
+    monkeypatch.setattr(zoo_docs, "FIGURES", tmp_path / "figures")
+    folder = _write(tmp_path, "any_recipe", _results("any_recipe", filters_example="first_layer.json")).parent
+    assert [figure.kind for figure in zoo_docs.result_figures("any_recipe")] == []   # named, but not there yet
+    grid = [[0.0, 0.5], [1.0, 0.25]]
+    record = {"digit": grid, "kernels": [grid, grid], "feature_maps": [grid, grid], "label": "7", "prediction": "7",
+              "hand_made_edge": {"kernel": [[1, 1, 1], [0, 0, 0], [-1, -1, -1]], "feature_map": grid},
+              "closest_to_hand_made": {"filter": 1, "cosine": -0.91}}
+    (folder / "first_layer.json").write_text(json.dumps(record))
+    figures = zoo_docs.result_figures("any_recipe")
+    assert [(figure.kind, figure.path) for figure in figures] == [("filters", "results/any_recipe-filters.png")]
+    (tmp_path / "figures" / "results").mkdir(parents=True)
+    (tmp_path / "figures" / figures[0].path).write_bytes(b"")
+    page = _render_docs(zoo_docs.expand("<!-- zoo:filters any_recipe -->", "concepts/convnets.md"))
+    assert "../figures/results/any_recipe-filters.png" in page
+    assert "Of the 2 learned filters, number 1 is the most like the hand-made edge filter" in page
+    assert "sign flipped, cosine similarity -0.91" in page
+    (folder / "first_layer.json").write_text(json.dumps({**record, "feature_maps": [grid]}))
+    with pytest.raises(ValueError, match="2 kernels but 1 feature maps; rerun python -m zoo.recipes.any_recipe"):
+        zoo_docs.expand("<!-- zoo:filters any_recipe -->", "concepts/convnets.md")
+    (folder / "first_layer.json").write_text(json.dumps({key: value for key, value in record.items() if key != "digit"}))
+    with pytest.raises(ValueError, match="is not a filters record.*'digit'"):
+        zoo_docs.filters_caption("any_recipe")
+    _write(tmp_path, "other_recipe", _results("other_recipe"))
+    assert 'records no "filters_example" file' in zoo_docs.expand("<!-- zoo:filters other_recipe -->", "x.md")
+
+
 def test_committed_results_are_read_from_zoo_results_or_the_checkout(tmp_path):
     """$ZOO_RESULTS points every reader elsewhere (an installed package has no results/ beside it)."""
     import os

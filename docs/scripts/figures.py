@@ -9,7 +9,7 @@ Nothing here is drawn by hand:
   optimizers over a 2-D loss surface;
 - result figures are read from the committed runs in results/<recipe>/: the
   ones ``zoo_docs.result_figures`` lists from what each results.json records
-  (history*.csv; the "images" it names; its "attention_example" file), so the
+  (history*.csv; the "images" it names; its "attention_example" and "filters_example" files), so the
   script draws exactly the figures the pages ask for; a missing, unfinished or
   damaged run gives no figure, and the pages say that no run is committed;
 - model diagrams are keras.utils.plot_model of every registry entry.
@@ -266,6 +266,47 @@ def attention_heatmap(recipe: str) -> Path:
     return save(figure, zoo_docs.attention_figure(recipe))
 
 
+def filters_grid(recipe: str) -> Path:
+    """The hand-made edge filter and the learned first-layer filters, each over the same digit.
+
+    From the file the run's results.json names under "filters_example". Filters share one colour
+    scale centred on 0 (red positive, blue negative); feature maps share one from 0.
+    """
+    name, record = zoo_docs.filters_example(recipe)
+    kernels = np.asarray(record["kernels"], dtype="float32")
+    maps = np.asarray(record["feature_maps"], dtype="float32")
+    edge = np.asarray(record["hand_made_edge"]["kernel"], dtype="float32")
+    edge_map = np.asarray(record["hand_made_edge"]["feature_map"], dtype="float32")
+    columns = 8
+    rows = -(-len(kernels) // columns)
+    figure, axes = plt.subplots(1 + 2 * rows, columns, figsize=(columns * 1.25, (1 + 2 * rows) * 1.35))
+    for axis in axes.ravel():
+        axis.axis("off")
+    kernel_scale = float(np.abs(kernels).max()) or 1.0
+    map_scale = float(maps.max()) or 1.0
+    closest = (record.get("closest_to_hand_made") or {}).get("filter")
+    top = axes[0]
+    top[0].imshow(np.asarray(record["digit"]), cmap="gray", vmin=0.0, vmax=1.0)
+    top[0].set_title(f"the digit ({record.get('label', '?')})", fontsize=8)
+    top[1].imshow(edge, cmap="RdBu_r", vmin=-1.0, vmax=1.0)
+    top[1].set_title("hand-made\nedge filter", fontsize=8)
+    edge_limit = float(np.abs(edge_map).max()) or 1.0
+    top[2].imshow(edge_map, cmap="RdBu_r", vmin=-edge_limit, vmax=edge_limit)
+    top[2].set_title("its map\n(red +, blue -)", fontsize=8)
+    top[4].text(0, 0.5, f"below: the {len(kernels)} filters the first layer learned\n(shared scale, red +, blue -)"
+                "\nand each one's map of the digit\n(after ReLU, shared scale from 0)", fontsize=8, va="center",
+                transform=top[4].transAxes)
+    for index, (kernel, feature_map) in enumerate(zip(kernels, maps)):
+        row, column = divmod(index, columns)
+        kernel_axis, map_axis = axes[1 + 2 * row][column], axes[2 + 2 * row][column]
+        kernel_axis.imshow(kernel, cmap="RdBu_r", vmin=-kernel_scale, vmax=kernel_scale)
+        marked = " (most edge-like)" if index == closest else ""
+        kernel_axis.set_title(f"filter {index}{marked}", fontsize=7)
+        map_axis.imshow(feature_map, cmap="viridis", vmin=0.0, vmax=map_scale)
+    figure.suptitle(f"first layer of the committed {recipe} run (results/{recipe}/{name})", fontsize=10)
+    return save(figure, zoo_docs.filters_figure(recipe))
+
+
 def baseline_bars(recipe: str) -> Path:
     """The zoo model's number beside its baseline's, both from the run's results.json."""
     label, bars = zoo_docs.comparison(zoo_docs.load_results(recipe))
@@ -365,7 +406,8 @@ def main() -> int:
         if zoo_docs.benchmark_report(report) is not None:
             jobs.append((f"performance {name}", draw_job))
     # Result figures: exactly those the pages will ask for, from finished committed runs only.
-    draw = {"curves": training_curves, "trio": style_trio, "attention": attention_heatmap, "baseline": baseline_bars}
+    draw = {"curves": training_curves, "trio": style_trio, "attention": attention_heatmap, "filters": filters_grid,
+            "baseline": baseline_bars}
     for recipe in zoo_docs.committed_runs():
         for figure in zoo_docs.result_figures(recipe):
             jobs.append((figure.path, lambda draw=draw[figure.kind], recipe=recipe: draw(recipe)))

@@ -481,6 +481,10 @@ def attention_figure(recipe: str) -> str:
     return f"results/{recipe}-attention.png"
 
 
+def filters_figure(recipe: str) -> str:
+    return f"results/{recipe}-filters.png"
+
+
 def baseline_figure(recipe: str) -> str:
     return f"results/{recipe}-baseline.png"
 
@@ -511,7 +515,7 @@ class ResultFigure(NamedTuple):
 
     path: str       # under docs/figures/
     caption: str
-    kind: str       # what figures.py draws: "curves", "trio", "attention" or "baseline"
+    kind: str       # what figures.py draws: "curves", "trio", "attention", "filters" or "baseline"
 
 
 TRIO = ("content", "style", "stylized")
@@ -522,7 +526,8 @@ def result_figures(recipe: str) -> list[ResultFigure]:
 
     Curves when it left history*.csv; a content/style/stylized trio when
     ``"images"`` names those three files; an attention heatmap when
-    ``"attention_example"`` names a file. Only a finished, readable run counts:
+    ``"attention_example"`` names a file; a ConvNet's first-layer filters and
+    feature maps when ``"filters_example"`` does. Only a finished, readable run counts:
     a folder without results.json (a run still going) or with a damaged one gives none.
     """
     results = load_results(recipe)
@@ -542,6 +547,10 @@ def result_figures(recipe: str) -> list[ResultFigure]:
     if run_file(recipe, results.get("attention_example")):
         figures.append(ResultFigure(attention_figure(recipe), f"Attention weights of the committed {recipe} run "
                                     "on one real test example", "attention"))
+    if run_file(recipe, results.get("filters_example")):
+        figures.append(ResultFigure(filters_figure(recipe), f"The first layer of the committed {recipe} run: its "
+                                    "learned 3x3 filters and what each makes of one validation digit, beside the "
+                                    "hand-made horizontal-edge filter", "filters"))
     return figures
 
 
@@ -1123,10 +1132,10 @@ CONCEPT_CAPTIONS = {
 
 _DIRECTIVE = re.compile(r"<!-- zoo:([a-z_-]+)(?: ([a-z0-9_]+))? -->")
 # Directives that show one recipe's run, model or figure, and name it: <!-- zoo:attention mini_transformer -->.
-_NAMED = ("results", "run", "figure", "diagram", "curves", "stylized", "attention")
-_FIGURE_KINDS = {"curves": "curves", "stylized": "trio", "attention": "attention"}
+_NAMED = ("results", "run", "figure", "diagram", "curves", "stylized", "attention", "filters")
+_FIGURE_KINDS = {"curves": "curves", "stylized": "trio", "attention": "attention", "filters": "filters"}
 _RECORDS = {"curves": "no history*.csv", "trio": 'no "images" naming content, style and stylized files',
-            "attention": 'no "attention_example" file'}
+            "attention": 'no "attention_example" file', "filters": 'no "filters_example" file'}
 
 
 def expand(markdown: str, page_src: str) -> str:
@@ -1183,7 +1192,7 @@ def run_figure(recipe: str, kind: str, page_src: str) -> str:
         if figure.kind == kind:
             where = f" Measured by {_code(results['command'])}"
             where += f", finished {_value(results['finished'])}." if results.get("finished") else "."
-            extra = attention_caption(recipe) if kind == "attention" else ""
+            extra = {"attention": attention_caption, "filters": filters_caption}.get(kind, lambda _: "")(recipe)
             times = training_times(results) if kind == "curves" else ""
             extra += f"\n\n{times}" if times else ""
             return f"{figure_link(figure.path, page_src, figure.caption)}\n\n*{figure.caption}.{where}*{extra}"
@@ -1213,6 +1222,48 @@ def attention_example(recipe: str) -> tuple[str, dict]:
         raise ValueError(f"results/{recipe}/{name}: {len(tokens)} tokens need a weights matrix at least "
                          f"{len(tokens)}x{len(tokens)}; rerun python -m zoo.recipes.{recipe}")
     return name, {**record, "tokens": tokens, "weights": weights}
+
+
+def filters_example(recipe: str) -> tuple[str, dict]:
+    """The first-layer record a committed ConvNet run names (``"filters_example"``): its file name and record.
+
+    The record holds the ``digit`` (a square grid), the learned ``kernels``, one
+    ``feature_maps`` grid per kernel, the ``hand_made_edge`` kernel and its map of the
+    same digit, and may hold the ``label``, the ``prediction`` and ``closest_to_hand_made``.
+    """
+    results = load_results(recipe) or {}
+    name = results.get("filters_example")
+    path = run_file(recipe, name)
+    if path is None:
+        raise ValueError(f"results/{recipe}/results.json names no filters file that exists "
+                         f"(filters_example: {name!r})")
+    try:
+        record = json.loads(path.read_text())
+        grids = [record["digit"], *record["kernels"], *record["feature_maps"], record["hand_made_edge"]["kernel"],
+                 record["hand_made_edge"]["feature_map"]]
+        grids = [[list(map(float, row)) for row in grid] for grid in grids]
+    except (ValueError, TypeError, KeyError) as error:
+        raise ValueError(f"results/{recipe}/{name} is not a filters record (JSON with a digit, kernels, feature "
+                         f"maps and the hand-made edge filter): {error!r}; rerun python -m zoo.recipes.{recipe}") from None
+    if not record["kernels"] or len(record["kernels"]) != len(record["feature_maps"]):
+        raise ValueError(f"results/{recipe}/{name}: {len(record['kernels'])} kernels but "
+                         f"{len(record['feature_maps'])} feature maps; rerun python -m zoo.recipes.{recipe}")
+    return name, record
+
+
+def filters_caption(recipe: str) -> str:
+    """The digit's label and prediction, and which learned filter is closest to the hand-made one."""
+    name, record = filters_example(recipe)
+    facts = [f"{key.replace('_', ' ')}: {_code(record[key])}"
+             for key in ("label", "prediction", "probability", "chosen_as") if key in record]
+    closest = record.get("closest_to_hand_made")
+    text = "; ".join(facts) + f" (from {_code(f'results/{recipe}/{name}')})."
+    if isinstance(closest, dict) and {"filter", "cosine"} <= set(closest):
+        sign = "the same pattern" if closest["cosine"] > 0 else "the same pattern with its sign flipped"
+        text += (f" Of the {len(record['kernels'])} learned filters, number {closest['filter']} is the most like "
+                 f"the hand-made edge filter: {sign}, cosine similarity {closest['cosine']:.2f} (1 is identical up "
+                 "to scale).")
+    return "\n\n" + text
 
 
 def attention_caption(recipe: str) -> str:
