@@ -47,6 +47,9 @@ def test_a_recipe_depends_on_itself_its_entries_and_what_they_import():
     assert {"zoo.recipes.vgg16_transfer", "zoo.models.vgg16_transfer", "zoo.models.vgg"} <= set(vgg)
     # Only what it names: another entry's model, and the run layer, are not part of it.
     assert "zoo.models.mlp" not in vgg and "zoo.runs" not in vgg and "zoo.models" not in vgg
+    # convnet's run also trains an MLP through the mlp recipe's build (zoo.get("mlp")): that model counts too.
+    assert {"zoo.recipes.convnet", "zoo.models.convnet", "zoo.recipes.mlp", "zoo.models.mlp"} <= set(
+        fingerprint.modules_of("convnet"))
 
 
 def test_stale_names_what_changed_appeared_and_went():

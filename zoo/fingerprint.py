@@ -3,7 +3,8 @@
 A committed ``results/<recipe>/results.json`` is only worth showing while the code
 that made it is the code in the repository. ``of_recipe("mlp")`` hashes every module
 the result depends on: the recipe module, the modules of the zoo entries it trains
-(found through the registry), and, following their imports, every module of
+(found through the registry, and any entry its code builds by name, ``zoo.get("mlp")``,
+such as a comparison arm), and, following their imports, every module of
 ``zoo.recipes``, ``zoo.models``, ``zoo.layers`` and ``zoo.losses`` they name. The run
 layer, data loading and plotting are not included: they change how a run is kept,
 not what the model is or how it learns, and including them would mark every result
@@ -48,7 +49,27 @@ def _imports(module: str, path: Path) -> set[str]:
                 base = f"{parent}.{base}" if base else parent
             submodules = [f"{base}.{alias.name}" for alias in node.names if source_file(f"{base}.{alias.name}")]
             found.update(submodules or [base])
-    return {name for name in found if _followed(name) and source_file(name)}
+        elif isinstance(node, ast.Call) and _builds_by_name(node):
+            found.add(_entry_module(node.args[0].value))
+    return {name for name in found if name and _followed(name) and source_file(name)}
+
+
+def _builds_by_name(node: ast.Call) -> bool:
+    """``zoo.get("mlp", ...)`` or ``get("mlp")``: a call of a function named get with a string first argument."""
+    function = node.func
+    name = function.attr if isinstance(function, ast.Attribute) else getattr(function, "id", None)
+    return (name == "get" and bool(node.args) and isinstance(node.args[0], ast.Constant)
+            and isinstance(node.args[0].value, str))
+
+
+def _entry_module(name: str) -> str | None:
+    """The module of the registry entry ``name`` (None for a name the registry does not know: a dict's get)."""
+    from zoo import registry
+
+    try:
+        return registry.info(name).factory.__module__
+    except KeyError:
+        return None
 
 
 def modules_of(recipe: str) -> list[str]:
