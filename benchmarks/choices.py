@@ -29,6 +29,7 @@ RESULTS = Path(__file__).resolve().parent / "results"
 # Simplest first: the first of equal validation scores wins. Each variant names every flag it sets.
 _MLP = {"hidden_units": [256, 256], "dropout": 0.3, "shift": 1, "label_smoothing": 0.1}
 _CONVNET = {"filters": [16, 32], "dense_units": 64, "dropout": 0.3, "shift": 2, "label_smoothing": 0.1}
+_CONVNET_1D = {"filters": [32, 64, 32], "kernel_sizes": [8, 5, 3], "batch_norm": True}
 VARIANTS = {
     "mlp": {
         "rule of thumb: 32 units, dropout 0.1": {**_MLP, "hidden_units": [32], "dropout": 0.1, "shift": 0,
@@ -56,6 +57,13 @@ VARIANTS = {
         "64-128 filters, dense 256, dropout 0.3, 2-pixel shifts, label smoothing": {
             **_CONVNET, "filters": [64, 128], "dense_units": 256},
     },
+    "convnet_1d": {
+        "16-32-16 filters": {**_CONVNET_1D, "filters": [16, 32, 16]},
+        "16-32-16 filters, no batch norm": {**_CONVNET_1D, "filters": [16, 32, 16], "batch_norm": False},
+        "32-64-32 filters": _CONVNET_1D,
+        "32-64-32 filters, no batch norm": {**_CONVNET_1D, "batch_norm": False},
+        "64-128-64 filters": {**_CONVNET_1D, "filters": [64, 128, 64]},
+    },
     "lstm_sentiment": {
         "1 LSTM": {"members": 1, "wide_ngrams": 0},
         "1 LSTM + 1-gram wide model": {"members": 1, "wide_ngrams": 1},
@@ -73,10 +81,17 @@ VARIANTS = {
 
 
 def command_line(settings: dict) -> list[str]:
-    """``{"hidden_units": [256], "dropout": 0.3}`` -> ``["--hidden-units", "256", "--dropout", "0.3"]``."""
+    """``{"hidden_units": [256], "dropout": 0.3}`` -> ``["--hidden-units", "256", "--dropout", "0.3"]``.
+
+    A True or False setting is a switch: ``{"batch_norm": False}`` -> ``["--no-batch-norm"]``.
+    """
     flags = []
     for name, value in settings.items():
-        flags.append("--" + name.replace("_", "-"))
+        flag = name.replace("_", "-")
+        if isinstance(value, bool):
+            flags.append(f"--{flag}" if value else f"--no-{flag}")
+            continue
+        flags.append("--" + flag)
         flags += [str(item) for item in value] if isinstance(value, list) else [str(value)]
     return flags
 

@@ -144,10 +144,9 @@ def layer_flops(layer, length: int | None = None) -> int:
     if isinstance(layer, keras.layers.Dense):
         inputs, outputs = _shape(layer.input, length), _shape(layer.output, length)
         return 2 * math.prod(outputs) * inputs[-1]
-    if isinstance(layer, keras.layers.Conv2D):
+    if isinstance(layer, (keras.layers.Conv1D, keras.layers.Conv2D)):   # a 1-D kernel_size is (steps,)
         outputs = _shape(layer.output, length)
-        height, width = layer.kernel_size
-        return 2 * math.prod(outputs) * height * width * _shape(layer.input, length)[-1] // layer.groups
+        return 2 * math.prod(outputs) * math.prod(layer.kernel_size) * _shape(layer.input, length)[-1] // layer.groups
     if isinstance(layer, keras.layers.MultiHeadAttention):
         query, value = (_shape(tensor, length) for tensor in layer.input[:2])
         return _attention(query[0], value[0], query[-1], layer.num_heads, layer.key_dim,

@@ -42,7 +42,7 @@ import machine  # benchmarks/, beside this script
 RESULTS = Path(__file__).resolve().parent / "results"
 TARGETS = {"twin_ratio": 0.95, "conv_fraction_of_peak": 0.60, "sequence_fraction_of_peak": 0.25,
            "bfloat16_speedup_with_matrix_units": 2.0}
-CONV = ("convnet", "vgg16_transfer", "style_transfer")
+CONV = ("convnet", "convnet_1d", "vgg16_transfer", "style_transfer")
 SEQUENCE = ("lstm_sentiment", "mini_transformer")
 VARIANTS = ("zoo", "twin", "zoo_jit", "zoo_bfloat16")
 SEED = 0
@@ -55,6 +55,7 @@ SIZES = {
                 "batch": 32, "steps": 300},
         "convnet": {"arguments": {"input_shape": (28, 28, 1), "num_classes": 10, "dropout": 0.3}, "batch": 32,
                     "steps": 100},
+        "convnet_1d": {"arguments": {"input_shape": (150,), "num_classes": 2}, "batch": 16, "steps": 300},
         "lstm_sentiment": {"arguments": {"vocab_size": 20000, "num_classes": 2}, "length": 48, "batch": 32,
                            "steps": 60},
         "mini_transformer": {"arguments": {"vocab_size": 20000, "sequence_length": 48, "num_classes": 2},
@@ -70,6 +71,8 @@ SIZES = {
                 "batch": 8, "steps": 3},
         "convnet": {"arguments": {"input_shape": (8, 8, 1), "num_classes": 3, "filters": (4,), "dense_units": 8},
                     "batch": 8, "steps": 3},
+        "convnet_1d": {"arguments": {"input_shape": (12,), "num_classes": 2, "filters": (4, 4), "kernel_sizes": (3, 3)},
+                       "batch": 8, "steps": 3},
         "lstm_sentiment": {"arguments": {"vocab_size": 50, "num_classes": 2, "embedding_dim": 8, "lstm_units": 8},
                            "length": 6, "batch": 8, "steps": 3},
         "mini_transformer": {"arguments": {"vocab_size": 50, "sequence_length": 6, "num_classes": 2, "embed_dim": 8,
@@ -116,6 +119,16 @@ def twin(name: str, arguments: dict):
         units = arguments["dense_units"]
         outputs = head(layers.Dense(units, activation="relu")(x) if units else x, arguments["num_classes"],
                        arguments["dropout"])
+    elif name == "convnet_1d":
+        import zoo
+
+        arguments = {**zoo.info("convnet_1d").defaults, **arguments}
+        inputs = keras.Input(arguments["input_shape"])
+        x = layers.Reshape((arguments["input_shape"][0], 1))(inputs)
+        for count, kernel in zip(arguments["filters"], arguments["kernel_sizes"]):
+            x = layers.Conv1D(count, kernel, padding="same", use_bias=False)(x)
+            x = layers.Activation("relu")(layers.BatchNormalization(momentum=0.9)(x))
+        outputs = head(layers.GlobalAveragePooling1D()(x), arguments["num_classes"])
     elif name == "lstm_sentiment":
         inputs = keras.Input((None,), dtype="int32")
         x = layers.Embedding(arguments["vocab_size"], arguments.get("embedding_dim", 64), mask_zero=True)(inputs)

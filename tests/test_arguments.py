@@ -86,6 +86,17 @@ def convnet_arguments(draw):
 
 
 @st.composite
+def convnet_1d_arguments(draw):
+    blocks = draw(st.integers(1, 3))
+    channels = draw(st.sampled_from([(), (1,), (2,)]))
+    return dict(input_shape=(draw(st.integers(1, 20)), *channels), num_classes=draw(st.integers(2, 6)),
+                filters=draw(st.lists(st.integers(1, 6), min_size=blocks, max_size=blocks)),
+                kernel_sizes=draw(st.lists(st.integers(1, 9), min_size=blocks, max_size=blocks)),
+                batch_norm=draw(st.booleans()), pooling=draw(st.sampled_from(convnet.GLOBAL_POOLINGS)),
+                dropout=draw(dropouts), activation=draw(st.sampled_from(ACTIVATIONS)), name=draw(names))
+
+
+@st.composite
 def vgg16_transfer_arguments(draw):
     feature_layer = draw(st.sampled_from(vgg.POOL_LAYERS))
     kept = len(vgg.convs_up_to("vgg16", feature_layer))
@@ -128,6 +139,7 @@ VALID = {
     "perceptron": perceptron_arguments(),
     "mlp": mlp_arguments(),
     "convnet": convnet_arguments(),
+    "convnet_1d": convnet_1d_arguments(),
     "vgg16_transfer": vgg16_transfer_arguments(),
     "style_transfer": style_transfer_arguments(),
     "lstm_sentiment": lstm_sentiment_arguments(),
@@ -310,6 +322,9 @@ ESTIMATES = {
     "convnet": (convnet.convnet_size, [
         dict(input_shape=(9, 11, 2), num_classes=3, filters=(3, 5, 4), kernel_size=5, pooling="max", dense_units=0),
         dict(input_shape=(5, 6, 1), num_classes=4, filters=(2,), kernel_size=1, pooling=None, dense_units=7)]),
+    "convnet_1d": (convnet.convnet_1d_size, [
+        dict(input_shape=(20, 3), num_classes=3, filters=(4, 5), kernel_sizes=(3, 2), batch_norm=False),
+        dict(input_shape=(9,), num_classes=2, filters=(2, 6, 3), kernel_sizes=(4, 1, 7), batch_norm=True)]),
     "vgg16_transfer": (vgg16_transfer.vgg16_transfer_size, [
         dict(input_shape=(37, 45, 3), num_classes=3, pooling="flatten", normalize_features=False,
              feature_layer="block3_pool"),
@@ -344,6 +359,7 @@ def test_size_estimate_is_the_parameter_count(name):
     ("mini_transformer", "sequence_length", 2**20),  # few parameters, but 2**40 attention scores per example
     ("mlp", "input_shape", (2**20,)),
     ("convnet", "filters", (2**16, 2**16)),
+    ("convnet_1d", "input_shape", (2**40,)),   # few parameters, but 2**40 steps per series
     ("vgg16_transfer", "input_shape", (2**16, 2**16, 3)),
     ("perceptron", "input_shape", (2**31,)),
 ])

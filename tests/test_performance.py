@@ -64,6 +64,9 @@ def test_flop_count_matches_the_formulas_layer_by_layer(bench):
     x = keras.Input((8, 8, 3))
     assert flops(x, keras.layers.Conv2D(4, 3, padding="same")(x)) == 2 * 8 * 8 * 4 * 3 * 3 * 3
     assert flops(x, keras.layers.Conv2D(4, 3)(x)) == 2 * 6 * 6 * 4 * 3 * 3 * 3  # "valid": 6x6 outputs
+    x = keras.Input((20, 3))   # 20 steps, 3 channels
+    assert flops(x, keras.layers.Conv1D(4, 5, padding="same")(x)) == 2 * 20 * 4 * 5 * 3
+    assert flops(x, keras.layers.Conv1D(4, 5)(x)) == 2 * 16 * 4 * 5 * 3   # "valid": 16 steps
     x = keras.Input((5, 6))
     assert flops(x, keras.layers.LSTM(4)(x)) == 2 * 5 * 4 * 4 * (6 + 4)  # four gates over [input, state]
     assert flops(x, keras.layers.Bidirectional(keras.layers.LSTM(4))(x)) == 2 * 2 * 5 * 4 * 4 * (6 + 4)

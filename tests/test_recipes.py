@@ -82,9 +82,11 @@ def test_quick_metrics_are_the_real_ones(quick_runs):
     assert set(vgg["metrics"]["arms"]) == {"pretrained", "scratch"} and vgg["data"]["train"] == 40
     assert vgg["metrics"]["arms"]["scratch"]["trainable_params"] > vgg["metrics"]["arms"]["pretrained"]["trainable_params"]
     convnet = _results(quick_runs["convnet"][0])
-    assert convnet["data"]["train"] == 500 and convnet["metrics"]["mlp"]["params"] > 0
+    arms = convnet["metrics"]["arms"]
+    assert convnet["data"]["train"] == 500 and arms["mlp"]["params"] > 0 and arms["convnet"]["params"] > 0
+    assert convnet["metrics"]["test_accuracy"] == arms["convnet"]["test_accuracy"]
     assert convnet["metrics"]["accuracy_gain_over_mlp"] == pytest.approx(
-        convnet["metrics"]["test_accuracy"] - convnet["metrics"]["mlp"]["test_accuracy"], abs=1e-4)
+        arms["convnet"]["test_accuracy"] - arms["mlp"]["test_accuracy"], abs=1e-4)
     filters = json.loads((quick_runs["convnet"][0] / "filters.json").read_text())
     # 32 learned 3x3 filters, each one's map of the same 28x28 validation digit, and the hand-made edge filter's.
     assert len(filters["kernels"]) == len(filters["feature_maps"]) == 32
@@ -95,7 +97,12 @@ def test_quick_metrics_are_the_real_ones(quick_runs):
     # The edge map is the kernel slid over the zero-padded digit: its top row minus its bottom row.
     padded = np.pad(np.asarray(filters["digit"]), 1)
     expected = sum(padded[:-2, column:column + 28] - padded[2:, column:column + 28] for column in range(3))
-    np.testing.assert_allclose(filters["hand_made_edge"]["feature_map"], expected, atol=2e-3)
+    # Both are stored to 2 decimals: six rounded pixels and the rounded sum differ by at most 0.035.
+    np.testing.assert_allclose(filters["hand_made_edge"]["feature_map"], expected, atol=0.035)
+    gunpoint = _results(quick_runs["convnet_1d"][0])
+    # The archive's own test split, and validation out of its 50 training series.
+    assert (gunpoint["data"]["train"], gunpoint["data"]["validation"], gunpoint["data"]["test"]) == (40, 10, 150)
+    assert gunpoint["baseline"]["candidates"][0]["settings"] == {"k": 1}
     style = _results(quick_runs["style_transfer"][0])["metrics"]
     assert style["final_losses"]["total"] < style["initial_losses"]["total"]
     attention = json.loads((quick_runs["mini_transformer"][0] / "attention.json").read_text())
@@ -114,6 +121,7 @@ def test_saved_models_load_in_a_fresh_process_and_predict(quick_runs):
         samples = {{"perceptron": data.embedded_arrays("breast_cancer")[0][:4],
                     "mlp": data.embedded_arrays("digits")[0][:4],
                     "convnet": data.embedded_arrays("mnist_5k")[0][:4],
+                    "convnet_1d": data.embedded_arrays("gunpoint")[0][:4],
                     "vgg16_transfer": data.embedded_arrays("mnist_5k")[0][:4],
                     "lstm_sentiment": np.array(["a gorgeous, moving film", "dull and far too long"], dtype=object),
                     "mini_transformer": np.array(["a gorgeous, moving film", "dull and far too long"], dtype=object)}}
@@ -127,6 +135,7 @@ def test_saved_models_load_in_a_fresh_process_and_predict(quick_runs):
     predictions = json.loads(done.stdout.strip().splitlines()[-1])
     assert len(predictions["perceptron"]) == 4 and len(predictions["mlp"][0]) == 10
     assert len(predictions["vgg16_transfer"][0]) == 10 and len(predictions["convnet"][0]) == 10
+    assert len(predictions["convnet_1d"]) == 4 and all(abs(sum(row) - 1) < 1e-4 for row in predictions["convnet_1d"])
     for name in ("lstm_sentiment", "mini_transformer"):  # raw strings in, class probabilities out
         assert len(predictions[name]) == 2 and all(abs(sum(row) - 1) < 1e-4 for row in predictions[name])
 
@@ -250,7 +259,8 @@ def test_zoo_run_is_the_recipe_through_the_console_script(tmp_path, capsys):
     assert main(["run", "mlp", "--quick", "--out", str(tmp_path)]) == 0
     assert json.loads((tmp_path / "results.json").read_text())["flags"]["quick"] is True
     assert main(["run", "mlpx"]) == 2
-    assert "No recipe named 'mlpx'; recipes: lstm_sentiment, mini_transformer, mlp" in capsys.readouterr().err
+    assert "No recipe named 'mlpx'; recipes: convnet, convnet_1d, lstm_sentiment, mini_transformer, mlp" in (
+        capsys.readouterr().err)
 
 
 @pytest.mark.no_keras

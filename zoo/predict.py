@@ -505,7 +505,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     parser.add_argument("--lines", action="append", default=[], metavar="FILE",
                         help="a file of texts, one per line (blank lines skipped); - reads standard input")
     parser.add_argument("--row", action="append", default=[], metavar="CSV",
-                        help='one row of numbers, comma-separated, e.g. --row "0,3,16,..."; repeat for more')
+                        help='one row of numbers, comma-separated, e.g. --row "0,3,16,..."; a row that starts '
+                             'with a minus sign needs the = form, --row="-0.6,-0.5,..."; repeat for more')
     parser.add_argument("--top", type=_top, default=TOP, metavar="K",
                         help="classes shown per input, best first; at most the model's classes (default: %(default)s)")
     parser.add_argument("--invert", action="store_true",

@@ -177,6 +177,8 @@ METRIC_LABELS = {
     "best_epoch": ("best epoch (its weights are kept)", "count"),
     "train_seconds": ("training time", "seconds"),
     "trainable_params": ("trainable parameters", "count"),
+    "params": ("parameters", "count"),
+    "accuracy_gain_over_mlp": ("test accuracy gained over the MLP on the same pixels", "signed"),
     "accuracy_gain_over_scratch": ("test accuracy gained over training from scratch", "signed"),
     "train_time_ratio": ("training time, as a fraction of training from scratch", "ratio"),
     "total_loss_fall": ("fall of the total loss", "percent"),

@@ -108,6 +108,12 @@ def build(args, dataset, hp=None):
     return model
 
 
+def arm(model, fitted, metrics: dict) -> dict:
+    """One training's numbers for results.json's "arms": its scores, epochs and size."""
+    return {**metrics, "epochs_run": fitted.epochs_run, "best_epoch": fitted.best_epoch,
+            "params": int(model.count_params())}
+
+
 def mlp_arm(run, args, digits) -> dict:
     """The zoo's MLP with the mlp recipe's settings, trained on the same pixels, split and budget."""
     import keras
@@ -121,9 +127,7 @@ def mlp_arm(run, args, digits) -> dict:
     with run.scope():
         model = mlp_recipe.build(mlp_args, digits, 255.0)
     fitted = run.fit(model, digits, batch_size=args.batch_size, epochs=args.epochs, patience=args.patience, tag="mlp")
-    metrics = run.evaluate(model, digits)
-    return {**metrics, "epochs_run": fitted.epochs_run, "best_epoch": fitted.best_epoch,
-            "params": int(model.count_params()),
+    return {**arm(model, fitted, run.evaluate(model, digits)),
             "settings": {name: getattr(mlp_args, name) for name in ("hidden_units", "dropout", "shift",
                                                                     "label_smoothing")},
             "settings_from": "zoo.recipes.mlp's defaults (chosen on digits' validation split)"}
@@ -188,16 +192,18 @@ def main(argv=None):
         with run.scope():
             model = build(args, digits, best)
         fitted = run.fit(model, digits, batch_size=args.batch_size, epochs=args.epochs, patience=args.patience)
-        metrics = {**run.evaluate(model, digits), "epochs_run": fitted.epochs_run, "best_epoch": fitted.best_epoch,
-                   "params": int(model.count_params())}
+        arms = {"convnet": arm(model, fitted, run.evaluate(model, digits))}
         run.save_model(model)
         extra = filters_report(run, model, digits)
 
         # The comparison arm: an MLP on the same pixels; then the classic baseline, an SVM.
         if not args.skip_mlp:
-            metrics["mlp"] = mlp_arm(run, args, digits)
-            metrics["accuracy_gain_over_mlp"] = round(metrics["test_accuracy"] - metrics["mlp"]["test_accuracy"], 4)
-        mlp_words = f" vs the MLP's {metrics['mlp']['test_accuracy']:.4f}" if "mlp" in metrics else ""
+            arms["mlp"] = mlp_arm(run, args, digits)
+        metrics = {key: arms["convnet"][key] for key in ("test_accuracy", "validation_accuracy")}
+        metrics["arms"] = arms
+        if "mlp" in arms:
+            metrics["accuracy_gain_over_mlp"] = round(arms["convnet"]["test_accuracy"] - arms["mlp"]["test_accuracy"], 4)
+        mlp_words = f" vs the MLP's {arms['mlp']['test_accuracy']:.4f}" if "mlp" in arms else ""
         run.finish(metrics, data=digits, baseline=baselines.svc_rbf(digits), use=USE, **extra,
                    headline=f"test accuracy {metrics['test_accuracy']:.4f}{mlp_words} on {digits.sizes['test']} "
                             "held-out digits")
