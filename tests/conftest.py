@@ -11,15 +11,6 @@ import pytest
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 
-def pytest_collection_modifyitems(config, items):
-    """Under pytest-xdist's ``--dist loadgroup`` (the README's test command): one worker per test file, so
-    module fixtures are built once, and one worker for every test that reads the session's ``quick_runs``,
-    so the quick recipe runs are trained once. Without xdist the marks do nothing."""
-    for item in items:
-        group = "quick_runs" if "quick_runs" in getattr(item, "fixturenames", ()) else item.path.stem
-        item.add_marker(pytest.mark.xdist_group(group))
-
-
 def pytest_report_header(config):
     return f"KERAS_BACKEND={os.environ.get('KERAS_BACKEND', 'tensorflow (default)')}"
 
@@ -39,13 +30,22 @@ def clean_keras_state(request):
     keras.config.set_dtype_policy("float32")  # recipes' --precision sets a global policy
 
 
+# The quick runs of this process, kept past the fixture's teardown: a pytest-xdist worker tears session
+# fixtures down whenever it runs out of queued tests for a moment, and would train them all again.
+_QUICK_RUNS: dict = {}
+
+
 @pytest.fixture(scope="session")
 def quick_runs(tmp_path_factory):
     """recipe name -> (run folder, value returned by main, seconds): one ``--quick`` run each, made once.
 
-    Shared by the tests that read run folders (recipes, predict, export, model cards), so CI trains each
-    quick run once. Each folder also keeps what the run printed, in ``.stdout``.
+    Shared by the tests that read run folders (recipes, predict, export, model cards), so each test
+    process trains each quick run once (with -n 2, each worker that reaches such a test). Each folder also
+    keeps what the run printed, in ``.stdout``. The folders live in the session's temporary directory, so
+    a second request of the fixture in the same process reuses them.
     """
+    if _QUICK_RUNS:
+        return _QUICK_RUNS
     import importlib
 
     import keras
@@ -65,4 +65,5 @@ def quick_runs(tmp_path_factory):
         (out / ".stdout").write_text(printed.getvalue())
     keras.backend.clear_session()
     keras.config.set_dtype_policy("float32")
-    return runs
+    _QUICK_RUNS.update(runs)
+    return _QUICK_RUNS
