@@ -153,12 +153,18 @@ def test_speed_names_an_unknown_entry():
     assert done.returncode == 2 and "unknown entry resnet; choose from perceptron, mlp" in done.stderr
 
 
-def test_footprint_of_some_entries_keeps_the_other_rows_and_says_who_measured_each():
+def _footprint():
+    """benchmarks/footprint.py as a module, imported as its script imports machine.py (from its folder)."""
     sys.path.insert(0, str(BENCHMARKS))
     try:
-        footprint = importlib.import_module("footprint")
+        return importlib.import_module("footprint")
     finally:
         sys.path.remove(str(BENCHMARKS))
+        sys.modules.pop("footprint", None)
+
+
+def test_footprint_of_some_entries_keeps_the_other_rows_and_says_who_measured_each():
+    footprint = _footprint()
     earlier = {"command": "python benchmarks/footprint.py", "cold_start": {"zoo list": {"median_s": 0.1},
                "zoo.get('mlp')": {"median_s": 6.0}}, "peak_memory": {"mlp": {"peak_rss_mib": 900.0}}}
     fresh = {"command": "python benchmarks/footprint.py convnet", "repeats": 3,
@@ -176,12 +182,7 @@ def test_footprint_of_some_entries_keeps_the_other_rows_and_says_who_measured_ea
 
 
 def test_footprint_starts_each_entry_at_its_defaults_without_downloading_weights():
-    sys.path.insert(0, str(BENCHMARKS))
-    try:
-        footprint = importlib.import_module("footprint")
-    finally:
-        sys.path.remove(str(BENCHMARKS))
-        sys.modules.pop("footprint", None)
+    footprint = _footprint()
     assert footprint.get_code("vgg16_transfer") == "import zoo; zoo.get('vgg16_transfer', weights=None)"
     assert footprint.get_code("mlp") == "import zoo; zoo.get('mlp')"
 

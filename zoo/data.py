@@ -287,12 +287,13 @@ def _ts_file(path: str):
                 continue
             series, colon, label = line.rpartition(":")
             try:
-                values.append([float(value) for value in series.split(",")])
+                row = [float(value) for value in series.split(",")]
             except ValueError:
-                colon = ""
-            if not colon or (values and len(values[-1]) != len(values[0])):
+                row = None
+            if not colon or row is None or (values and len(row) != len(values[0])):
                 raise DataUnavailableError(f"{path}, line {number}, is not 'v1,...,vn:label' with the length of the "
                                            "first series; reinstall the package that ships it.")
+            values.append(row)
             labels.append(label)
     return np.asarray(values, dtype="float32"), labels
 

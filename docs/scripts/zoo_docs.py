@@ -1202,24 +1202,37 @@ def run_figure(recipe: str, kind: str, page_src: str) -> str:
             "so there is no figure to show here.")
 
 
+def _named_record(recipe: str, key: str, what: str, form: str, read):
+    """``(file name, record, read(record))`` of the JSON file a committed run's results.json names under ``key``.
+
+    ``read`` pulls out (and so checks) what the caller needs; a missing file, bad JSON or a record ``read``
+    cannot take is a ValueError naming the file and saying to rerun the recipe.
+    """
+    results = load_results(recipe) or {}
+    name = results.get(key)
+    path = run_file(recipe, name)
+    if path is None:
+        raise ValueError(f"results/{recipe}/results.json names no {what} file that exists ({key}: {name!r})")
+    try:
+        record = json.loads(path.read_text())
+        return name, record, read(record)
+    except (ValueError, TypeError, KeyError) as error:
+        article = "an" if what[0] in "aeiou" else "a"
+        raise ValueError(f"results/{recipe}/{name} is not {article} {what} ({form}): {error!r}; "
+                         f"rerun python -m zoo.recipes.{recipe}") from None
+
+
 def attention_example(recipe: str) -> tuple[str, dict]:
     """The attention example a committed run names (``"attention_example"``): its file name and record.
 
     The record holds ``tokens`` and a square ``weights`` matrix (one row per
     token), and may hold the ``text``, its ``label``, the ``prediction``.
     """
-    results = load_results(recipe) or {}
-    name = results.get("attention_example")
-    path = run_file(recipe, name)
-    if path is None:
-        raise ValueError(f"results/{recipe}/results.json names no attention example file that exists "
-                         f"(attention_example: {name!r})")
-    try:
-        record = json.loads(path.read_text())
-        tokens, weights = list(record["tokens"]), [list(map(float, row)) for row in record["weights"]]
-    except (ValueError, TypeError, KeyError) as error:
-        raise ValueError(f"results/{recipe}/{name} is not an attention example (JSON with tokens and a "
-                         f"weights matrix): {error!r}; rerun python -m zoo.recipes.{recipe}") from None
+    def read(record):
+        return list(record["tokens"]), [list(map(float, row)) for row in record["weights"]]
+
+    name, record, (tokens, weights) = _named_record(recipe, "attention_example", "attention example",
+                                                    "JSON with tokens and a weights matrix", read)
     if not tokens or len(weights) < len(tokens) or any(len(row) < len(tokens) for row in weights):
         raise ValueError(f"results/{recipe}/{name}: {len(tokens)} tokens need a weights matrix at least "
                          f"{len(tokens)}x{len(tokens)}; rerun python -m zoo.recipes.{recipe}")
@@ -1233,20 +1246,13 @@ def filters_example(recipe: str) -> tuple[str, dict]:
     ``feature_maps`` grid per kernel, the ``hand_made_edge`` kernel and its map of the
     same digit, and may hold the ``label``, the ``prediction`` and ``closest_to_hand_made``.
     """
-    results = load_results(recipe) or {}
-    name = results.get("filters_example")
-    path = run_file(recipe, name)
-    if path is None:
-        raise ValueError(f"results/{recipe}/results.json names no filters file that exists "
-                         f"(filters_example: {name!r})")
-    try:
-        record = json.loads(path.read_text())
-        grids = [record["digit"], *record["kernels"], *record["feature_maps"], record["hand_made_edge"]["kernel"],
-                 record["hand_made_edge"]["feature_map"]]
-        grids = [[list(map(float, row)) for row in grid] for grid in grids]
-    except (ValueError, TypeError, KeyError) as error:
-        raise ValueError(f"results/{recipe}/{name} is not a filters record (JSON with a digit, kernels, feature "
-                         f"maps and the hand-made edge filter): {error!r}; rerun python -m zoo.recipes.{recipe}") from None
+    def read(record):   # every grid is rows of numbers
+        for grid in (record["digit"], *record["kernels"], *record["feature_maps"], record["hand_made_edge"]["kernel"],
+                     record["hand_made_edge"]["feature_map"]):
+            [list(map(float, row)) for row in grid]
+
+    name, record, _ = _named_record(recipe, "filters_example", "filters record", "JSON with a digit, kernels, feature "
+                                    "maps and the hand-made edge filter", read)
     if not record["kernels"] or len(record["kernels"]) != len(record["feature_maps"]):
         raise ValueError(f"results/{recipe}/{name}: {len(record['kernels'])} kernels but "
                          f"{len(record['feature_maps'])} feature maps; rerun python -m zoo.recipes.{recipe}")
