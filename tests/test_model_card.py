@@ -32,11 +32,17 @@ def _check_card(card: str, results: dict, level: int = 1):
     assert results["command"] in card and results["finished"] in card
     assert results["environment"]["packages"]["keras"] in card
     for name in (results.get("data") or {}).get("class_names", []):
-        assert f" {name}," in card or f" {name}\n" in card, name
+        shown = model_card._text(model_card._class_name(str(name)))   # a blank or a line break, escaped
+        assert f" {shown}," in card or f" {shown}\n" in card, name
     found = model_card.raw_keys(card, model_card.key_paths(results) | _committed_key_paths())
     assert not found, f"raw JSON keys in the card: {found}"
     limits = card.split("Limits\n", 1)[1]
     assert limits.strip().startswith("- "), "the limits are a list"
+
+
+def test_a_character_vocabulary_shows_every_character_a_reader_could_miss():
+    shown = model_card._data_value("class_names", ["", "\t", "\n", " ", "!", "a"])
+    assert shown == "(padding), '\\\\t', '\\\\n', ' ', !, a"
 
 
 # ------------------------------------------------------------------ every run writes one

@@ -232,7 +232,17 @@ def _data_value(key: str, value) -> str:
         return markdown_code(value)
     if key.endswith("_shape") and isinstance(value, list):   # (height, width, channels)
         return " x ".join(map(_text, value))
+    if key == "class_names" and isinstance(value, list):
+        # A character vocabulary holds blanks: each shown so a reader sees it (the padding id's "" too).
+        return ", ".join(_text(_class_name(str(name))) for name in value)
     return _text(value)
+
+
+def _class_name(name: str) -> str:
+    """A class name as a reader can see it: ``""`` is the padding id; blanks and line breaks are escaped."""
+    if name == "":
+        return "(padding)"
+    return name if name.isprintable() and name.strip() == name else repr(name)
 
 
 def _result_section(results: dict) -> list[str]:
