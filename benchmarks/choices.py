@@ -6,8 +6,9 @@
 
 Each variant is a full run of the recipe itself (``python -m zoo.recipes.<name>``
 with the variant's flags) in a temporary folder; its results.json gives the
-validation accuracy of the kept weights and the test accuracy. The variant
-with the best validation accuracy wins; among equals, the one listed first
+validation accuracy of the kept weights and the test accuracy (a language
+model's: bits per character, ``CHOSEN_ON``). The variant with the best
+validation score wins; among equals, the one listed first
 (variants are listed simplest first). The test accuracies are recorded so a
 reader can see what each choice would have scored, but nothing is chosen on
 them. The recipe's defaults must be the winner (tests/test_results.py
@@ -30,6 +31,10 @@ RESULTS = Path(__file__).resolve().parent / "results"
 _MLP = {"hidden_units": [256, 256], "dropout": 0.3, "shift": 1, "label_smoothing": 0.1}
 _CONVNET = {"filters": [16, 32], "dense_units": 64, "dropout": 0.3, "shift": 2, "label_smoothing": 0.1}
 _CONVNET_1D = {"filters": [32, 64, 32], "kernel_sizes": [8, 5, 3], "batch_norm": True}
+_CONVNET_LSTM = {"filters": [16, 32], "dense_units": 64, "lstm_units": 64, "dropout": 0.3, "shift": 2,
+                 "label_smoothing": 0.1}
+_MINI_GPT = {"num_layers": 4, "dropout": 0.1}
+_INCEPTION = {"stem_filters": 32, "stages": [2, 1], "width": 64, "dropout": 0.3, "shift": 2, "label_smoothing": 0.1}
 VARIANTS = {
     "mlp": {
         "rule of thumb: 32 units, dropout 0.1": {**_MLP, "hidden_units": [32], "dropout": 0.1, "shift": 0,
@@ -63,6 +68,23 @@ VARIANTS = {
         "32-64-32 filters": _CONVNET_1D,
         "32-64-32 filters, no batch norm": {**_CONVNET_1D, "batch_norm": False},
         "64-128-64 filters": {**_CONVNET_1D, "filters": [64, 128, 64]},
+    },
+    "inception": {
+        "width 32, one module per stage": {**_INCEPTION, "width": 32, "stages": [1, 1]},
+        "width 32, modules 2-1": {**_INCEPTION, "width": 32},
+        "width 64, one module per stage": {**_INCEPTION, "stages": [1, 1]},
+        "width 64, modules 2-1": _INCEPTION,
+    },
+    "convnet_lstm": {
+        "no shifts, dropout or label smoothing": {**_CONVNET_LSTM, "dropout": 0.0, "shift": 0, "label_smoothing": 0.0},
+        "2-pixel shifts": {**_CONVNET_LSTM, "dropout": 0.0, "label_smoothing": 0.0},
+        "2-pixel shifts, dropout 0.3, label smoothing": _CONVNET_LSTM,
+    },
+    "mini_gpt": {
+        "2 blocks, dropout 0.1": {**_MINI_GPT, "num_layers": 2},
+        "2 blocks, dropout 0.3": {"num_layers": 2, "dropout": 0.3},
+        "4 blocks, dropout 0.1": _MINI_GPT,
+        "4 blocks, dropout 0.3": {**_MINI_GPT, "dropout": 0.3},
     },
     "lstm_sentiment": {
         "1 LSTM": {"members": 1, "wide_ngrams": 0},
@@ -102,30 +124,53 @@ def is_default(recipe: str, settings: dict) -> bool:
     return all(defaults[name] == value for name, value in settings.items())
 
 
-# Flags every variant of a recipe gets that are not choices: convnet's MLP arm does not change the ConvNet.
-FIXED_FLAGS = {"convnet": ["--skip-mlp"]}
+# Flags every variant of a recipe gets that are not choices: the comparison arms (convnet's MLP, inception's
+# plain stack) do not change the model chosen.
+FIXED_FLAGS = {"convnet": ["--skip-mlp"], "inception": ["--skip-plain"]}
+
+
+# What each recipe's variants are compared on (validation accuracy, higher is better, unless named here).
+CHOSEN_ON = {"mini_gpt": ("validation_bits_per_character", "lower")}
+
+
+def chosen_on(recipe: str) -> tuple[str, str]:
+    """(the validation metric a recipe's variants are compared on, "higher" or "lower" is better)."""
+    return CHOSEN_ON.get(recipe, ("validation_accuracy", "higher"))
 
 
 def run_variant(recipe: str, settings: dict, quick: bool) -> dict:
     flags = [*command_line(settings), *FIXED_FLAGS.get(recipe, []), *(["--quick"] if quick else [])]
     results, seconds = recipe_runs.run(recipe, flags)
     metrics = results["metrics"]
-    return {"settings": settings, "validation_accuracy": metrics["validation_accuracy"],
-            "test_accuracy": metrics["test_accuracy"], "epochs_run": metrics.get("epochs_run"),
-            "seconds": round(seconds, 1)}
+    row = {"settings": settings, "validation_accuracy": metrics["validation_accuracy"],
+           "test_accuracy": metrics["test_accuracy"], "epochs_run": metrics.get("epochs_run"),
+           "seconds": round(seconds, 1)}
+    for key in ("validation_bits_per_character", "test_bits_per_character"):
+        if key in metrics:
+            row[key] = metrics[key]
+    return row
+
+
+def best_variant(recipe: str, rows: dict) -> str:
+    """The variant with the best validation score; among equals, the one listed first (the simplest)."""
+    key, better = chosen_on(recipe)
+    sign = 1 if better == "higher" else -1
+    return max(rows, key=lambda name: sign * rows[name][key])   # max keeps the first of equals
 
 
 def choose(recipe: str, quick: bool = False) -> dict:
     from zoo.runs import environment
 
     rows = {}
+    key, better = chosen_on(recipe)
     for name, flags in VARIANTS[recipe].items():
         rows[name] = run_variant(recipe, flags, quick)
-        print(f"{recipe}: {name}: validation {rows[name]['validation_accuracy']:.4f}, "
-              f"test {rows[name]['test_accuracy']:.4f}", flush=True)
-    chosen = max(rows, key=lambda name: rows[name]["validation_accuracy"])  # max keeps the first of equals
+        test_key = key.replace("validation_", "test_")
+        print(f"{recipe}: {name}: {key} {rows[name][key]:.4f}, {test_key} {rows[name][test_key]:.4f}", flush=True)
+    chosen = best_variant(recipe, rows)
     return {"benchmark": "benchmarks/choices.py", "command": f"python benchmarks/choices.py {recipe}"
-            + (" --quick" if quick else ""), "recipe": recipe, "quick": quick, "chosen_on": "validation accuracy",
+            + (" --quick" if quick else ""), "recipe": recipe, "quick": quick,
+            "chosen_on": key.replace("_", " ") + f" ({better} is better)" * (better != "higher"),
             "chosen": chosen, "variants": rows,
             "environment": environment()}
 

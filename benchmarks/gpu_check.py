@@ -52,6 +52,12 @@ ENTRIES = {
                                   "dense_units": 256}, "batch": 1024, "steps": 100},
         "convnet_1d": {"arguments": {"input_shape": (1024,), "num_classes": 10, "filters": (128, 256, 128)},
                        "batch": 256, "steps": 100},
+        "inception": {"arguments": {"input_shape": (64, 64, 3), "num_classes": 10, "stem_filters": 64,
+                                    "stages": (2, 2), "width": 256}, "batch": 256, "steps": 60},
+        "convnet_lstm": {"arguments": {"input_shape": (8, 28, 28, 1), "num_classes": 73, "filters": (64, 128),
+                                       "dense_units": 256, "lstm_units": 512}, "batch": 256, "steps": 60},
+        "mini_gpt": {"arguments": {"vocab_size": 256, "sequence_length": 256, "embed_dim": 512, "num_heads": 8,
+                                   "ff_dim": 2048, "num_layers": 6}, "length": 256, "batch": 64, "steps": 40},
         "lstm_sentiment": {"arguments": {"vocab_size": 20000, "num_classes": 2, "embedding_dim": 256,
                                          "lstm_units": 512}, "length": 128, "batch": 256, "steps": 40},
         "mini_transformer": {"arguments": {"vocab_size": 8000, "sequence_length": 256, "num_classes": 2,
@@ -69,6 +75,12 @@ ENTRIES = {
                     "batch": 16, "steps": 2},
         "convnet_1d": {"arguments": {"input_shape": (32,), "num_classes": 3, "filters": (4, 4), "kernel_sizes": (3, 3)},
                        "batch": 16, "steps": 2},
+        "inception": {"arguments": {"input_shape": (12, 12, 1), "num_classes": 3, "stem_filters": 4, "stages": (1, 1),
+                                    "width": 16}, "batch": 16, "steps": 2},
+        "convnet_lstm": {"arguments": {"input_shape": (2, 8, 8, 1), "num_classes": 3, "filters": (4,), "dense_units": 8,
+                                       "lstm_units": 8}, "batch": 16, "steps": 2},
+        "mini_gpt": {"arguments": {"vocab_size": 20, "sequence_length": 8, "embed_dim": 8, "num_heads": 2, "ff_dim": 8,
+                                   "num_layers": 1}, "length": 8, "batch": 16, "steps": 2},
         "lstm_sentiment": {"arguments": {"vocab_size": 100, "num_classes": 2, "embedding_dim": 8, "lstm_units": 8},
                            "length": 8, "batch": 16, "steps": 2},
         "mini_transformer": {"arguments": {"vocab_size": 500, "sequence_length": 32, "num_classes": 2,
@@ -141,6 +153,10 @@ def random_arrays(name: str, entry: dict):
 
     generator = np.random.default_rng(SEED)
     count, arguments = entry["batch"] * entry["steps"], entry["arguments"]
+    if name == "mini_gpt":   # the next token at every position
+        shape = (count, entry["length"])
+        return (generator.integers(1, arguments["vocab_size"], shape).astype("int32"),
+                generator.integers(1, arguments["vocab_size"], shape).astype("int32"))
     if "length" in entry:
         x = generator.integers(1, arguments["vocab_size"], (count, entry["length"])).astype("int32")
     else:

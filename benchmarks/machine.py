@@ -137,6 +137,8 @@ def layer_flops(layer, length: int | None = None) -> int:
 
     if isinstance(layer, keras.Model):
         return forward_flops(layer, length)
+    if isinstance(layer, keras.layers.TimeDistributed):   # the wrapped layer once per step
+        return _shape(layer.input, length)[0] * layer_flops(layer.layer, length)
     if isinstance(layer, keras.layers.Bidirectional):
         return 2 * _lstm_flops(layer.forward_layer, _shape(layer.input, length))
     if isinstance(layer, keras.layers.LSTM):

@@ -42,8 +42,8 @@ import machine  # benchmarks/, beside this script
 RESULTS = Path(__file__).resolve().parent / "results"
 TARGETS = {"twin_ratio": 0.95, "conv_fraction_of_peak": 0.60, "sequence_fraction_of_peak": 0.25,
            "bfloat16_speedup_with_matrix_units": 2.0}
-CONV = ("convnet", "convnet_1d", "vgg16_transfer", "style_transfer")
-SEQUENCE = ("lstm_sentiment", "mini_transformer")
+CONV = ("convnet", "convnet_1d", "inception", "convnet_lstm", "vgg16_transfer", "style_transfer")
+SEQUENCE = ("lstm_sentiment", "mini_transformer", "mini_gpt")
 VARIANTS = ("zoo", "twin", "zoo_jit", "zoo_bfloat16")
 SEED = 0
 
@@ -56,10 +56,14 @@ SIZES = {
         "convnet": {"arguments": {"input_shape": (28, 28, 1), "num_classes": 10, "dropout": 0.3}, "batch": 32,
                     "steps": 100},
         "convnet_1d": {"arguments": {"input_shape": (150,), "num_classes": 2}, "batch": 16, "steps": 300},
+        "inception": {"arguments": {"input_shape": (28, 28, 1), "num_classes": 10}, "batch": 32,
+                      "steps": 100},
+        "convnet_lstm": {"arguments": {"input_shape": (3, 28, 28, 1), "num_classes": 28}, "batch": 32, "steps": 60},
         "lstm_sentiment": {"arguments": {"vocab_size": 20000, "num_classes": 2}, "length": 48, "batch": 32,
                            "steps": 60},
         "mini_transformer": {"arguments": {"vocab_size": 20000, "sequence_length": 48, "num_classes": 2},
                              "length": 48, "batch": 32, "steps": 60},
+        "mini_gpt": {"arguments": {"vocab_size": 67, "sequence_length": 128}, "length": 128, "batch": 32, "steps": 20},
         "vgg16_transfer": {"arguments": {"input_shape": (32, 32, 3), "num_classes": 10, "weights": None,
                                          "feature_layer": "block4_pool", "pooling": "flatten",
                                          "fine_tune_layers": 10}, "batch": 32, "steps": 8},
@@ -73,10 +77,16 @@ SIZES = {
                     "batch": 8, "steps": 3},
         "convnet_1d": {"arguments": {"input_shape": (12,), "num_classes": 2, "filters": (4, 4), "kernel_sizes": (3, 3)},
                        "batch": 8, "steps": 3},
+        "inception": {"arguments": {"input_shape": (8, 8, 1), "num_classes": 3, "stem_filters": 4, "stages": (1, 1),
+                                    "width": 16}, "batch": 8, "steps": 3},
+        "convnet_lstm": {"arguments": {"input_shape": (2, 8, 8, 1), "num_classes": 3, "filters": (4,), "dense_units": 8,
+                                       "lstm_units": 8}, "batch": 8, "steps": 3},
         "lstm_sentiment": {"arguments": {"vocab_size": 50, "num_classes": 2, "embedding_dim": 8, "lstm_units": 8},
                            "length": 6, "batch": 8, "steps": 3},
         "mini_transformer": {"arguments": {"vocab_size": 50, "sequence_length": 6, "num_classes": 2, "embed_dim": 8,
                                            "num_heads": 2, "ff_dim": 8}, "length": 6, "batch": 8, "steps": 3},
+        "mini_gpt": {"arguments": {"vocab_size": 20, "sequence_length": 6, "embed_dim": 8, "num_heads": 2, "ff_dim": 8,
+                                   "num_layers": 1}, "length": 6, "batch": 8, "steps": 3},
         "vgg16_transfer": {"arguments": {"input_shape": (32, 32, 3), "num_classes": 3, "weights": None,
                                          "feature_layer": "block1_pool", "pooling": "flatten",
                                          "fine_tune_layers": 2}, "batch": 4, "steps": 2},
@@ -129,6 +139,52 @@ def twin(name: str, arguments: dict):
             x = layers.Conv1D(count, kernel, padding="same", use_bias=False)(x)
             x = layers.Activation("relu")(layers.BatchNormalization(momentum=0.9)(x))
         outputs = head(layers.GlobalAveragePooling1D()(x), arguments["num_classes"])
+    elif name == "inception":
+        import zoo
+
+        arguments = {**zoo.info("inception").defaults, **arguments}
+
+        def conv(x, filters, size):
+            return layers.Conv2D(filters, size, padding="same", activation="relu")(x)
+
+        inputs = keras.Input(arguments["input_shape"])
+        x = layers.MaxPooling2D(3, strides=2, padding="same")(conv(inputs, arguments["stem_filters"], 3))
+        for stage, modules in enumerate(arguments["stages"]):
+            x = layers.MaxPooling2D(3, strides=2, padding="same")(x) if stage else x
+            width = arguments["width"] * 2**stage
+            for _ in range(modules):   # GoogLeNet's split: 1/4 1x1, 1/2 3x3, 1/8 5x5, 1/8 pooling
+                x = layers.Concatenate()([
+                    conv(x, width // 4, 1), conv(conv(x, 3 * width // 8, 1), width // 2, 3),
+                    conv(conv(x, width // 16, 1), width // 8, 5),
+                    conv(layers.MaxPooling2D(3, strides=1, padding="same")(x), width // 8, 1)])
+        outputs = head(layers.GlobalAveragePooling2D()(x), arguments["num_classes"], arguments["dropout"])
+    elif name == "convnet_lstm":
+        import zoo
+
+        arguments = {**zoo.info("convnet_lstm").defaults, **arguments}
+        reader = keras.Sequential([keras.Input(arguments["input_shape"][1:])])
+        for count in arguments["filters"]:
+            reader.add(layers.Conv2D(count, 3, padding="same", activation="relu"))
+            reader.add(layers.MaxPooling2D(2))
+        reader.add(layers.Flatten())
+        reader.add(layers.Dense(arguments["dense_units"], activation="relu"))
+        inputs = keras.Input(arguments["input_shape"])
+        x = layers.LSTM(arguments["lstm_units"])(layers.TimeDistributed(reader)(inputs))
+        outputs = head(x, arguments["num_classes"], arguments["dropout"])
+    elif name == "mini_gpt":
+        import zoo
+
+        arguments = {**zoo.info("mini_gpt").defaults, **arguments}
+        length, width, heads = arguments["sequence_length"], arguments["embed_dim"], arguments["num_heads"]
+        inputs = keras.Input((length,), dtype="int32")
+        positions = keras.ops.cumsum(keras.ops.ones_like(inputs), axis=1) - 1  # 0, 1, ... per row
+        x = layers.Embedding(arguments["vocab_size"], width)(inputs) + layers.Embedding(length, width)(positions)
+        for _ in range(arguments["num_layers"]):
+            attended = layers.MultiHeadAttention(heads, width // heads)(x, x, use_causal_mask=True)
+            x = layers.LayerNormalization(epsilon=1e-6)(x + layers.Dropout(arguments["dropout"])(attended))
+            feed_forward = layers.Dense(width)(layers.Dense(arguments["ff_dim"], activation="relu")(x))
+            x = layers.LayerNormalization(epsilon=1e-6)(x + layers.Dropout(arguments["dropout"])(feed_forward))
+        outputs = layers.Dense(arguments["vocab_size"], activation="softmax", dtype="float32")(x)
     elif name == "lstm_sentiment":
         inputs = keras.Input((None,), dtype="int32")
         x = layers.Embedding(arguments["vocab_size"], arguments.get("embedding_dim", 64), mask_zero=True)(inputs)
@@ -167,6 +223,10 @@ def _data(name: str, size: dict):
 
     generator = np.random.default_rng(SEED)
     count = size["batch"] * size["steps"]
+    if name == "mini_gpt":   # text without padding, and the next character at every position
+        shape = (count, size["length"])
+        vocab = size["arguments"]["vocab_size"]
+        return (generator.integers(1, vocab, shape).astype("int32"), generator.integers(1, vocab, shape).astype("int32"))
     if "length" in size:
         x = generator.integers(1, size["arguments"]["vocab_size"], (count, size["length"])).astype("int32")
         x[:, -size["length"] // 4:] = 0  # some padding, as in real reviews

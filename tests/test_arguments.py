@@ -29,7 +29,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 import zoo
-from zoo.models import convnet, mlp, perceptron, sequence, style_transfer, vgg, vgg16_transfer
+from zoo.models import convnet, gpt, hybrid, inception, mlp, perceptron, sequence, style_transfer, vgg, vgg16_transfer
 
 # The mutation runs (benchmarks/mutation.py) draw fewer, as each mutant reruns this test.
 EXAMPLES = int(os.environ.get("ZOO_ARGUMENT_EXAMPLES", "200"))
@@ -97,6 +97,27 @@ def convnet_1d_arguments(draw):
 
 
 @st.composite
+def inception_arguments(draw):
+    stages = draw(st.one_of(st.integers(1, 2), st.lists(st.integers(1, 2), min_size=1, max_size=3)))
+    count = 1 if isinstance(stages, int) else len(stages)
+    side = st.integers(2**count, 12)
+    return dict(input_shape=(draw(side), draw(side), draw(st.integers(1, 3))), num_classes=draw(st.integers(2, 6)),
+                stem_filters=draw(st.integers(1, 6)), stages=stages, width=draw(st.sampled_from([16, 32])),
+                block=draw(st.sampled_from(inception.BLOCKS)), dropout=draw(dropouts),
+                activation=draw(st.sampled_from(ACTIVATIONS)), name=draw(names))
+
+
+@st.composite
+def convnet_lstm_arguments(draw):
+    filters = draw(st.one_of(st.integers(1, 6), st.lists(st.integers(1, 6), min_size=1, max_size=2)))
+    side = st.integers(2 ** (1 if isinstance(filters, int) else len(filters)), 10)
+    return dict(input_shape=(draw(st.integers(1, 4)), draw(side), draw(side), draw(st.integers(1, 3))),
+                num_classes=draw(st.integers(2, 6)), filters=filters, dense_units=draw(st.integers(1, 8)),
+                lstm_units=draw(st.integers(1, 8)), bidirectional=draw(st.booleans()), dropout=draw(dropouts),
+                activation=draw(st.sampled_from(ACTIVATIONS)), name=draw(names))
+
+
+@st.composite
 def vgg16_transfer_arguments(draw):
     feature_layer = draw(st.sampled_from(vgg.POOL_LAYERS))
     kept = len(vgg.convs_up_to("vgg16", feature_layer))
@@ -134,16 +155,28 @@ def mini_transformer_arguments(draw):
                 dropout=draw(dropouts), name=draw(names))
 
 
+@st.composite
+def mini_gpt_arguments(draw):
+    num_heads = draw(st.integers(1, 4))
+    # tiny_inputs feeds 5 tokens: the position table must cover them.
+    return dict(vocab_size=draw(st.integers(2, 60)), sequence_length=draw(st.integers(5, 12)),
+                embed_dim=num_heads * draw(st.integers(1, 4)), num_heads=num_heads, ff_dim=draw(st.integers(1, 16)),
+                num_layers=draw(st.integers(1, 2)), dropout=draw(dropouts), name=draw(names))
+
+
 # entry -> strategy of a full set of arguments the zoo must accept
 VALID = {
     "perceptron": perceptron_arguments(),
     "mlp": mlp_arguments(),
     "convnet": convnet_arguments(),
     "convnet_1d": convnet_1d_arguments(),
+    "inception": inception_arguments(),
+    "convnet_lstm": convnet_lstm_arguments(),
     "vgg16_transfer": vgg16_transfer_arguments(),
     "style_transfer": style_transfer_arguments(),
     "lstm_sentiment": lstm_sentiment_arguments(),
     "mini_transformer": mini_transformer_arguments(),
+    "mini_gpt": mini_gpt_arguments(),
 }
 
 
@@ -325,6 +358,15 @@ ESTIMATES = {
     "convnet_1d": (convnet.convnet_1d_size, [
         dict(input_shape=(20, 3), num_classes=3, filters=(4, 5), kernel_sizes=(3, 2), batch_norm=False),
         dict(input_shape=(9,), num_classes=2, filters=(2, 6, 3), kernel_sizes=(4, 1, 7), batch_norm=True)]),
+    "inception": (inception.inception_size, [
+        dict(input_shape=(10, 8, 2), num_classes=3, stem_filters=5, stages=(1, 2, 1), width=16, block="inception"),
+        dict(input_shape=(10, 8, 2), num_classes=3, stem_filters=5, stages=(1, 2, 1), width=16, block="plain"),
+        dict(input_shape=(16, 16, 3), num_classes=4, stem_filters=3, stages=(3,), width=48, block="inception")]),
+    "convnet_lstm": (hybrid.convnet_lstm_size, [
+        dict(input_shape=(2, 9, 11, 2), num_classes=3, filters=(3, 5), dense_units=4, lstm_units=6,
+             bidirectional=True),
+        dict(input_shape=(5, 4, 4, 1), num_classes=7, filters=(2,), dense_units=3, lstm_units=2,
+             bidirectional=False)]),
     "vgg16_transfer": (vgg16_transfer.vgg16_transfer_size, [
         dict(input_shape=(37, 45, 3), num_classes=3, pooling="flatten", normalize_features=False,
              feature_layer="block3_pool"),
@@ -338,6 +380,9 @@ ESTIMATES = {
     "mini_transformer": (sequence.mini_transformer_size, [
         dict(vocab_size=30, sequence_length=9, num_classes=3, embed_dim=12, num_heads=3, ff_dim=5,
              num_layers=2)]),
+    "mini_gpt": (gpt.mini_gpt_size, [
+        dict(vocab_size=30, sequence_length=9, embed_dim=12, num_heads=3, ff_dim=5, num_layers=2),
+        dict(vocab_size=5, sequence_length=2, embed_dim=4, num_heads=1, ff_dim=1, num_layers=1)]),
 }
 
 
@@ -360,6 +405,9 @@ def test_size_estimate_is_the_parameter_count(name):
     ("mlp", "input_shape", (2**20,)),
     ("convnet", "filters", (2**16, 2**16)),
     ("convnet_1d", "input_shape", (2**40,)),   # few parameters, but 2**40 steps per series
+    ("inception", "width", 2**20),
+    ("convnet_lstm", "lstm_units", 2**20),
+    ("mini_gpt", "sequence_length", 2**20),   # few parameters, but 2**40 attention scores per example
     ("vgg16_transfer", "input_shape", (2**16, 2**16, 3)),
     ("perceptron", "input_shape", (2**31,)),
 ])

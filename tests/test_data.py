@@ -162,6 +162,69 @@ def test_gunpoint_keeps_the_archives_test_split_and_draws_validation_from_its_tr
     assert np.bincount(dataset.labels("validation")).tolist() == [5, 5]   # stratified
 
 
+def test_summed_sequences_add_each_splits_own_digits_and_regroup_training_every_epoch():
+    digits = data.load("mnist_5k", seed=0, train_size=100)
+    sequences = data.summed_sequences(digits, 3, {"train": 2, "validation": 1, "test": 1}, seed=0)
+    assert sequences.kind == "image_sequence" and sequences.input_shape == (3, 28, 28, 1)
+    assert sequences.num_classes == 28 and sequences.class_names[-1] == "27"
+    # 99 of the 100 training digits fill 33 sequences, twice; 1,000 test digits make 333.
+    assert (sequences.sizes["train"], sequences.sizes["test"]) == (66, 333)
+    label_of = {split: {image.tobytes(): int(label) for image, label in getattr(digits, split).as_numpy_iterator()}
+                for split in ("train", "validation", "test")}
+    for split in ("train", "validation", "test"):
+        for images, total in getattr(sequences, split).as_numpy_iterator():
+            # Every image is one of its own split's digits (none from another), and the label is their sum.
+            assert total == sum(label_of[split][image.tobytes()] for image in images)
+    train, _, _ = sequences.batches(8, seed=0)
+    first, second = ([(images, totals) for images, totals in train.as_numpy_iterator()] for _ in range(2))
+    assert len(first) == len(second) == 9 and sum(len(totals) for _, totals in first) == 66
+    for images, totals in first:
+        assert [sum(label_of["train"][image.tobytes()] for image in sequence) for sequence in images] == list(totals)
+    # A new grouping each epoch, and the same one again for the same epoch (a resumed run).
+    assert not all(np.array_equal(a[1], b[1]) for a, b in zip(first, second))
+    data.set_training_epoch(0)
+    again = [totals for _, totals in train.as_numpy_iterator()]
+    assert all(np.array_equal(a[1], b) for a, b in zip(first, again))
+
+
+@pytest.mark.parametrize("name, length, copies, error, message", [
+    ("breast_cancer", 3, {}, data.UnknownDatasetError, "classes that are digits"),
+    ("mnist_5k", 0, {}, ValueError, "length=0 must be a whole number of images >= 1"),
+    ("mnist_5k", 3, {"train": 0}, ValueError, r"copies\['train'\]=0 must be a whole number >= 1"),
+    ("mnist_5k", 500, {}, ValueError, "the train split of 'mnist_5k' has 100 images, fewer than one sequence of 500"),
+])
+def test_summed_sequences_refuse_what_they_cannot_make(name, length, copies, error, message):
+    images = data.load(name, seed=0, train_size=100 if name == "mnist_5k" else None)
+    with pytest.raises(error, match=message):
+        data.summed_sequences(images, length, copies)
+
+
+def test_characters_pair_each_window_with_the_next_characters_in_contiguous_splits():
+    text = data.characters("hamlet", 16, train_size=2_000, evaluation_size=800)
+    whole = data.corpus("hamlet")
+    assert text.kind == "characters" and text.class_names[0] == "" and len(text.class_names) == len(set(whole)) + 1
+    # Training, then validation, then test, in reading order: the test part is the play's last tenth.
+    assert whole.startswith(text.texts["train"]) and whole.index(text.texts["test"]) > whole.index(text.texts["validation"])
+    assert whole.index(text.texts["test"]) == len(whole) - round(0.1 * len(whole))
+    vocabulary = np.array(text.class_names)
+    for split in ("validation", "test"):
+        windows = [(ids, following) for ids, following in text.examples(split).as_numpy_iterator()]
+        # Consecutive windows: the characters scored are those after the split's first, in order, each once.
+        scored = "".join(vocabulary[np.concatenate([following for _, following in windows])])
+        assert scored == text.texts[split][1:1 + 16 * len(windows)] and len(windows) == text.sizes[split]
+        assert all("".join(vocabulary[ids[1:]]) == "".join(vocabulary[following[:-1]]) for ids, following in windows)
+    # Training windows overlap by half: each starts 8 characters after the one before.
+    first, second = [ids for ids, _ in text.examples("train").take(2).as_numpy_iterator()]
+    np.testing.assert_array_equal(first[8:], second[:8])
+    np.testing.assert_array_equal(text.encode(text.texts["train"][:16]), first)
+    with pytest.raises(ValueError, match=r"not in the hamlet vocabulary: '\u2603'"):
+        text.encode("To be\u2603")
+    with pytest.raises(ValueError, match="fewer than one window of 64"):
+        data.characters("hamlet", 64, evaluation_size=50)
+    with pytest.raises(data.UnknownDatasetError, match="no corpus named 'macbeth'; embedded corpora: hamlet"):
+        data.corpus("macbeth")
+
+
 def test_a_damaged_ts_file_names_the_line(tmp_path):
     path = tmp_path / "bad.ts"
     path.write_text("# comment\n@problemName x\n@data\n1.0,2.0:1\n1.0,oops:2\n")

@@ -18,7 +18,7 @@ import pytest
 from zoo import export as zoo_export
 from zoo.errors import FlagError, RunFolderError, ZooError
 
-CLASSIFIERS = ("perceptron", "mlp", "convnet", "convnet_1d", "vgg16_transfer", "lstm_sentiment", "mini_transformer")
+CLASSIFIERS = ("perceptron", "mlp", "convnet", "convnet_1d", "inception", "vgg16_transfer", "lstm_sentiment", "mini_transformer")
 EXAMPLES = 8          # real inputs per model, spread over the dataset
 TOLERANCE = 1e-4      # max abs difference of class probabilities; float32 kernels differ by ~1e-7 here
 INSTALL = 'pip install "keras-zoo[export]"'

@@ -202,6 +202,8 @@ def _recipe_default_data(recipe: str) -> tuple[str, ...]:
     module = importlib.import_module(recipe)
     if hasattr(module, "CONTENT"):
         return module.CONTENT, module.STYLE
+    if hasattr(module, "CORPUS"):   # a text generator's corpus (zoo.data.CORPORA)
+        return (module.CORPUS,)
     datasets = module.DATASETS if hasattr(module, "DATASETS") else module.sentiment.DATASETS
     return (datasets[0],)
 
@@ -215,7 +217,7 @@ def test_default_dataset_is_what_the_recipe_reads_by_default(name):
     assert names == _recipe_default_data(spec.recipe), (
         f"zoo.info({name!r}).default_dataset={spec.default_dataset!r}, but {spec.recipe} reads "
         f"{', '.join(_recipe_default_data(spec.recipe))} by default")
-    assert set(names) <= set(data.EMBEDDED) | set(data.PHOTOS)
+    assert set(names) <= set(data.EMBEDDED) | set(data.PHOTOS) | set(data.CORPORA)
 
 
 # ---------------------------------------------------------------------- import graph

@@ -43,6 +43,17 @@ class ZooLayersTest(TestCase):
             expected_num_seed_generators=2,  # the two dropouts; attention's own has rate 0
             supports_masking=True,
         )
+        # The causal block (GPT's) is the same layer with one more setting, saved in its config.
+        self.run_layer_test(
+            TransformerEncoder,
+            init_kwargs=dict(embed_dim=8, num_heads=2, ff_dim=16, dropout=0.1, causal=True),
+            input_shape=(2, 5, 8),
+            expected_output_shape=(2, 5, 8),
+            expected_num_trainable_weights=16,
+            expected_num_non_trainable_weights=0,
+            expected_num_seed_generators=2,
+            supports_masking=True,
+        )
 
     def test_TokenAndPositionEmbedding_passes_keras_layer_tests(self):
         self.run_layer_test(
@@ -183,6 +194,21 @@ class ZooLayersTest(TestCase):
         plain = TransformerEncoder(8, 2, 16)
         np.testing.assert_array_equal(ops.convert_to_numpy(plain(inputs, training=True)),
                                       ops.convert_to_numpy(plain(inputs, training=False)))
+
+    def test_a_causal_block_never_looks_ahead_and_a_plain_one_does(self):
+        rng = np.random.default_rng(0)
+        inputs = rng.normal(size=(2, 6, 8)).astype("float32")
+        changed = inputs.copy()
+        changed[:, 3:] = rng.normal(size=(2, 3, 8))   # new tokens from position 3 on
+        for causal in (True, False):
+            layer = TransformerEncoder(8, 2, 16, causal=causal)
+            before, after = (ops.convert_to_numpy(layer(x)) for x in (inputs, changed))
+            early = np.abs(after[:, :3] - before[:, :3]).max()
+            if causal:   # positions 0-2 read only positions 0-2: unchanged
+                np.testing.assert_allclose(after[:, :3], before[:, :3], rtol=TF32_RTOL, atol=TF32_RTOL)
+            else:        # every position reads the whole sequence
+                self.assertGreater(early, 0.01)
+            self.assertGreater(np.abs(after[:, 3:] - before[:, 3:]).max(), 0.01)
 
     def test_every_weight_and_sublayer_has_its_documented_name(self):
         # Saved checkpoints, split_head and the docs' diagrams refer to these names.

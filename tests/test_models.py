@@ -26,12 +26,17 @@ TINY = {
     # Without batch norm: its moving statistics barely move in 30 steps, so evaluate() would lag fit().
     "convnet_1d": (dict(input_shape=(12,), num_classes=3, filters=(8, 8, 8), kernel_sizes=(3, 3, 3), batch_norm=False),
                    0.03),
+    "inception": (dict(input_shape=(8, 8, 1), num_classes=3, stem_filters=4, stages=(1, 1), width=16, dropout=0.0),
+                  0.01),
+    "convnet_lstm": (dict(input_shape=(2, 8, 8, 1), num_classes=3, filters=(4,), dense_units=8, lstm_units=8), 0.03),
     "vgg16_transfer": (dict(input_shape=(32, 32, 3), num_classes=2, weights=None), 0.01),
     "style_transfer": (dict(input_shape=(32, 32, 3), weights=None,
                             style_layers=("block1_conv1", "block2_conv1")), 10.0),
     "lstm_sentiment": (dict(vocab_size=50, embedding_dim=8, lstm_units=8), 0.02),
     "mini_transformer": (dict(vocab_size=50, sequence_length=12, embed_dim=8, num_heads=2, ff_dim=16,
                               dropout=0.0), 0.01),
+    "mini_gpt": (dict(vocab_size=12, sequence_length=12, embed_dim=16, num_heads=2, ff_dim=16, num_layers=1,
+                      dropout=0.0), 0.01),
 }
 FIT_STEPS = 30
 BATCH = 8
@@ -41,7 +46,7 @@ BATCH = 8
 RTOL = 1e-3
 MIXED_POLICIES = ("mixed_float16", "mixed_bfloat16")
 # Entries whose images are pixels scaled to [0, 1] (their recipes rescale first); the others read 0-255.
-UNIT_PIXELS = ("convnet",)
+UNIT_PIXELS = ("convnet", "inception", "convnet_lstm")
 
 
 def assert_close(actual, expected, rtol=RTOL, what=""):
@@ -55,14 +60,18 @@ def tiny_batch(model, rng):
     """A fixed batch that matches the model's input and output: random but learnable."""
     spec = model.inputs[0]
     shape = (BATCH,) + tuple(12 if dim is None else dim for dim in spec.shape[1:])
+    units = model.outputs[0].shape[-1]
+    if len(model.outputs[0].shape) == 3:   # a generator: an answer at every position
+        x = rng.integers(1, units, size=shape).astype("int32")
+        # The rule to learn reads the current token only, which a causal model may see: a shifted id.
+        return x, (x % (units - 1) + 1).astype("float32")
     if "int" in str(spec.dtype):
         x = rng.integers(1, 50, size=shape).astype("int32")
         x[: BATCH // 2, -3:] = 0  # padding that the model must mask
-    elif len(shape) == 4:
+    elif len(shape) >= 4:   # images, or sequences of images
         x = rng.uniform(0, 1 if model.name in UNIT_PIXELS else 255, size=shape).astype("float32")
     else:
         x = rng.normal(size=shape).astype("float32")
-    units = model.outputs[0].shape[-1]
     # Labels from a fixed random projection of the inputs: a rule there is to learn.
     flat = x.reshape(BATCH, -1).astype("float32")
     scores = (flat - flat.mean(axis=0)) @ rng.normal(size=(flat.shape[1], max(units, 2)))
@@ -111,8 +120,10 @@ def test_entry_builds_learns_and_reloads(name, tmp_path):
         assert 0 <= result.image.min() and result.image.max() <= 255
     else:
         x, y = tiny_batch(model, rng)
-        expected_units = 1 if name == "perceptron" else arguments.get("num_classes", 2)
-        assert model(x).shape == (BATCH, expected_units)
+        if spec.task == "text_generation":   # the next token's probabilities at every position
+            assert model(x).shape == (BATCH, x.shape[1], arguments["vocab_size"])
+        else:
+            assert model(x).shape == (BATCH, 1 if name == "perceptron" else arguments.get("num_classes", 2))
         model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss=spec.loss_for(**arguments))
         before = model.evaluate(x, y, verbose=0)
         model.fit(x, y, batch_size=BATCH, epochs=FIT_STEPS, shuffle=False, verbose=0)

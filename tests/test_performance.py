@@ -70,6 +70,10 @@ def test_flop_count_matches_the_formulas_layer_by_layer(bench):
     x = keras.Input((5, 6))
     assert flops(x, keras.layers.LSTM(4)(x)) == 2 * 5 * 4 * 4 * (6 + 4)  # four gates over [input, state]
     assert flops(x, keras.layers.Bidirectional(keras.layers.LSTM(4))(x)) == 2 * 2 * 5 * 4 * 4 * (6 + 4)
+    x = keras.Input((3, 8, 8, 1))   # a sequence of 3 images, each read by the same small model
+    image = keras.Input((8, 8, 1))
+    reader = keras.Model(image, keras.layers.Conv2D(4, 3, padding="same")(image))
+    assert flops(x, keras.layers.TimeDistributed(reader)(x)) == 3 * 2 * 8 * 8 * 4 * 3 * 3 * 1
     x = keras.Input((None,), dtype="int32")  # an open length is filled in by the caller
     model = keras.Model(x, keras.layers.LSTM(4)(keras.layers.Embedding(9, 6)(x)))
     assert machine.forward_flops(model, length=5) == 2 * 5 * 4 * 4 * (6 + 4)

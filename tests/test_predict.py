@@ -111,7 +111,7 @@ def write_csv(path, rows, header=None):
 # ---------------------------------------------------------------------------- answers
 
 @pytest.mark.parametrize("recipe, image", [("mlp", "digit_png"), ("vgg16_transfer", "mnist_png"),
-                                           ("convnet", "mnist_png")])
+                                           ("convnet", "mnist_png"), ("inception", "mnist_png")])
 def test_an_image_file_gets_class_names_and_probabilities(recipe, image, quick_runs, request, capsys):
     folder = quick_runs[recipe][0]
     path = request.getfixturevalue(image)
@@ -299,6 +299,14 @@ def test_a_style_transfer_run_is_refused_naming_its_picture(quick_runs, capsys):
     assert "stylized.png" in line and str(folder) in line
     with pytest.raises(zoo_predict.RunLoadError, match="stylized.png"):
         zoo.load_run(folder)
+
+
+def test_a_sequence_model_and_a_text_generator_are_refused_saying_why(quick_runs, capsys):
+    # Three digits at once: zoo predict feeds one input (an image, a row, a text) per answer.
+    one_error_line(*cli(capsys, quick_runs["convnet_lstm"][0], "--text", "3"), "(3, 28, 28, 1)",
+                   "zoo predict feeds images")
+    one_error_line(*cli(capsys, quick_runs["mini_gpt"][0], "--text", "To be"), "writes text",
+                   "zoo generate")
 
 
 @pytest.mark.parametrize("case, fragments", [

@@ -62,7 +62,11 @@ def test_quick_run_writes_the_run_folder(quick_runs, name):
         return
     assert 0 <= baseline["test_accuracy"] <= 1 and baseline["fit_seconds"] > 0
     assert baseline["chosen_on"] == "validation split" and len(baseline["candidates"]) >= 2
-    assert baseline["validation_accuracy"] == max(c["validation_accuracy"] for c in baseline["candidates"])
+    if "validation_bits_per_character" in baseline:   # a language model: fewer bits are better
+        assert baseline["validation_bits_per_character"] == min(c["validation_bits_per_character"]
+                                                                for c in baseline["candidates"])
+    else:
+        assert baseline["validation_accuracy"] == max(c["validation_accuracy"] for c in baseline["candidates"])
     assert set(COMMON_FILES) <= files and "logs" in files
     assert any(f.startswith("history") and f.endswith(".csv") for f in files)
     assert any(f.startswith("curves") and f.endswith(".png") for f in files)
@@ -99,6 +103,33 @@ def test_quick_metrics_are_the_real_ones(quick_runs):
     expected = sum(padded[:-2, column:column + 28] - padded[2:, column:column + 28] for column in range(3))
     # Both are stored to 2 decimals: six rounded pixels and the rounded sum differ by at most 0.035.
     np.testing.assert_allclose(filters["hand_made_edge"]["feature_map"], expected, atol=0.035)
+    inception = _results(quick_runs["inception"][0])["metrics"]
+    assert set(inception["arms"]) == {"inception", "plain"} and inception["test_accuracy"] == inception["arms"][
+        "inception"]["test_accuracy"]
+    # The comparison is fair in size: the plain stack has the Inception network's parameters, to 1%.
+    assert inception["params_ratio"] == pytest.approx(1, abs=0.01)
+    assert inception["params_ratio"] == round(inception["arms"]["plain"]["params"] /
+                                              inception["arms"]["inception"]["params"], 4)
+    assert inception["accuracy_gain_over_plain"] == pytest.approx(
+        inception["arms"]["inception"]["test_accuracy"] - inception["arms"]["plain"]["test_accuracy"], abs=1e-4)
+    sums = _results(quick_runs["convnet_lstm"][0])
+    # 498 of the 500 training digits fill sequences of three, 5 times over; 999 of 1,000 test digits, 3 times.
+    assert (sums["data"]["train"], sums["data"]["test"], sums["data"]["num_classes"]) == (830, 999, 28)
+    assert sums["baseline"]["labels"].startswith("each digit's own label") and 0 < sums["baseline"][
+        "digit_test_accuracy"] <= 1
+    gpt = _results(quick_runs["mini_gpt"][0])
+    assert gpt["data"]["class_names"][0] == "" and len(gpt["data"]["class_names"]) == 67
+    assert gpt["metrics"]["test_bits_per_character"] == pytest.approx(gpt["metrics"]["test_loss"] / np.log(2), abs=1e-3)
+    # The n-gram's order was chosen on validation bits, every order scored.
+    candidates = gpt["baseline"]["candidates"]
+    assert [c["settings"]["order"] for c in candidates] == list(range(1, 9))
+    assert 1 < gpt["baseline"]["test_bits_per_character"] < 5   # between English text and 67 equally likely characters
+    # The average of the two is chosen on validation among weights from 0 (the n-gram alone) to 1 (the GPT
+    # alone): on validation it is no worse than either.
+    metrics = gpt["metrics"]
+    assert 0 <= metrics["mixed_with_ngram_gpt_weight"] <= 1
+    assert metrics["mixed_with_ngram_validation_bits_per_character"] <= min(
+        gpt["baseline"]["validation_bits_per_character"], metrics["validation_bits_per_character"]) + 1e-3
     gunpoint = _results(quick_runs["convnet_1d"][0])
     # The archive's own test split, and validation out of its 50 training series.
     assert (gunpoint["data"]["train"], gunpoint["data"]["validation"], gunpoint["data"]["test"]) == (40, 10, 150)
@@ -122,6 +153,9 @@ def test_saved_models_load_in_a_fresh_process_and_predict(quick_runs):
                     "mlp": data.embedded_arrays("digits")[0][:4],
                     "convnet": data.embedded_arrays("mnist_5k")[0][:4],
                     "convnet_1d": data.embedded_arrays("gunpoint")[0][:4],
+                    "inception": data.embedded_arrays("mnist_5k")[0][:4],
+                    "convnet_lstm": data.embedded_arrays("mnist_5k")[0][:12].reshape(4, 3, 28, 28, 1),
+                    "mini_gpt": np.array([[20, 45, 3, 41, 44]], dtype="int32"),
                     "vgg16_transfer": data.embedded_arrays("mnist_5k")[0][:4],
                     "lstm_sentiment": np.array(["a gorgeous, moving film", "dull and far too long"], dtype=object),
                     "mini_transformer": np.array(["a gorgeous, moving film", "dull and far too long"], dtype=object)}}
@@ -135,6 +169,10 @@ def test_saved_models_load_in_a_fresh_process_and_predict(quick_runs):
     predictions = json.loads(done.stdout.strip().splitlines()[-1])
     assert len(predictions["perceptron"]) == 4 and len(predictions["mlp"][0]) == 10
     assert len(predictions["vgg16_transfer"][0]) == 10 and len(predictions["convnet"][0]) == 10
+    assert len(predictions["inception"]) == 4 and all(abs(sum(row) - 1) < 1e-4 for row in predictions["inception"])
+    assert len(predictions["convnet_lstm"]) == 4 and len(predictions["convnet_lstm"][0]) == 28
+    # The generator: the next character's probabilities after each of the 5 characters.
+    assert np.asarray(predictions["mini_gpt"]).shape == (1, 5, 67)
     assert len(predictions["convnet_1d"]) == 4 and all(abs(sum(row) - 1) < 1e-4 for row in predictions["convnet_1d"])
     for name in ("lstm_sentiment", "mini_transformer"):  # raw strings in, class probabilities out
         assert len(predictions[name]) == 2 and all(abs(sum(row) - 1) < 1e-4 for row in predictions[name])

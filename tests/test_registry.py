@@ -12,7 +12,7 @@ from zoo.registry import DuplicateModelError, ModelSpec, Registry
 pytestmark = pytest.mark.no_keras
 
 SEED_MODELS = ["lstm_sentiment", "mini_transformer", "mlp", "perceptron", "style_transfer", "vgg16_transfer"]
-ENTRIES = sorted(SEED_MODELS + ["convnet", "convnet_1d"])   # the seed entries and those added since
+ENTRIES = sorted(SEED_MODELS + ["convnet", "convnet_1d", "convnet_lstm", "inception", "mini_gpt"])   # the seed entries and those added since
 
 
 def test_import_list_and_info_leave_keras_and_tensorflow_unimported():
@@ -29,7 +29,7 @@ def test_import_list_and_info_leave_keras_and_tensorflow_unimported():
 
 def test_list_models_is_sorted_and_filters():
     assert zoo.list_models() == ENTRIES
-    assert zoo.list_models(task="image_classification") == ["convnet", "vgg16_transfer"]
+    assert zoo.list_models(task="image_classification") == ["convnet", "inception", "vgg16_transfer"]
     assert zoo.list_models("*transfer*") == ["style_transfer", "vgg16_transfer"]
     assert zoo.list_models(task="text_classification") == ["lstm_sentiment", "mini_transformer"]
     assert zoo.list_models("m*", task="text_classification") == ["mini_transformer"]

@@ -9,6 +9,7 @@
     zoo launch --workers 2 -- zoo.recipes.mlp --distribute multi_worker   # a local cluster (zoo.launch)
     zoo predict runs/mlp digit.png           # a trained run folder on your inputs (zoo.predict)
     zoo export runs/mlp --format onnx        # its model through Keras's Model.export (zoo.export)
+    zoo generate runs/mini_gpt --prompt "To be" --length 200 --temperature 0.8   # text (zoo.generate)
 
 Listing and describing (models and weights) import neither Keras nor TensorFlow, so they answer at once.
 Commands that load TensorFlow keep its native start-up logs out of the terminal (zoo.console).
@@ -36,7 +37,7 @@ def _parser() -> argparse.ArgumentParser:
     run = commands.add_parser("run", help="run a recipe: zoo run NAME [recipe flags]", add_help=False)
     run.add_argument("name", help="a recipe name from 'python -m recipes'")
     run.add_argument("flags", nargs=argparse.REMAINDER, help="the recipe's flags (see zoo run NAME --help)")
-    from zoo import export, launch, predict
+    from zoo import export, generate, launch, predict
 
     launch.add_arguments(commands.add_parser("launch", help="run a recipe as a cluster of processes on 127.0.0.1: "
                                                             "zoo launch --workers 2 -- zoo.recipes.mlp ..."))
@@ -46,6 +47,9 @@ def _parser() -> argparse.ArgumentParser:
     export.add_arguments(commands.add_parser(
         "export", help="export a trained run folder's model (Model.export): SavedModel, ONNX, LiteRT",
         description=export.__doc__, formatter_class=argparse.RawDescriptionHelpFormatter))
+    generate.add_arguments(commands.add_parser(
+        "generate", help="continue a prompt with a trained text generator's run folder (mini_gpt)",
+        description=generate.__doc__, formatter_class=argparse.RawDescriptionHelpFormatter))
     return parser
 
 
@@ -82,9 +86,10 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "list":
             names = zoo.list_models(args.pattern, task=args.task)
             width = max((len(name) for name in names), default=0)
+            task_width = max((len(zoo.info(name).task) for name in names), default=0)
             for name in names:
                 spec = zoo.info(name)
-                print(f"{name:<{width}}  {spec.task:<22}  {spec.summary}")
+                print(f"{name:<{width}}  {spec.task:<{task_width}}  {spec.summary}")
         elif args.command == "weights":
             print(_weights_listing(args.model))
         elif args.command == "run":
@@ -93,7 +98,7 @@ def main(argv: list[str] | None = None) -> int:
             from zoo import launch
 
             return launch.run(args)
-        elif args.command in ("predict", "export"):
+        elif args.command in ("predict", "export", "generate"):
             import importlib
 
             from zoo.console import native_logs_filtered

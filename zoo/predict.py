@@ -152,11 +152,15 @@ class _Input:
 
 # ---------------------------------------------------------------------------- loading
 
-def read_results(path) -> tuple[Path, dict]:
-    """The run folder and its results.json, checked to belong to a finished classifier run; no Keras."""
+def read_results(path, generating: bool = False) -> tuple[Path, dict]:
+    """The run folder and its results.json, checked to belong to a finished run that answers; no Keras.
+
+    A classifier's run, or with ``generating`` a text generator's (``zoo generate``).
+    """
     from zoo.runs import finished_run_folder
 
-    folder = finished_run_folder(path, then="zoo predict runs/mlp ...", error=RunLoadError)
+    command = "zoo generate runs/mini_gpt --prompt ..." if generating else "zoo predict runs/mlp ..."
+    folder = finished_run_folder(path, then=command, error=RunLoadError)
     results_path = folder / RESULTS_FILE
     if not results_path.is_file():
         if (folder / UNFINISHED_FILE).is_file():
@@ -171,6 +175,9 @@ def read_results(path) -> tuple[Path, dict]:
     if not isinstance(results, dict) or not isinstance(results.get("recipe"), str):
         raise RunLoadError(f"{results_path} names no recipe: {folder} is not a zoo run folder.")
     recipe = results["recipe"]
+    if not generating and _task(recipe) == "text_generation":
+        raise RunLoadError(f"{folder} is a {recipe} run: its model writes text rather than classifying inputs. "
+                           f"Continue a prompt with: zoo generate {folder} --prompt \"To be\"")
     data = results.get("data") if isinstance(results.get("data"), dict) else {}
     if not data.get("class_names"):
         pictures = [name for name in (results.get("images") or {}).values() if (folder / name).is_file()]
@@ -182,6 +189,16 @@ def read_results(path) -> tuple[Path, dict]:
                            f"results keep the numbers only): train one with python -m zoo.recipes.{recipe} "
                            f"--out runs/{recipe} and pass that folder.")
     return folder, results
+
+
+def _task(recipe: str) -> str | None:
+    """The registry's task of the entry a recipe trains (None for a name the registry does not know)."""
+    import zoo
+
+    try:
+        return zoo.info(recipe).task
+    except (KeyError, ValueError):
+        return None
 
 
 def load_run(path) -> LoadedRun:

@@ -188,8 +188,9 @@ class Registry:
         except (KeyError, TypeError):
             pass
         query = str(name).lower()
-        # A fragment ("lstm") is as useful a hint as a typo ("mpl").
-        close = [known for known in sorted(self._specs) if query and query in known]
+        # A fragment ("lstm") is as useful a hint as a typo ("mpl"); names that start with it come first.
+        close = sorted((known for known in self._specs if query and query in known),
+                       key=lambda known: (not known.startswith(query), known))
         close += difflib.get_close_matches(query, list(self._specs), n=3, cutoff=0.5)
         close = list(dict.fromkeys(close))[:3]
         hint = f" Did you mean {', '.join(repr(c) for c in close)}?" if close else ""

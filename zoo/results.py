@@ -213,11 +213,15 @@ def versus(results: dict) -> tuple[float, float, bool, str] | None:
     """(the zoo's number, the baseline's, whether higher is better, what they measure), or None.
 
     Test accuracy for the classifiers; for style transfer, the total loss the
-    same optimisation reaches as a plain loop (lower is better).
+    same optimisation reaches as a plain loop (lower is better); for text
+    generators, test bits per character (lower is better).
     """
     baseline, metrics = results.get("baseline") or {}, results.get("metrics") or {}
     if "total_loss" in baseline and "total" in (metrics.get("final_losses") or {}):
         return float(metrics["final_losses"]["total"]), float(baseline["total_loss"]), False, "total loss"
+    if "test_bits_per_character" in baseline and "test_bits_per_character" in metrics:
+        return (float(metrics["test_bits_per_character"]), float(baseline["test_bits_per_character"]), False,
+                "bits per character")
     if isinstance(baseline.get("test_accuracy"), (int, float)) and "test_accuracy" in metrics:
         return float(metrics["test_accuracy"]), float(baseline["test_accuracy"]), True, "test accuracy"
     return None

@@ -178,6 +178,14 @@ METRIC_LABELS = {
     "train_seconds": ("training time", "seconds"),
     "trainable_params": ("trainable parameters", "count"),
     "params": ("parameters", "count"),
+    "accuracy_gain_over_plain": ("test accuracy gained over the plain stack of the same size", "signed"),
+    "params_ratio": ("the plain stack's parameters, as a fraction of the Inception network's", "number"),
+    "test_bits_per_character": ("test bits per character (lower is better)", "bits"),
+    "validation_bits_per_character": ("validation bits per character (lower is better)", "bits"),
+    "mixed_with_ngram_gpt_weight": ("the GPT's weight in its average with the n-gram (chosen on validation)",
+                                    "number"),
+    "mixed_with_ngram_validation_bits_per_character": ("validation bits per character of that average", "bits"),
+    "mixed_with_ngram_test_bits_per_character": ("test bits per character of that average", "bits"),
     "accuracy_gain_over_mlp": ("test accuracy gained over the MLP on the same pixels", "signed"),
     "accuracy_gain_over_scratch": ("test accuracy gained over training from scratch", "signed"),
     "train_time_ratio": ("training time, as a fraction of training from scratch", "ratio"),
@@ -494,12 +502,14 @@ def baseline_figure(recipe: str) -> str:
 def comparison(results: dict) -> tuple[str, list[tuple[str, float]]] | None:
     """(what is compared, [(who, value)]) of the zoo model and its baseline, from one results.json.
 
-    Test accuracy where both record one; else seconds per step (style transfer's loop).
+    Test bits per character for text generators (lower is better), else test accuracy where
+    both record one; else seconds per step (style transfer's loop).
     """
     baseline, metrics = results.get("baseline"), results.get("metrics", {})
     if not isinstance(baseline, dict):
         return None
-    for key, label in (("test_accuracy", "test accuracy"), ("seconds_per_step", "seconds per step")):
+    for key, label in (("test_bits_per_character", "test bits per character (lower is better)"),
+                       ("test_accuracy", "test accuracy"), ("seconds_per_step", "seconds per step")):
         ours, theirs = metrics.get(key), baseline.get(key)
         if all(isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
                for value in (ours, theirs)):
@@ -646,7 +656,8 @@ def default_data(names: str) -> str:
 
     described = []
     for name in names.split(", "):
-        about = data.EMBEDDED.get(name) or ("a bundled photo, zoo.data.image" if name in data.PHOTOS else None)
+        about = (data.EMBEDDED.get(name) or data.CORPORA.get(name)
+                 or ("a bundled photo, zoo.data.image" if name in data.PHOTOS else None))
         described.append(f"`{name}`" + (f" ({_cell(about)})" if about else ""))
     return ", ".join(described)
 
@@ -850,16 +861,20 @@ def choices_section(recipe: str) -> list[str]:
     report = benchmark_report(f"choices_{recipe}.json")
     if report is None:
         return []
-    rows = ["| variant | validation accuracy | test accuracy | epochs | seconds |", "| --- | --- | --- | --- | --- |"]
+    # The score the variants were compared on: validation accuracy, or (a language model's) bits per character.
+    measure = "bits per character" if report["chosen_on"].startswith("validation bits") else "accuracy"
+    key = "bits_per_character" if measure == "bits per character" else "accuracy"
+    best = "lowest" if measure == "bits per character" else "best"
+    rows = [f"| variant | validation {measure} | test {measure} | epochs | seconds |", "| --- | --- | --- | --- | --- |"]
     for name, row in report["variants"].items():
         label = f"**{_value(name)} (chosen)**" if name == report["chosen"] else _value(name)
-        rows.append(f"| {label} | {_value(row['validation_accuracy'])} | {_value(row['test_accuracy'])} | "
+        rows.append(f"| {label} | {_value(row['validation_' + key])} | {_value(row['test_' + key])} | "
                     f"{_value(row['epochs_run'])} | {_value(row['seconds'])} |")
     return ["## How the defaults were chosen", "",
-            "Each variant below is a full run of this recipe with other flags. The one with the best "
-            "validation accuracy became the default (among equals, the simpler one, listed first). The "
-            "test accuracies are shown so you can see what each choice would have scored, but nothing "
-            "was chosen on them.", "", "\n".join(rows), "",
+            "Each variant below is a full run of this recipe with other flags. The one with the "
+            f"{best} validation {measure} became the default (among equals, the simpler one, listed first). "
+            f"The test {measure} is shown so you can see what each choice would have scored, but nothing "
+            "was chosen on it.", "", "\n".join(rows), "",
             f"Made by {_code(report['command'])} on {_value(results_machine(report))}; source: "
             f"`benchmarks/results/choices_{recipe}.json`.", ""]
 
@@ -1134,7 +1149,7 @@ CONCEPT_CAPTIONS = {
 
 _DIRECTIVE = re.compile(r"<!-- zoo:([a-z_-]+)(?: ([a-z0-9_]+))? -->")
 # Directives that show one recipe's run, model or figure, and name it: <!-- zoo:attention mini_transformer -->.
-_NAMED = ("results", "run", "figure", "diagram", "curves", "stylized", "attention", "filters")
+_NAMED = ("results", "run", "figure", "diagram", "curves", "stylized", "attention", "filters", "sample")
 _FIGURE_KINDS = {"curves": "curves", "stylized": "trio", "attention": "attention", "filters": "filters"}
 _RECORDS = {"curves": "no history*.csv", "trio": 'no "images" naming content, style and stylized files',
             "attention": 'no "attention_example" file', "filters": 'no "filters_example" file'}
@@ -1178,11 +1193,28 @@ def expand(markdown: str, page_src: str) -> str:
             return f"{figure_link(argument.replace('_', '-') + '.png', page_src, caption)}\n\n*{caption}.*"
         if directive == "diagram":
             return figure_link(model_diagram(argument), page_src, f"{argument} model diagram")
+        if directive == "sample":
+            return sample_section(argument)
         if directive in _FIGURE_KINDS:
             return run_figure(argument, _FIGURE_KINDS[directive], page_src)
         raise ValueError(f"{page_src}: unknown directive <!-- zoo:{directive} -->")
 
     return _DIRECTIVE.sub(replace, markdown)
+
+
+def sample_section(recipe: str) -> str:
+    """The text a committed text-generation run wrote from its prompt, as it wrote it, with how to make more."""
+    results = load_results(recipe)
+    sample = (results or {}).get("sample")
+    if not isinstance(sample, dict) or not isinstance(sample.get("text"), str):
+        return f"No committed run of `zoo.recipes.{recipe}` with a sample exists yet, so there is no text to show here."
+    # A fence longer than any run of backticks in the text keeps the text as it is.
+    fence = "`" * max(3, 1 + max((len(run) for run in re.findall("`+", sample["text"])), default=0))
+    text = sample["prompt"] + sample["text"]
+    command = "zoo generate RUN_DIR --prompt " + json.dumps(sample["prompt"])
+    return (f"{fence}text\n{text}\n{fence}\n\n*The first {sample['length']} characters the committed {recipe} run "
+            f"wrote after the prompt {_code(sample['prompt'])}, at temperature {sample['temperature']} (seed "
+            f"{sample['seed']}); {_code(command)} writes more from a run folder of your own.*")
 
 
 def run_figure(recipe: str, kind: str, page_src: str) -> str:

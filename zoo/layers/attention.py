@@ -1,4 +1,4 @@
-"""Transformer building blocks: token + position embedding, an encoder block."""
+"""Transformer building blocks: token + position embedding, an encoder block (causal: a GPT block)."""
 
 import keras
 from keras import layers, ops
@@ -69,14 +69,18 @@ class TransformerEncoder(keras.layers.Layer):
         num_heads: attention heads; must divide embed_dim.
         ff_dim: hidden width of the feed-forward network.
         dropout: dropout rate after attention and feed-forward.
+        causal: each token attends to itself and the tokens before it only, never
+            to later ones: the block of a GPT-style generator, which learns to
+            predict every next token of a text at once without seeing it.
     """
 
-    def __init__(self, embed_dim, num_heads, ff_dim, dropout=0.0, **kwargs):
+    def __init__(self, embed_dim, num_heads, ff_dim, dropout=0.0, causal=False, **kwargs):
         super().__init__(**kwargs)
         self.embed_dim = embed_dim
         self.num_heads = num_heads
         self.ff_dim = ff_dim
         self.dropout = dropout
+        self.causal = bool(causal)
         # Every sublayer gets this layer's dtype policy (as in keras-hub): with the global
         # default instead, dtype="mixed_float16" here would add float32 attention outputs
         # to float16 inputs and fail on the first call.
@@ -106,6 +110,7 @@ class TransformerEncoder(keras.layers.Layer):
             inputs,
             inputs,
             attention_mask=attention_mask,
+            use_causal_mask=self.causal,
             training=training,
             return_attention_scores=True,
         )
@@ -124,4 +129,5 @@ class TransformerEncoder(keras.layers.Layer):
             "num_heads": self.num_heads,
             "ff_dim": self.ff_dim,
             "dropout": self.dropout,
+            "causal": self.causal,
         }

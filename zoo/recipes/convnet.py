@@ -85,15 +85,26 @@ def parse_args(argv=None):
 
 def build(args, dataset, hp=None):
     """The zoo's ConvNet behind rescaling and random shifts, so the saved model reads raw 0-255 pixels; compiled."""
-    import keras
-
     import zoo
-    from zoo import command, tuning
-    from zoo.losses import SparseCategoricalCrossentropy
 
     overrides = zoo.info("convnet").search_space(hp) if hp else {
         "filters": tuple(args.filters), "dense_units": args.dense_units, "dropout": args.dropout}
     classifier = zoo.get("convnet", input_shape=dataset.image_shape, num_classes=dataset.num_classes, **overrides)
+    return on_raw_pixels(classifier, args, dataset, hp, name="digits_convnet")
+
+
+def on_raw_pixels(classifier, args, dataset, hp=None, name="digits"):
+    """``classifier`` of [0, 1] images behind rescaling and, in training, random shifts; compiled.
+
+    The saved model reads the dataset's raw 0-255 pixel rows. Used by every recipe that
+    trains a ConvNet on digits (convnet, inception), with their ``--shift``,
+    ``--label-smoothing``, ``--learning-rate`` and ``--jit-compile`` flags.
+    """
+    import keras
+
+    from zoo import command, tuning
+    from zoo.losses import SparseCategoricalCrossentropy
+
     inputs = keras.Input(shape=dataset.input_shape, name="pixels")
     x = keras.layers.Rescaling(1 / 255, name="ink_to_unit")(inputs)
     x = keras.layers.Reshape(dataset.image_shape, name="as_image")(x)
@@ -101,7 +112,7 @@ def build(args, dataset, hp=None):
         height, width, _ = dataset.image_shape
         x = keras.layers.RandomTranslation(args.shift / height, args.shift / width, fill_mode="constant",
                                            seed=args.seed, name="random_shift")(x)
-    model = keras.Model(inputs, classifier(x), name="digits_convnet")
+    model = keras.Model(inputs, classifier(x), name=name)
     model.compile(optimizer=keras.optimizers.Adam(tuning.learning_rate(hp, args.learning_rate)),
                   loss=SparseCategoricalCrossentropy(label_smoothing=args.label_smoothing), metrics=["accuracy"],
                   jit_compile=command.jit_compile(args))
