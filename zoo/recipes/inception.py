@@ -114,24 +114,19 @@ def main(argv=None):
     from zoo import baselines, data
     from zoo.recipes.convnet import arm
     from zoo.runs import Run
-
     with Run("inception", args) as run:
         # Data: three stratified splits; the test split is only used once, at the end.
         digits = data.load(args.dataset, seed=args.seed, test_fraction=TEST_FRACTION,
                            validation_fraction=VALIDATION_FRACTION, kinds=KINDS,
                            train_size=QUICK_TRAIN_SIZE if args.quick else None)
-
         # Optional: search the entry's space (zoo.info("inception").search_space) with KerasTuner first.
-        best = run.tune(lambda hp: build(args, digits, hp), digits, batch_size=args.batch_size,
-                        patience=args.patience)
-
+        best = run.tune(lambda hp: build(args, digits, hp), digits, batch_size=args.batch_size, patience=args.patience)
         # Train: early stopping keeps the weights of the best validation epoch; then the test split, once.
         with run.scope():
             model = build(args, digits, best)
         fitted = run.fit(model, digits, batch_size=args.batch_size, epochs=args.epochs, patience=args.patience)
         arms = {"inception": arm(model, fitted, run.evaluate(model, digits))}
         run.save_model(model)
-
         # The comparison arm: the same network, each module one 3x3 convolution of its size, same budget.
         if not args.skip_plain:
             keras.utils.set_random_seed(args.seed)
