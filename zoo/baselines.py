@@ -262,7 +262,8 @@ def character_ngram(texts: dict, vocabulary: tuple, targets: dict, orders=range(
         for row, position in enumerate(range(1, targets[split] + 1)):
             context = text[max(0, position - model.order + 1):position]
             target = model.index[text[position]]
-            found = [model.distributions(context)[n - 1] for n in orders]
+            every_order = model.distributions(context)   # all orders in one pass
+            found = [every_order[n - 1] for n in orders]
             found_chances[row] = [distribution[target] for distribution in found]
             right += [distribution.argmax() == target for distribution in found]
         return found_chances, right / targets[split]

@@ -233,7 +233,7 @@ class SummedSequences(Dataset):
     a network cannot learn the training sums by heart. Made by ``summed_sequences``.
     """
 
-    digits: object = None     # unbatched (image, digit value) of the training split
+    digits: object = None     # unbatched (image, digit value): the training digits that fill whole sequences
     length: int = 1
     copies: int = 1           # training sequences each training digit appears in, per epoch
 
@@ -243,7 +243,7 @@ class SummedSequences(Dataset):
         import tensorflow as tf
 
         usable = self.sizes["train"] * self.length // self.copies   # the digits that fill whole sequences
-        groups = shuffled_batches(self.digits.take(usable).cache().repeat(self.copies), usable * self.copies,
+        groups = shuffled_batches(self.digits.cache().repeat(self.copies), usable * self.copies,
                                   self.length, seed)
         train = groups.map(lambda images, values: (images, tf.reduce_sum(values))).batch(batch_size)
         train = train.apply(tf.data.experimental.assert_cardinality(math.ceil(self.sizes["train"] / batch_size)))
