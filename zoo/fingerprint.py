@@ -13,7 +13,9 @@ stale at each refactoring.
 Comments, docstrings and all whitespace are left out before hashing, so rewording an
 explanation or rewrapping a line never makes a result stale; the hash is of source
 text, not of an AST dump, so it is the same on every Python version. ``stale(results)`` names the
-modules that changed since a results.json was written (tests/test_results.py).
+modules that changed since a results.json was written (tests/test_results.py). A name
+imported from a package (``from zoo.layers import ConstantOutput``) counts as the
+submodule that defines it, so a new layer elsewhere in the package leaves the result alone.
 
 Pure Python: nothing here imports Keras, TensorFlow or the modules it hashes.
 """
@@ -47,11 +49,25 @@ def _imports(module: str, path: Path) -> set[str]:
             if node.level:
                 parent = package.rsplit(".", node.level - 1)[0] if node.level > 1 else package
                 base = f"{parent}.{base}" if base else parent
-            submodules = [f"{base}.{alias.name}" for alias in node.names if source_file(f"{base}.{alias.name}")]
-            found.update(submodules or [base])
+            found.update(_defining_module(base, alias.name) for alias in node.names)
         elif isinstance(node, ast.Call) and _builds_by_name(node):
             found.add(_entry_module(node.args[0].value))
     return {name for name in found if name and _followed(name) and source_file(name)}
+
+
+def _defining_module(package: str, name: str) -> str:
+    """Where ``from package import name`` takes ``name`` from: the submodule ``package.name``, the submodule
+    the package's ``__init__`` imports it from (``from zoo.layers import ConstantOutput`` is
+    zoo.layers.core's), or else the package itself."""
+    if source_file(f"{package}.{name}"):
+        return f"{package}.{name}"
+    path = source_file(package)
+    if path is not None and path.name == "__init__.py":
+        for node in ast.parse(path.read_text(encoding="utf-8")).body:
+            if (isinstance(node, ast.ImportFrom) and not node.level and node.module
+                    and node.module.startswith(package + ".") and any(alias.name == name for alias in node.names)):
+                return node.module
+    return package
 
 
 def _builds_by_name(node: ast.Call) -> bool:
@@ -125,9 +141,13 @@ def of_recipe(recipe: str) -> dict:
 
 
 def stale(results: dict) -> list[str]:
-    """What changed since ``results`` were written: ``"zoo.recipes.mlp (changed)"``, ``"... (new)"``, ``"... (gone)"``.
+    """What changed since ``results`` were written: ``"zoo.recipes.mlp (changed)"`` or ``"... (new)"``.
 
-    Empty when the recorded fingerprint matches the code; one line saying so when none was recorded.
+    Empty when every module the result depends on now is recorded with the same code; one
+    line saying so when none was recorded. A recorded module the result no longer depends
+    on does not count: a module that stops being imported changes the code that imported
+    it (listed as changed), and one that was never used (a package's other submodules,
+    before ``_defining_module``) could not have made the result differ.
     """
     recorded = results.get("fingerprint")
     if not isinstance(recorded, dict) or not isinstance(recorded.get("modules"), dict):
@@ -135,5 +155,4 @@ def stale(results: dict) -> list[str]:
     now = of_recipe(results["recipe"])["modules"]
     before = recorded["modules"]
     return ([f"{module} (changed)" for module in sorted(now.keys() & before.keys()) if now[module] != before[module]]
-            + [f"{module} (new)" for module in sorted(now.keys() - before.keys())]
-            + [f"{module} (gone)" for module in sorted(before.keys() - now.keys())])
+            + [f"{module} (new)" for module in sorted(now.keys() - before.keys())])
