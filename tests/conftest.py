@@ -2,8 +2,11 @@
 
 import contextlib
 import io
+import json
 import os
 import time
+from collections.abc import Mapping
+from pathlib import Path
 
 import pytest
 
@@ -30,40 +33,85 @@ def clean_keras_state(request):
     keras.config.set_dtype_policy("float32")  # recipes' --precision sets a global policy
 
 
-# The quick runs of this process, kept past the fixture's teardown: a pytest-xdist worker tears session
-# fixtures down whenever it runs out of queued tests for a moment, and would train them all again.
+# The quick runs this process has read, kept past the fixture's teardown: a pytest-xdist worker tears session
+# fixtures down whenever it runs out of queued tests for a moment.
 _QUICK_RUNS: dict = {}
 
 
-@pytest.fixture(scope="session")
-def quick_runs(tmp_path_factory):
-    """recipe name -> (run folder, value returned by main, seconds): one ``--quick`` run each, made once.
+class QuickRuns(Mapping):
+    """recipe name -> (run folder, value returned by main, seconds): one ``--quick`` run each, made on demand.
 
-    Shared by the tests that read run folders (recipes, predict, export, model cards), so each test
-    process trains each quick run once (with -n 2, each worker that reaches such a test). Each folder also
-    keeps what the run printed, in ``.stdout``. The folders live in the session's temporary directory, so
-    a second request of the fixture in the same process reuses them.
+    A run is made the first time a test asks for it, by whichever pytest-xdist worker asks
+    first; the others wait for it (a file lock per recipe) and read the same folder, so each
+    quick run is trained once per test session, not once per worker. Each folder also keeps
+    what the run printed, in ``.stdout``. Tests read the folders and never change them (copy
+    a folder first to change it). The value is main's return value when it is JSON (the
+    recipes' test metrics), else None.
     """
-    if _QUICK_RUNS:
-        return _QUICK_RUNS
+
+    def __init__(self, root: Path):
+        from zoo.recipes import summaries
+
+        self.root, self.names = root, list(summaries())
+
+    def __getitem__(self, name):
+        if name not in self.names:
+            raise KeyError(f"no recipe {name!r}; recipes: {', '.join(self.names)}")
+        if name not in _QUICK_RUNS:
+            _QUICK_RUNS[name] = self._made(name)
+        return _QUICK_RUNS[name]
+
+    def __iter__(self):
+        return iter(self.names)
+
+    def __len__(self):
+        return len(self.names)
+
+    def _made(self, name):
+        from filelock import FileLock
+
+        out, record = self.root / name, self.root / f"{name}.json"
+        with FileLock(str(self.root / f"{name}.lock")):
+            if not record.exists():
+                from zoo.files import atomic_write_json
+
+                atomic_write_json(record, _quick_run(name, out))
+        made = json.loads(record.read_text())
+        return out, made["value"], made["seconds"]
+
+
+def _quick_run(name: str, out: Path) -> dict:
+    """Run ``zoo.recipes.<name> --quick --out out`` in this process; what it returned and how long it took."""
     import importlib
 
     import keras
 
-    from zoo.recipes import summaries
-
-    runs = {}
-    for name in summaries():
-        keras.backend.clear_session()
-        keras.config.set_dtype_policy("float32")
-        out = tmp_path_factory.mktemp(name)
-        started = time.perf_counter()
-        printed = io.StringIO()
-        with contextlib.redirect_stdout(printed):
-            value = importlib.import_module(f"zoo.recipes.{name}").main(["--quick", "--out", str(out)])
-        runs[name] = (out, value, time.perf_counter() - started)
-        (out / ".stdout").write_text(printed.getvalue())
     keras.backend.clear_session()
     keras.config.set_dtype_policy("float32")
-    _QUICK_RUNS.update(runs)
-    return _QUICK_RUNS
+    started = time.perf_counter()
+    printed = io.StringIO()
+    try:
+        with contextlib.redirect_stdout(printed):
+            value = importlib.import_module(f"zoo.recipes.{name}").main(["--quick", "--out", str(out)])
+    finally:
+        keras.backend.clear_session()
+        keras.config.set_dtype_policy("float32")
+    seconds = time.perf_counter() - started
+    (out / ".stdout").write_text(printed.getvalue())
+    try:
+        json.dumps(value)
+    except TypeError:
+        value = None
+    return {"value": value, "seconds": seconds}
+
+
+@pytest.fixture(scope="session")
+def quick_runs(tmp_path_factory):
+    """The session's quick runs (``QuickRuns``), shared by the tests that read run folders (recipes, predict,
+    export, model cards, generate) and by every pytest-xdist worker of the session."""
+    worker, session = os.environ.get("PYTEST_XDIST_WORKER"), os.environ.get("PYTEST_XDIST_TESTRUNUID")
+    # Under xdist each worker has its own basetemp inside the session's: the runs go beside them.
+    root = (tmp_path_factory.getbasetemp().parent / f"quick-runs-{session}" if worker and session
+            else tmp_path_factory.getbasetemp() / "quick-runs")
+    root.mkdir(parents=True, exist_ok=True)
+    return QuickRuns(root)

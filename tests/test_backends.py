@@ -24,15 +24,23 @@ def declared_by_test_extra(package: str) -> bool:
     return False
 
 
-@pytest.mark.timeout(900)  # the pass below gets 900 s, beyond pytest's default 600
+# The registry-wide tests (test_models.py, test_behaviour.py) in two parts of about equal time, so that
+# pytest-xdist's two workers can run them side by side: building, training, saving and reloading every
+# entry with the behaviour tests; everything else of test_models.py.
+RELOADS = "tests/test_models.py::test_entry_builds_learns_and_reloads"
+PARTS = {"learn-and-reload": [RELOADS, "tests/test_behaviour.py"],
+         "the-rest": ["tests/test_models.py", "--deselect", RELOADS]}
+
+
+@pytest.mark.timeout(900)  # each part gets 900 s, beyond pytest's default 600
+@pytest.mark.parametrize("part", list(PARTS))
 @pytest.mark.parametrize("backend", ["jax"])
-def test_registry_wide_test_passes_under(backend):
+def test_registry_wide_test_passes_under(backend, part):
     # The test extra installs it (test_jax_is_in_the_test_extra): missing is a broken install, never a skip.
     assert importlib.util.find_spec(backend), f'{backend} is in the test extra but not installed: pip install -e ".[test]"'
     tests = Path(__file__).parent
     done = subprocess.run(
-        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", str(tests / "test_models.py"),
-         str(tests / "test_behaviour.py")],
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", *PARTS[part]],
         capture_output=True, text=True, timeout=900, cwd=tests.parent,
         env={**os.environ, "KERAS_BACKEND": backend},
     )
