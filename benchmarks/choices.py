@@ -86,6 +86,11 @@ VARIANTS = {
         "4 blocks, dropout 0.1": _MINI_GPT,
         "4 blocks, dropout 0.3": {**_MINI_GPT, "dropout": 0.3},
     },
+    "attention_seq2seq": {
+        "Adam 1e-3, decoder 64": {"learning_rate": 0.001, "decoder_units": 64},
+        "Adam 3e-3, decoder 64": {"learning_rate": 0.003, "decoder_units": 64},
+        "Adam 3e-3, decoder 128": {"learning_rate": 0.003, "decoder_units": 128},
+    },
     "lstm_sentiment": {
         "1 LSTM": {"members": 1, "wide_ngrams": 0},
         "1 LSTM + 1-gram wide model": {"members": 1, "wide_ngrams": 1},
@@ -126,11 +131,12 @@ def is_default(recipe: str, settings: dict) -> bool:
 
 # Flags every variant of a recipe gets that are not choices: the comparison arms (convnet's MLP, inception's
 # plain stack) do not change the model chosen.
-FIXED_FLAGS = {"convnet": ["--skip-mlp"], "inception": ["--skip-plain"]}
+FIXED_FLAGS = {"convnet": ["--skip-mlp"], "inception": ["--skip-plain"], "attention_seq2seq": ["--skip-no-attention"]}
 
 
 # What each recipe's variants are compared on (validation accuracy, higher is better, unless named here).
-CHOSEN_ON = {"mini_gpt": ("validation_bits_per_character", "lower")}
+CHOSEN_ON = {"mini_gpt": ("validation_bits_per_character", "lower"),
+             "attention_seq2seq": ("validation_exact_match", "higher")}
 
 
 def chosen_on(recipe: str) -> tuple[str, str]:
@@ -142,10 +148,12 @@ def run_variant(recipe: str, settings: dict, quick: bool) -> dict:
     flags = [*command_line(settings), *FIXED_FLAGS.get(recipe, []), *(["--quick"] if quick else [])]
     results, seconds = recipe_runs.run(recipe, flags)
     metrics = results["metrics"]
-    row = {"settings": settings, "validation_accuracy": metrics["validation_accuracy"],
-           "test_accuracy": metrics["test_accuracy"], "epochs_run": metrics.get("epochs_run"),
+    row = {"settings": settings, "validation_accuracy": metrics.get("validation_accuracy"),
+           "test_accuracy": metrics.get("test_accuracy"),
+           "epochs_run": metrics.get("epochs_run", metrics.get("arms", {}).get("attention", {}).get("epochs_run")),
            "seconds": round(seconds, 1)}
-    for key in ("validation_bits_per_character", "test_bits_per_character"):
+    for key in ("validation_bits_per_character", "test_bits_per_character", "validation_exact_match",
+                "test_exact_match"):
         if key in metrics:
             row[key] = metrics[key]
     return row

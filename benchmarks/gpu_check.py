@@ -58,6 +58,9 @@ ENTRIES = {
                                        "dense_units": 256, "lstm_units": 512}, "batch": 256, "steps": 60},
         "mini_gpt": {"arguments": {"vocab_size": 256, "sequence_length": 256, "embed_dim": 512, "num_heads": 8,
                                    "ff_dim": 2048, "num_layers": 6}, "length": 256, "batch": 64, "steps": 40},
+        "attention_seq2seq": {"arguments": {"source_vocab": 68, "target_vocab": 11, "target_length": 10,
+                                            "embedding_dim": 64, "encoder_units": 256, "decoder_units": 512,
+                                            "attention_units": 256}, "length": 32, "batch": 1024, "steps": 60},
         "lstm_sentiment": {"arguments": {"vocab_size": 20000, "num_classes": 2, "embedding_dim": 256,
                                          "lstm_units": 512}, "length": 128, "batch": 256, "steps": 40},
         "mini_transformer": {"arguments": {"vocab_size": 8000, "sequence_length": 256, "num_classes": 2,
@@ -81,6 +84,9 @@ ENTRIES = {
                                        "lstm_units": 8}, "batch": 16, "steps": 2},
         "mini_gpt": {"arguments": {"vocab_size": 20, "sequence_length": 8, "embed_dim": 8, "num_heads": 2, "ff_dim": 8,
                                    "num_layers": 1}, "length": 8, "batch": 16, "steps": 2},
+        "attention_seq2seq": {"arguments": {"source_vocab": 20, "target_vocab": 5, "target_length": 3,
+                                            "embedding_dim": 4, "encoder_units": 4, "decoder_units": 8,
+                                            "attention_units": 4}, "length": 8, "batch": 16, "steps": 2},
         "lstm_sentiment": {"arguments": {"vocab_size": 100, "num_classes": 2, "embedding_dim": 8, "lstm_units": 8},
                            "length": 8, "batch": 16, "steps": 2},
         "mini_transformer": {"arguments": {"vocab_size": 500, "sequence_length": 32, "num_classes": 2,
@@ -157,6 +163,9 @@ def random_arrays(name: str, entry: dict):
         shape = (count, entry["length"])
         return (generator.integers(1, arguments["vocab_size"], shape).astype("int32"),
                 generator.integers(1, arguments["vocab_size"], shape).astype("int32"))
+    if name == "attention_seq2seq":   # written characters in, a token at every output step
+        x = generator.integers(1, arguments["source_vocab"], (count, entry["length"])).astype("int32")
+        return x, generator.integers(0, arguments["target_vocab"], (count, arguments["target_length"])).astype("int32")
     if "length" in entry:
         x = generator.integers(1, arguments["vocab_size"], (count, entry["length"])).astype("int32")
     else:

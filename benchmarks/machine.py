@@ -133,7 +133,7 @@ def layer_flops(layer, length: int | None = None) -> int:
     """FLOPs of one example through ``layer`` as it was called in its model (see the module)."""
     import keras
 
-    from zoo.layers import GramMatrix, TransformerEncoder
+    from zoo.layers import AttentionDecoder, GramMatrix, TransformerEncoder
 
     if isinstance(layer, keras.Model):
         return forward_flops(layer, length)
@@ -143,6 +143,10 @@ def layer_flops(layer, length: int | None = None) -> int:
         return 2 * _lstm_flops(layer.forward_layer, _shape(layer.input, length))
     if isinstance(layer, keras.layers.LSTM):
         return _lstm_flops(layer, _shape(layer.input, length))
+    if isinstance(layer, keras.layers.LSTMCell):   # one step
+        return 2 * 4 * layer.units * (_shape(layer.input, length)[-1] + layer.units)
+    if isinstance(layer, AttentionDecoder):
+        return _decoder_flops(layer, *_shape(layer.input, length))
     if isinstance(layer, keras.layers.Dense):
         inputs, outputs = _shape(layer.input, length), _shape(layer.output, length)
         return 2 * math.prod(outputs) * inputs[-1]
@@ -164,6 +168,19 @@ def layer_flops(layer, length: int | None = None) -> int:
     return 0
 
 
+def _decoder_flops(layer, positions: int, features: int) -> int:
+    """The zoo's AttentionDecoder: its start state, then per step the LSTM cell and (with attention) the query
+    and scores; the keys once. The softmax-weighted sum of the encoder's outputs is left out, as for the
+    stock layers (keras.ops) that do it in a twin."""
+    units, space = layer.units, layer.attention_units
+    step = 2 * 4 * units * (features + units)
+    once = 2 * features * units
+    if layer.attention:
+        step += 2 * units * space + 2 * positions * space
+        once += 2 * positions * features * space
+    return once + layer.steps * step
+
+
 def _lstm_flops(layer, input_shape) -> int:
     steps, features = input_shape
     return 2 * steps * 4 * layer.units * (features + layer.units)
@@ -174,7 +191,13 @@ def forward_flops(model, length: int | None = None) -> int:
 
     ``length`` stands for the sequence length where the model's input leaves it open.
     """
-    return sum(layer_flops(layer, length) for layer in model.layers)
+    return sum(layer_flops(layer, length) * _calls(model, layer) for layer in model.layers)
+
+
+def _calls(model, layer) -> int:
+    """How many times ``model``'s graph calls ``layer``: a decoder's shared layers, once per output step."""
+    nodes = getattr(model, "_nodes_by_depth", None) or {}   # a functional model's graph (Keras 3)
+    return max(1, sum(node.operation is layer for depth in nodes.values() for node in depth))
 
 
 def training_flops(model, length: int | None = None) -> int:

@@ -43,7 +43,7 @@ RESULTS = Path(__file__).resolve().parent / "results"
 TARGETS = {"twin_ratio": 0.95, "conv_fraction_of_peak": 0.60, "sequence_fraction_of_peak": 0.25,
            "bfloat16_speedup_with_matrix_units": 2.0}
 CONV = ("convnet", "convnet_1d", "inception", "convnet_lstm", "vgg16_transfer", "style_transfer")
-SEQUENCE = ("lstm_sentiment", "mini_transformer", "mini_gpt")
+SEQUENCE = ("lstm_sentiment", "mini_transformer", "mini_gpt", "attention_seq2seq")
 VARIANTS = ("zoo", "twin", "zoo_jit", "zoo_bfloat16")
 SEED = 0
 
@@ -64,6 +64,8 @@ SIZES = {
         "mini_transformer": {"arguments": {"vocab_size": 20000, "sequence_length": 48, "num_classes": 2},
                              "length": 48, "batch": 32, "steps": 60},
         "mini_gpt": {"arguments": {"vocab_size": 67, "sequence_length": 128}, "length": 128, "batch": 32, "steps": 20},
+        "attention_seq2seq": {"arguments": {"source_vocab": 68, "target_vocab": 11}, "length": 32, "batch": 64,
+                              "steps": 60},
         "vgg16_transfer": {"arguments": {"input_shape": (32, 32, 3), "num_classes": 10, "weights": None,
                                          "feature_layer": "block4_pool", "pooling": "flatten",
                                          "fine_tune_layers": 10}, "batch": 32, "steps": 8},
@@ -87,6 +89,9 @@ SIZES = {
                                            "num_heads": 2, "ff_dim": 8}, "length": 6, "batch": 8, "steps": 3},
         "mini_gpt": {"arguments": {"vocab_size": 20, "sequence_length": 6, "embed_dim": 8, "num_heads": 2, "ff_dim": 8,
                                    "num_layers": 1}, "length": 6, "batch": 8, "steps": 3},
+        "attention_seq2seq": {"arguments": {"source_vocab": 20, "target_vocab": 5, "target_length": 3,
+                                            "embedding_dim": 4, "encoder_units": 4, "decoder_units": 8,
+                                            "attention_units": 4}, "length": 6, "batch": 8, "steps": 3},
         "vgg16_transfer": {"arguments": {"input_shape": (32, 32, 3), "num_classes": 3, "weights": None,
                                          "feature_layer": "block1_pool", "pooling": "flatten",
                                          "fine_tune_layers": 2}, "batch": 4, "steps": 2},
@@ -185,6 +190,31 @@ def twin(name: str, arguments: dict):
             feed_forward = layers.Dense(width)(layers.Dense(arguments["ff_dim"], activation="relu")(x))
             x = layers.LayerNormalization(epsilon=1e-6)(x + layers.Dropout(arguments["dropout"])(feed_forward))
         outputs = layers.Dense(arguments["vocab_size"], activation="softmax", dtype="float32")(x)
+    elif name == "attention_seq2seq":
+        import zoo
+
+        arguments = {**zoo.info("attention_seq2seq").defaults, **arguments}
+        units, steps = arguments["decoder_units"], arguments["target_length"]
+        inputs = keras.Input((None,), dtype="int32")
+        x = layers.Embedding(arguments["source_vocab"], arguments["embedding_dim"], mask_zero=True)(inputs)
+        encoded = layers.Bidirectional(layers.LSTM(arguments["encoder_units"], return_sequences=True))(x)
+        real = keras.ops.not_equal(inputs, 0)
+        last = keras.ops.sum(keras.ops.cast(real, "int32"), axis=1) - 1   # the last real position
+        half = arguments["encoder_units"]
+        forward = keras.ops.take_along_axis(encoded[..., :half], keras.ops.reshape(last, (-1, 1, 1)), axis=1)
+        summary = keras.ops.concatenate([forward[:, 0], encoded[:, 0, half:]], axis=-1)
+        state = [layers.Dense(units, activation="tanh")(summary)]
+        state.append(keras.ops.zeros_like(state[0]))
+        keys = layers.Dense(arguments["attention_units"], use_bias=False)(encoded)
+        query, score = layers.Dense(arguments["attention_units"]), layers.Dense(1, use_bias=False)
+        cell, outputs = layers.LSTMCell(units), []
+        for _ in range(steps):   # the same layers at every output step
+            scores = keras.ops.squeeze(score(keras.ops.tanh(keys + keras.ops.expand_dims(query(state[0]), 1))), -1)
+            weights = keras.ops.softmax(keras.ops.where(real, scores, -1e9), axis=-1)
+            context = keras.ops.sum(keras.ops.expand_dims(weights, -1) * encoded, axis=1)
+            output, state = cell(context, state)
+            outputs.append(output)
+        outputs = head(keras.ops.stack(outputs, axis=1), arguments["target_vocab"])
     elif name == "lstm_sentiment":
         inputs = keras.Input((None,), dtype="int32")
         x = layers.Embedding(arguments["vocab_size"], arguments.get("embedding_dim", 64), mask_zero=True)(inputs)
@@ -221,12 +251,19 @@ def _data(name: str, size: dict):
     """Random inputs and labels of the model's shapes: speed does not depend on the values."""
     import numpy as np
 
+    import zoo
+
     generator = np.random.default_rng(SEED)
     count = size["batch"] * size["steps"]
     if name == "mini_gpt":   # text without padding, and the next character at every position
         shape = (count, size["length"])
         vocab = size["arguments"]["vocab_size"]
         return (generator.integers(1, vocab, shape).astype("int32"), generator.integers(1, vocab, shape).astype("int32"))
+    if name == "attention_seq2seq":   # written dates' characters (some padding), a token at every output step
+        arguments = {**zoo.info(name).defaults, **size["arguments"]}
+        x = generator.integers(1, arguments["source_vocab"], (count, size["length"])).astype("int32")
+        x[:, -size["length"] // 4:] = 0
+        return x, generator.integers(0, arguments["target_vocab"], (count, arguments["target_length"])).astype("int32")
     if "length" in size:
         x = generator.integers(1, size["arguments"]["vocab_size"], (count, size["length"])).astype("int32")
         x[:, -size["length"] // 4:] = 0  # some padding, as in real reviews

@@ -34,6 +34,7 @@ FLAGS = {
     "mini_transformer": ["--epochs", "4", "--members", "1"],
     "vgg16_transfer": ["--epochs", "4"],
     "style_transfer": ["--epochs", "30"],     # one optimizer step per epoch
+    "attention_seq2seq": ["--epochs", "4", "--patience", "100"],   # both arms
 }
 
 

@@ -29,7 +29,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 import zoo
-from zoo.models import convnet, gpt, hybrid, inception, mlp, perceptron, sequence, style_transfer, vgg, vgg16_transfer
+from zoo.models import convnet, gpt, hybrid, inception, mlp, perceptron, seq2seq, sequence, style_transfer, vgg, vgg16_transfer
 
 # The mutation runs (benchmarks/mutation.py) draw fewer, as each mutant reruns this test.
 EXAMPLES = int(os.environ.get("ZOO_ARGUMENT_EXAMPLES", "200"))
@@ -164,6 +164,15 @@ def mini_gpt_arguments(draw):
                 num_layers=draw(st.integers(1, 2)), dropout=draw(dropouts), name=draw(names))
 
 
+@st.composite
+def attention_seq2seq_arguments(draw):
+    # tiny_inputs feeds 5 ones: source_vocab >= 2 covers them.
+    return dict(source_vocab=draw(st.integers(2, 60)), target_vocab=draw(st.integers(2, 12)),
+                target_length=draw(st.integers(1, 6)), embedding_dim=draw(st.integers(1, 8)),
+                encoder_units=draw(st.integers(1, 8)), decoder_units=draw(st.integers(1, 8)),
+                attention_units=draw(st.integers(1, 8)), attention=draw(st.booleans()), name=draw(names))
+
+
 # entry -> strategy of a full set of arguments the zoo must accept
 VALID = {
     "perceptron": perceptron_arguments(),
@@ -177,6 +186,7 @@ VALID = {
     "lstm_sentiment": lstm_sentiment_arguments(),
     "mini_transformer": mini_transformer_arguments(),
     "mini_gpt": mini_gpt_arguments(),
+    "attention_seq2seq": attention_seq2seq_arguments(),
 }
 
 
@@ -383,6 +393,11 @@ ESTIMATES = {
     "mini_gpt": (gpt.mini_gpt_size, [
         dict(vocab_size=30, sequence_length=9, embed_dim=12, num_heads=3, ff_dim=5, num_layers=2),
         dict(vocab_size=5, sequence_length=2, embed_dim=4, num_heads=1, ff_dim=1, num_layers=1)]),
+    "attention_seq2seq": (seq2seq.seq2seq_size, [
+        dict(source_vocab=30, target_vocab=7, target_length=4, embedding_dim=5, encoder_units=3, decoder_units=6,
+             attention_units=4, attention=True),
+        dict(source_vocab=3, target_vocab=2, target_length=1, embedding_dim=1, encoder_units=1, decoder_units=1,
+             attention_units=9, attention=False)]),
 }
 
 
@@ -408,6 +423,7 @@ def test_size_estimate_is_the_parameter_count(name):
     ("inception", "width", 2**20),
     ("convnet_lstm", "lstm_units", 2**20),
     ("mini_gpt", "sequence_length", 2**20),   # few parameters, but 2**40 attention scores per example
+    ("attention_seq2seq", "decoder_units", 2**20),
     ("vgg16_transfer", "input_shape", (2**16, 2**16, 3)),
     ("perceptron", "input_shape", (2**31,)),
 ])

@@ -253,3 +253,47 @@ def test_packaged_hed_weights_convert_once_onto_vgg16(tmp_path):
             kernel, bias = base.get_layer(layer).get_weights()
             np.testing.assert_array_equal(kernel, hed[group]["vars/0"][()])
             np.testing.assert_array_equal(bias, hed[group]["vars/1"][()])
+
+
+def test_dates_write_each_splits_own_days_and_answer_their_iso_form():
+    import datetime
+
+    dates = data.dates({"train": 3000, "validation": 300, "test": 300}, seed=3, length=32)
+    days = {split: {iso for _, iso in dates.texts[split]} for split in data.SPLITS}
+    # Every test and validation day is a day no training date was written from.
+    assert not days["train"] & days["test"] and not days["train"] & days["validation"]
+    assert not days["validation"] & days["test"]
+    for split in data.SPLITS:
+        assert len(dates.texts[split]) == len(dates.forms[split]) == dates.sizes[split]
+        for (written, iso), form in zip(dates.texts[split][:200], dates.forms[split][:200]):
+            day = datetime.date.fromisoformat(iso)
+            assert data.FIRST_DAY <= iso <= data.LAST_DAY and data.DATE_FORMATS[form](day) == written
+    assert set(dates.forms["train"]) == set(data.DATE_FORMATS)   # 3,000 dates use all 16 forms
+    # The examples are the texts' ids: written characters (0-padded) in, ISO characters out.
+    written, iso = next(iter(dates.test.batch(5).as_numpy_iterator()))
+    assert written.shape == (5, 32) and iso.shape == (5, 10)
+    for row, answer, (text, expected) in zip(written, iso, dates.texts["test"]):
+        assert "".join(dates.source_characters[i] for i in row) == text and (row[len(text):] == 0).all()
+        assert "".join(dates.class_names[i] for i in answer) == expected
+    again = data.dates({"train": 3000, "validation": 300, "test": 300}, seed=3, length=32)
+    assert again.texts == dates.texts and data.dates({"train": 3000, "validation": 300, "test": 300},
+                                                     seed=4).texts != dates.texts
+    # The written forms of March 4th, 1987: month first with slashes, day first with dots.
+    march_4th = {form: write(datetime.date(1987, 3, 4)) for form, write in data.DATE_FORMATS.items()}
+    assert march_4th["3/4/87 (month first)"] == "3/4/87" and march_4th["4.3.87 (day first)"] == "4.3.87"
+    assert march_4th["the 4th of March 1987"] == "the 4th of March 1987"
+    assert [data._ordinal(day) for day in (1, 2, 3, 4, 11, 12, 13, 21, 22, 23, 31)] == [
+        "1st", "2nd", "3rd", "4th", "11th", "12th", "13th", "21st", "22nd", "23rd", "31st"]
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda: data.dates({"train": 10, "validation": 0, "test": 5}), r"sizes\['validation'\]=0 must be"),
+    (lambda: data.dates({"train": 10, "test": 5}), r"sizes\['validation'\]=None must be"),
+    (lambda: data.dates({"train": 10, "validation": 5, "test": 5}, formats=["3rd March"]), "unknown date format"),
+    (lambda: data.encode_dates(["3/4/87 ☃"], data.DATE_CHARACTERS, 32), "character\\(s\\) '☃' that no training"),
+    (lambda: data.encode_dates(["x" * 40], data.DATE_CHARACTERS, 32), "has 40 characters; the model reads 1 to 32"),
+    (lambda: data.encode_dates(["   "], data.DATE_CHARACTERS, 32), "date '   ' is blank: give a written date"),
+])
+def test_dates_refuse_what_they_cannot_make(call, message):
+    with pytest.raises(ValueError, match=message):
+        call()

@@ -59,8 +59,9 @@ def test_a_name_imported_from_a_package_counts_as_the_submodule_that_defines_it(
     # perceptron's factory: from zoo.layers import ConstantOutput, which zoo/layers/__init__.py takes from core.
     modules = set(fingerprint.modules_of("perceptron"))
     assert "zoo.layers.core" in modules
-    assert not modules & {"zoo.layers", "zoo.layers.vision", "zoo.layers.attention"}
+    assert not modules & {"zoo.layers", "zoo.layers.vision", "zoo.layers.attention", "zoo.layers.seq2seq"}
     assert {"zoo.layers.vision"} <= set(fingerprint.modules_of("style_transfer"))   # GramMatrix, TotalVariation
+    assert "zoo.layers.seq2seq" in fingerprint.modules_of("attention_seq2seq")
 
 
 def test_stale_names_what_changed_and_appeared_not_what_it_no_longer_reads():

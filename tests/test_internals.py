@@ -204,6 +204,8 @@ def _recipe_default_data(recipe: str) -> tuple[str, ...]:
         return module.CONTENT, module.STYLE
     if hasattr(module, "CORPUS"):   # a text generator's corpus (zoo.data.CORPORA)
         return (module.CORPUS,)
+    if hasattr(module, "DATA"):     # data the recipe generates (zoo.data.GENERATED)
+        return (module.DATA,)
     datasets = module.DATASETS if hasattr(module, "DATASETS") else module.sentiment.DATASETS
     return (datasets[0],)
 
@@ -217,7 +219,7 @@ def test_default_dataset_is_what_the_recipe_reads_by_default(name):
     assert names == _recipe_default_data(spec.recipe), (
         f"zoo.info({name!r}).default_dataset={spec.default_dataset!r}, but {spec.recipe} reads "
         f"{', '.join(_recipe_default_data(spec.recipe))} by default")
-    assert set(names) <= set(data.EMBEDDED) | set(data.PHOTOS) | set(data.CORPORA)
+    assert set(names) <= set(data.EMBEDDED) | set(data.PHOTOS) | set(data.CORPORA) | set(data.GENERATED)
 
 
 # ---------------------------------------------------------------------- import graph

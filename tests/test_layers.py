@@ -16,7 +16,7 @@ from keras import ops
 from keras.src.testing import TestCase
 
 import zoo.layers
-from zoo.layers import (ConstantOutput, GramMatrix, ImageCanvas, TokenAndPositionEmbedding, TotalVariation,
+from zoo.layers import (AttentionDecoder, ConstantOutput, GramMatrix, ImageCanvas, TokenAndPositionEmbedding, TotalVariation,
                         TransformerEncoder, VGGPreprocessing)
 from zoo.layers.vision import IMAGENET_BGR_MEAN
 
@@ -66,6 +66,20 @@ class ZooLayersTest(TestCase):
             supports_masking=True,
             expected_mask_shape=(2, 6),
         )
+
+    def test_AttentionDecoder_passes_keras_layer_tests(self):
+        for attention, weights in ((True, 2 + 3 + 1 + 2 + 1), (False, 2 + 3)):
+            # start: kernel + bias; LSTM cell: kernel, recurrent kernel, bias; keys; query: kernel + bias; score
+            self.run_layer_test(
+                AttentionDecoder,
+                init_kwargs=dict(steps=3, units=6, attention_units=4, attention=attention),
+                input_shape=(2, 5, 8),
+                expected_output_shape=(2, 3, 6),
+                expected_num_trainable_weights=weights,
+                expected_num_non_trainable_weights=0,
+                expected_num_seed_generators=1,   # Keras's LSTMCell keeps one for its (unused) dropout
+                supports_masking=True,   # it reads the encoder's mask; its own output has none
+            )
 
     def test_ConstantOutput_passes_keras_layer_tests(self):
         self.run_layer_test(
@@ -220,10 +234,56 @@ class ZooLayersTest(TestCase):
         encoder.build((None, 5, 8))
         self.assertEqual(sorted({w.path.split("/")[1] for w in encoder.weights}),
                          ["attention", "attention_norm", "ff_hidden", "ff_norm", "ff_output"])
+        decoder = AttentionDecoder(3, 6, 4, name="decoder")
+        decoder.build((None, 5, 8))
+        self.assertEqual(sorted({w.path.split("/")[1] for w in decoder.weights}),
+                         ["cell", "keys", "query", "score", "start"])
         constant, canvas = ConstantOutput(name="naive"), ImageCanvas((2, 2, 3), name="canvas")
         constant.build((None, 3))
         canvas.build((None, 1))
         self.assertEqual([w.path for w in constant.weights + canvas.weights], ["naive/value", "canvas/image"])
+
+    def test_attention_decoder_reads_real_positions_only_and_without_attention_only_the_final_states(self):
+        rng = np.random.default_rng(0)
+        encoded = rng.normal(size=(2, 6, 8)).astype("float32")
+        mask = TOKENS != 0   # 5 and 3 real positions
+        changed = encoded.copy()
+        changed[0, 5], changed[1, 3:] = 9.0, 9.0           # padding only
+        middle = encoded.copy()
+        middle[:, 1] += 1.0                                # a real position that is neither end
+        for attention in (True, False):
+            layer = AttentionDecoder(steps=4, units=6, attention_units=5, attention=attention)
+            outputs, weights = (ops.convert_to_numpy(value) for value in
+                                layer(encoded, mask=mask, return_attention_scores=True))
+            self.assertEqual(outputs.shape, (2, 4, 6))
+            self.assertEqual(weights.shape, (2, 4, 6))
+            np.testing.assert_allclose(weights.sum(axis=-1), 1.0, rtol=TF32_RTOL)
+            np.testing.assert_array_equal(weights[0, :, 5], 0.0)
+            np.testing.assert_array_equal(weights[1, :, 3:], 0.0)
+            np.testing.assert_allclose(ops.convert_to_numpy(layer(changed, mask=mask)), outputs,
+                                       rtol=TF32_RTOL, atol=TF32_RTOL)
+            moved = np.abs(ops.convert_to_numpy(layer(middle, mask=mask)) - outputs).max()
+            if attention:   # every step may read position 1, and reads it with its own weights
+                self.assertGreater(moved, 1e-3)
+                self.assertGreater(np.abs(weights[:, 0] - weights[:, -1]).max(), 1e-4)
+            else:           # the final states alone: forward at the last real position, backward at the first
+                self.assertLess(moved, TF32_RTOL)
+                np.testing.assert_allclose(weights[0, :, :5], 0.2, rtol=TF32_RTOL)
+
+    def test_attention_decoder_in_mixed_float16_computes_what_float32_does(self):
+        encoded = np.random.default_rng(1).normal(size=(2, 6, 8)).astype("float32")
+        mask = TOKENS != 0
+        full = AttentionDecoder(4, 6, 5, name="full")
+        mixed = AttentionDecoder(4, 6, 5, dtype="mixed_float16", name="mixed")
+        expected = full(encoded, mask=mask)
+        mixed(encoded, mask=mask)
+        mixed.set_weights(full.get_weights())
+        got = mixed(encoded, mask=mask)
+        self.assertEqual(keras.backend.standardize_dtype(got.dtype), "float16")
+        self.assertTrue(all(weight.dtype == "float32" for weight in mixed.weights))
+        # LSTM states are in (-1, 1); float16 keeps about 3 significant digits.
+        np.testing.assert_allclose(ops.convert_to_numpy(got).astype("float32"), ops.convert_to_numpy(expected),
+                                   rtol=2e-2, atol=2e-2)
 
     def test_constant_output_keeps_every_leading_axis_and_the_compute_dtype(self):
         inputs = np.zeros((2, 3, 4), "float32")

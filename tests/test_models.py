@@ -37,6 +37,8 @@ TINY = {
                               dropout=0.0), 0.01),
     "mini_gpt": (dict(vocab_size=12, sequence_length=12, embed_dim=16, num_heads=2, ff_dim=16, num_layers=1,
                       dropout=0.0), 0.01),
+    "attention_seq2seq": (dict(source_vocab=50, target_vocab=6, target_length=3, embedding_dim=8, encoder_units=8,
+                               decoder_units=16, attention_units=8), 0.03),
 }
 FIT_STEPS = 30
 BATCH = 8

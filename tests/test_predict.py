@@ -247,6 +247,26 @@ def test_texts_get_the_class_names_and_match_the_model(recipe, quick_runs, tmp_p
     assert out.splitlines()[3].split()[-2] == max(dict(got[0].top), key=dict(got[0].top).get)
 
 
+def test_a_date_model_answers_each_written_date_with_its_whole_output(quick_runs, capsys):
+    from zoo.data import DATE_CHARACTERS, encode_dates
+
+    folder = quick_runs["attention_seq2seq"][0]
+    run = zoo.load_run(folder)
+    assert run.kind == "characters" and run.length == 32 and run.characters == DATE_CHARACTERS
+    written = ["the 4th of March 1987", "3/4/87"]
+    got = zoo_predict.predict(run, written)
+    steps = np.asarray(model_probabilities(folder, encode_dates(written, DATE_CHARACTERS, 32)))
+    for prediction, text, row in zip(got, written, steps):
+        (answer, probability), = prediction.top   # one answer: the likeliest character at each of the 10 steps
+        assert prediction.text == text and answer == "".join(run.class_names[i] for i in row.argmax(axis=-1))
+        assert probability == pytest.approx(float(row.max(axis=-1).prod()), rel=1e-4)
+    document = json_cli(capsys, folder, "--text", written[1])
+    assert [p["top"][0]["class"] for p in document["predictions"]] == [got[1].top[0][0]]
+    # A character no training date has, or a date longer than the model reads, is one error line naming it.
+    one_error_line(*cli(capsys, folder, "--text", "4 März 1987"), "'ä'", "no training date has")
+    one_error_line(*cli(capsys, folder, "--text", "x" * 40), "40 characters", "reads 1 to 32")
+
+
 def test_top_is_clamped_and_must_be_positive(quick_runs, tumours, capsys):
     folder = quick_runs["perceptron"][0]
     row = ",".join(map(str, tumours[0][0]))

@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from zoo.data import DATE_FORMATS
 from zoo.recipes import summaries
 
 RECIPES = summaries()   # {name: summary} of every recipe the registry names
@@ -60,17 +61,21 @@ def test_quick_run_writes_the_run_folder(quick_runs, name):
         # The hand-written loop reaches the loss Keras's fit reaches: the same optimisation.
         assert baseline["total_loss"] == pytest.approx(results["metrics"]["final_losses"]["total"], rel=0.02)
         return
-    assert 0 <= baseline["test_accuracy"] <= 1 and baseline["fit_seconds"] > 0
+    # What a run is measured on: accuracy, or for the date model exact match (every character of the answer).
+    measure = "exact_match" if "test_exact_match" in baseline else "accuracy"
+    assert 0 <= baseline[f"test_{measure}"] <= 1 and baseline["fit_seconds"] > 0
     assert baseline["chosen_on"] == "validation split" and len(baseline["candidates"]) >= 2
     if "validation_bits_per_character" in baseline:   # a language model: fewer bits are better
         assert baseline["validation_bits_per_character"] == min(c["validation_bits_per_character"]
                                                                 for c in baseline["candidates"])
+    elif measure == "exact_match":
+        assert baseline["validation_exact_match"] == max(c["validation_exact_match"] for c in baseline["candidates"])
     else:
         assert baseline["validation_accuracy"] == max(c["validation_accuracy"] for c in baseline["candidates"])
     assert set(COMMON_FILES) <= files and "logs" in files
     assert any(f.startswith("history") and f.endswith(".csv") for f in files)
     assert any(f.startswith("curves") and f.endswith(".png") for f in files)
-    assert 0 <= results["metrics"]["test_accuracy"] <= 1
+    assert 0 <= results["metrics"][f"test_{measure}"] <= 1
     assert results["distribution"] == {"strategy": "_DefaultDistributionStrategy", "replicas": 1}
     assert not (out / "checkpoints").exists()  # the run's checkpoints go once its results are written
 
@@ -136,6 +141,24 @@ def test_quick_metrics_are_the_real_ones(quick_runs):
     assert gunpoint["baseline"]["candidates"][0]["settings"] == {"k": 1}
     style = _results(quick_runs["style_transfer"][0])["metrics"]
     assert style["final_losses"]["total"] < style["initial_losses"]["total"]
+    dates = _results(quick_runs["attention_seq2seq"][0])
+    metrics, arms = dates["metrics"], dates["metrics"]["arms"]
+    assert (dates["data"]["train"], dates["data"]["validation"], dates["data"]["test"]) == (1000, 200, 200)
+    assert set(arms) == {"attention", "no_attention"} and arms["attention"]["params"] > arms["no_attention"]["params"]
+    assert metrics["test_exact_match"] == arms["attention"]["test_exact_match"]
+    assert metrics["exact_match_gain_over_no_attention"] == pytest.approx(
+        arms["attention"]["test_exact_match"] - arms["no_attention"]["test_exact_match"], abs=1e-4)
+    # Exact match by written form, for the forms the test dates were written in.
+    assert set(arms["attention"]["test_exact_match_by_form"]) == set(dates["data"]["forms"]) <= set(DATE_FORMATS)
+    assert [sample["iso"][4] + sample["iso"][7] for sample in dates["samples"]] == ["--"] * 12
+    assert all(len(sample["answer"]) == 10 for sample in dates["samples"]) and dates["alignment_example"]
+    maps = json.loads((quick_runs["attention_seq2seq"][0] / "attention.json").read_text())["examples"]
+    assert [example["form"] for example in maps] == ["the 4th of March 1987", "Wednesday, March 4, 1987",
+                                                      "3/4/87 (month first)", "4.3.87 (day first)"]
+    for example in maps:   # one row per output character, one weight per written character, each row a softmax
+        assert len(example["weights"]) == 10 and {len(row) for row in example["weights"]} == {len(example["written"])}
+        assert all(abs(sum(row) - 1) < 1e-2 for row in example["weights"])
+    assert dates["baseline"]["settings"] == {"dayfirst": "with dots", "century": "1950-2049"}
     attention = json.loads((quick_runs["mini_transformer"][0] / "attention.json").read_text())
     assert len(attention["weights"]) == len(attention["tokens"]) >= 8
     assert all(abs(sum(row) - 1) < 1e-2 for row in attention["weights"])  # softmax rows over real tokens
@@ -156,6 +179,8 @@ def test_saved_models_load_in_a_fresh_process_and_predict(quick_runs):
                     "inception": data.embedded_arrays("mnist_5k")[0][:4],
                     "convnet_lstm": data.embedded_arrays("mnist_5k")[0][:12].reshape(4, 3, 28, 28, 1),
                     "mini_gpt": np.array([[20, 45, 3, 41, 44]], dtype="int32"),
+                    "attention_seq2seq": data.encode_dates(["3/4/87", "the 4th of March 1987"],
+                                                           data.DATE_CHARACTERS, 32),
                     "vgg16_transfer": data.embedded_arrays("mnist_5k")[0][:4],
                     "lstm_sentiment": np.array(["a gorgeous, moving film", "dull and far too long"], dtype=object),
                     "mini_transformer": np.array(["a gorgeous, moving film", "dull and far too long"], dtype=object)}}
@@ -173,6 +198,8 @@ def test_saved_models_load_in_a_fresh_process_and_predict(quick_runs):
     assert len(predictions["convnet_lstm"]) == 4 and len(predictions["convnet_lstm"][0]) == 28
     # The generator: the next character's probabilities after each of the 5 characters.
     assert np.asarray(predictions["mini_gpt"]).shape == (1, 5, 67)
+    # The date model: each of the 10 output characters' probabilities over "-" and the digits.
+    assert np.asarray(predictions["attention_seq2seq"]).shape == (2, 10, 11)
     assert len(predictions["convnet_1d"]) == 4 and all(abs(sum(row) - 1) < 1e-4 for row in predictions["convnet_1d"])
     for name in ("lstm_sentiment", "mini_transformer"):  # raw strings in, class probabilities out
         assert len(predictions[name]) == 2 and all(abs(sum(row) - 1) < 1e-4 for row in predictions[name])

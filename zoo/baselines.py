@@ -285,3 +285,46 @@ def character_ngram(texts: dict, vocabulary: tuple, targets: dict, orders=range(
             "test_bits_per_character": round(test_bits, 4), "test_accuracy": round(float(accuracy[column]), 4),
             "fit_seconds": round(time.perf_counter() - started, 2), "chosen_on": "validation split",
             "candidates": candidates}
+
+
+def date_parser(dates) -> dict:
+    """python-dateutil's parser, the tool a programmer reaches for: written dates to ISO, no learning.
+
+    ``dates`` is a ``zoo.data.Dates``; its ``texts`` hold each split's (written, ISO) pairs.
+    Two settings are chosen on the validation dates' exact-match accuracy: whether numbers
+    are read day first (never, always, or when the date is written with dots), and which
+    century a two-digit year gets (dateutil's: within 50 years of today; or the data's,
+    50-99 as 19xx and 00-49 as 20xx). Returns the ``baseline`` block, scored on test once.
+    """
+    import datetime
+    import itertools
+
+    from dateutil import parser
+
+    def iso(written, dayfirst, century):
+        # dateutil's own century rule moves with today's date; the data's does not.
+        try:
+            day = parser.parse(written, dayfirst=written.count(".") > 0 if dayfirst == "with dots" else dayfirst,
+                               fuzzy=True, default=datetime.datetime(2000, 1, 1)).date()
+        except (ValueError, OverflowError):
+            return None   # a written form the parser cannot read counts as wrong
+        if century == "1950-2049" and str(day.year) not in written:   # the year was written with two digits
+            day = day.replace(year=(1900 if day.year % 100 >= 50 else 2000) + day.year % 100)
+        return day.isoformat()
+
+    def exact(split, settings):
+        pairs = dates.texts[split]
+        return sum(iso(written, **settings) == answer for written, answer in pairs) / len(pairs)
+
+    started = time.perf_counter()
+    candidates = [{"settings": {"dayfirst": dayfirst, "century": century},
+                   "validation_exact_match": round(exact("validation", {"dayfirst": dayfirst, "century": century}), 4)}
+                  for dayfirst, century in itertools.product((False, True, "with dots"), ("dateutil", "1950-2049"))]
+    best = max(candidates, key=lambda candidate: candidate["validation_exact_match"])   # first of equals
+    test = exact("test", best["settings"])
+    name = "python-dateutil parser"
+    shown = ", ".join(f"{key}={value}" for key, value in best["settings"].items())
+    return {"name": name, "headline": f"{name}: test exact match {test:.4f} ({shown}, chosen on validation)",
+            "settings": best["settings"], "validation_exact_match": best["validation_exact_match"],
+            "test_exact_match": round(test, 4), "fit_seconds": round(time.perf_counter() - started, 2),
+            "chosen_on": "validation split", "candidates": candidates}

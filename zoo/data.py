@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import string
 import weakref
 
 from zoo import weights as _weights
@@ -49,6 +50,8 @@ EMBEDDED = {
     "gunpoint": "sktime GunPoint_TRAIN.ts and GunPoint_TEST.ts (UCR archive): 200 series of 150 steps, a hand "
                 "drawing a gun or pointing; the archive's split, 50 train and 150 test (BSD-3)",
 }
+# Made from a seed, not read: zoo.data.dates (the attention_seq2seq recipe's generator).
+GENERATED = {"dates": "days from 1950 to 2049 written in 16 ways people write dates, each with its ISO form"}
 # What a recipe can check before loading anything: (kind of input, number of classes).
 FLAT_IMAGES = {"digits": (8, 8, 1)}   # embedded images stored as flat rows of numbers
 EMBEDDED_KINDS = {"breast_cancer": ("tabular", 2), "digits": ("tabular", 10), "mnist_5k": ("image", 10),
@@ -381,6 +384,143 @@ def characters(name: str, sequence_length: int, *, validation_fraction: float = 
     return CharacterText(name=name, kind="characters", **splits, num_classes=len(vocabulary),
                          class_names=vocabulary, input_shape=(sequence_length,), sizes=sizes,
                          source=CORPORA[name], texts=texts)
+
+
+# ---------------------------------------------------------------------------- dates, generated
+
+MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+          "November", "December")
+WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+FIRST_DAY, LAST_DAY = "1950-01-01", "2049-12-31"   # two-digit years: 50-99 are 19xx, 00-49 are 20xx
+ISO_CHARACTERS = ("-", *"0123456789")                # what the model writes: YYYY-MM-DD
+DATE_CHARACTERS = ("", *" ,-./0123456789", *string.ascii_uppercase, *string.ascii_lowercase)   # id 0: padding
+
+
+def _ordinal(day: int) -> str:
+    """3 -> "3rd", 11 -> "11th", 22 -> "22nd"."""
+    suffix = "th" if 10 <= day % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(day % 10, "th")
+    return f"{day}{suffix}"
+
+
+# How people write a date, one function of a datetime.date each. Numbers with slashes are month first
+# (the US way: 3/4/87 is March 4th), numbers with dots day first (the European way: 3.4.87 is 3 April).
+DATE_FORMATS = {
+    "4 March 1987": lambda d: f"{d.day} {MONTHS[d.month - 1]} {d.year}",
+    "4th of March 1987": lambda d: f"{_ordinal(d.day)} of {MONTHS[d.month - 1]} {d.year}",
+    "the 4th of March 1987": lambda d: f"the {_ordinal(d.day)} of {MONTHS[d.month - 1]} {d.year}",
+    "March 4, 1987": lambda d: f"{MONTHS[d.month - 1]} {d.day}, {d.year}",
+    "March 4th, 1987": lambda d: f"{MONTHS[d.month - 1]} {_ordinal(d.day)}, {d.year}",
+    "Wednesday, March 4, 1987": lambda d: f"{WEEKDAYS[d.weekday()]}, {MONTHS[d.month - 1]} {d.day}, {d.year}",
+    "Wednesday 4 March 1987": lambda d: f"{WEEKDAYS[d.weekday()]} {d.day} {MONTHS[d.month - 1]} {d.year}",
+    "Wed 4 Mar 1987": lambda d: f"{WEEKDAYS[d.weekday()][:3]} {d.day} {MONTHS[d.month - 1][:3]} {d.year}",
+    "4 Mar 87": lambda d: f"{d.day} {MONTHS[d.month - 1][:3]} {d.year % 100:02d}",
+    "Mar 4 1987": lambda d: f"{MONTHS[d.month - 1][:3]} {d.day} {d.year}",
+    "04-Mar-1987": lambda d: f"{d.day:02d}-{MONTHS[d.month - 1][:3]}-{d.year}",
+    "4 march 1987": lambda d: f"{d.day} {MONTHS[d.month - 1].lower()} {d.year}",
+    "3/4/87 (month first)": lambda d: f"{d.month}/{d.day}/{d.year % 100:02d}",
+    "03/04/1987 (month first)": lambda d: f"{d.month:02d}/{d.day:02d}/{d.year}",
+    "4.3.87 (day first)": lambda d: f"{d.day}.{d.month}.{d.year % 100:02d}",
+    "04.03.1987 (day first)": lambda d: f"{d.day:02d}.{d.month:02d}.{d.year}",
+}
+
+
+@dataclasses.dataclass
+class Dates(Dataset):
+    """Human-written dates (character ids, 0 = padding) paired with the ids of their ISO form, YYYY-MM-DD.
+
+    ``class_names`` are the characters the ISO form uses (``-`` and the digits);
+    ``source_characters`` the characters of the written dates, id 0 (``""``) padding.
+    ``texts[split]`` keeps each split's ``(written, iso)`` string pairs. Made by ``dates``.
+    """
+
+    source_characters: tuple = ()
+    texts: dict = dataclasses.field(default_factory=dict)
+    forms: dict = dataclasses.field(default_factory=dict)   # split -> the DATE_FORMATS name of each example
+
+    @property
+    def target_length(self) -> int:
+        return len(FIRST_DAY)
+
+    def describe(self) -> dict:
+        return {**super().describe(), "source_characters": list(self.source_characters),
+                "source_length": self.input_shape[0], "target_length": self.target_length, "forms": sorted(set(self.forms.get("test", ())))}
+
+    def encode(self, written):
+        """Written dates as a (count, length) array of character ids, padded with 0 at the end.
+
+        A date longer than the model's input, or with a character no training date has,
+        raises ValueError naming it.
+        """
+        return encode_dates(written, self.source_characters, self.input_shape[0])
+
+
+def encode_dates(written, characters, length: int):
+    """``Dates.encode`` for any vocabulary ``characters`` and input ``length`` (``zoo predict`` reads a run's)."""
+    import numpy as np
+
+    written = [written] if isinstance(written, str) else list(written)
+    index = {character: position for position, character in enumerate(characters) if character}
+    ids = np.zeros((len(written), length), dtype="int32")
+    for row, text in enumerate(written):
+        unknown = sorted({character for character in text if character not in index})
+        if unknown:
+            raise ValueError(f"date {text!r} has character(s) {''.join(unknown)!r} that no training date has; use "
+                             f"only these: {''.join(characters)!r}.")
+        if not text.strip():
+            raise ValueError(f"date {text!r} is blank: give a written date, e.g. 'the 4th of March 1987' or '3/4/87'.")
+        if len(text) > length:
+            raise ValueError(f"date {text!r} has {len(text)} characters; the model reads 1 to {length}.")
+        ids[row, :len(text)] = [index[character] for character in text]
+    return ids
+
+
+def dates(sizes: dict, *, seed: int = 0, length: int = 32, formats=None) -> Dates:
+    """Generated dates: each split's written forms are of its own calendar days, so every test day is unseen.
+
+    The days from ``FIRST_DAY`` to ``LAST_DAY`` are shuffled (from ``seed``) and cut in
+    three parts in the proportions of ``sizes`` (``{"train": 20000, "validation": 2000,
+    "test": 2000}``): a split's examples are ``sizes[split]`` days drawn from its own part
+    (with replacement when it asks for more than the part holds), each written in one of
+    ``formats`` (names of ``DATE_FORMATS``; default all) chosen at random. Each written date
+    becomes ``length`` character ids, padded with 0 at the end (the longest form has 29
+    characters).
+    """
+    import datetime
+
+    import numpy as np
+    import tensorflow as tf
+
+    formats = list(DATE_FORMATS) if formats is None else list(formats)
+    unknown = [name for name in formats if name not in DATE_FORMATS]
+    if unknown or not formats:
+        raise ValueError(f"unknown date format(s) {unknown or formats!r}; choose from {list(DATE_FORMATS)}.")
+    counts = {split: sizes.get(split) for split in SPLITS}
+    for split, count in counts.items():
+        if not isinstance(count, int) or isinstance(count, bool) or count < 1:
+            raise ValueError(f"sizes[{split!r}]={count!r} must be a whole number of dates >= 1, e.g. 2000.")
+    first, last = (datetime.date.fromisoformat(day) for day in (FIRST_DAY, LAST_DAY))
+    rng = np.random.default_rng(seed)
+    days = first.toordinal() + rng.permutation(last.toordinal() - first.toordinal() + 1)
+    total = sum(counts.values())
+    cuts = np.cumsum([round(len(days) * counts[split] / total) for split in SPLITS[:2]])
+    parts = dict(zip(SPLITS, np.split(days, cuts)))
+    splits, texts, forms = {}, {}, {}
+    for split in SPLITS:
+        part = parts[split]
+        chosen = rng.choice(part, size=counts[split], replace=counts[split] > len(part))
+        styles = rng.integers(len(formats), size=counts[split])
+        pairs = []
+        for ordinal, style in zip(chosen, styles):
+            day = datetime.date.fromordinal(int(ordinal))
+            pairs.append((DATE_FORMATS[formats[style]](day), day.isoformat()))
+        written = encode_dates([text for text, _ in pairs], DATE_CHARACTERS, length)
+        iso = np.array([[ISO_CHARACTERS.index(c) for c in answer] for _, answer in pairs], dtype="int32")
+        splits[split], texts[split] = tf.data.Dataset.from_tensor_slices((written, iso)), pairs
+        forms[split] = [formats[style] for style in styles]
+    return Dates(name="dates", kind="dates", **splits, num_classes=len(ISO_CHARACTERS), class_names=ISO_CHARACTERS,
+                 input_shape=(length,), sizes=counts,
+                 source=f"generated: days {FIRST_DAY} to {LAST_DAY}, each split's from its own days, written in "
+                        f"{len(formats)} ways", source_characters=DATE_CHARACTERS, texts=texts, forms=forms)
 
 
 # ---------------------------------------------------------------------------- embedded sets

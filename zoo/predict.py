@@ -29,6 +29,10 @@ What each model reads, and how raw inputs become model inputs:
   an image file, shown to it as an 8x8 grey scan with ink 0-16.
 - **text** (lstm_sentiment, mini_transformer): raw strings; the saved model
   holds its vectorizers.
+- **written dates** (attention_seq2seq): raw strings through ``--text``, turned into
+  the character ids of the run's vocabulary (results.json); the answer is the
+  model's whole output sequence (1987-03-04), with the probability of that answer
+  (the product of each step's).
 
 The perceptron recipe trains four personalities and saves one (``--activation``,
 recorded in results.json) as model.keras: that neuron answers. Its sigmoid
@@ -98,18 +102,22 @@ class LoadedRun:
     model: object                 # the keras.Model of model.keras (uncompiled: for inference)
     class_names: tuple
     recipe: str
-    kind: str                     # what the model reads: "image", "tabular" or "text"
+    kind: str                     # what the model reads: "image", "tabular", "text" or "characters" (seq2seq)
     image_shape: tuple | None     # (height, width, channels) images become; None: it takes no images
     features: int | None          # numbers per CSV row (tabular models)
     ink_scale: float = 255.0      # the model-input value of a full-bright pixel: 255, or 16 for digits' ink
     output: str = "probability"   # or "score" (a perceptron's tanh or relu neuron)
     activation: str | None = None  # a one-unit model's final activation
     inside_model: tuple = ()      # the preprocessing layers the model holds, as "name (Class)"
+    characters: tuple = ()        # a sequence-to-sequence model's input vocabulary (id 0: padding)
+    length: int | None = None     # and the longest text it reads
 
     def expects(self) -> str:
         """What the model reads, in words for messages: '64 numbers per CSV row (...), or an image file ...'."""
         if self.kind == "text":
             return "text: raw strings, one input each (--text or --lines)"
+        if self.kind == "characters":
+            return f"text of 1 to {self.length} characters, one input each (--text or --lines)"
         image = (f"an image file (PNG, JPEG, ...), turned into {self.image_shape[0]}x{self.image_shape[1]} "
                  f"{'grey' if self.image_shape[2] == 1 else 'RGB'} pixels" if self.image_shape else None)
         if self.kind == "image":
@@ -218,6 +226,10 @@ def _describe_model(folder: Path, results: dict, model) -> LoadedRun:
     """What the model reads and answers, from its own input and output layers and results.json's data."""
     data = results["data"]
     class_names = tuple(str(name) for name in data["class_names"])
+    if _task(results["recipe"]) == "sequence_to_sequence":
+        return LoadedRun(folder=folder, results=results, model=model, class_names=class_names,
+                         recipe=results["recipe"], kind="characters", image_shape=None, features=None,
+                         characters=tuple(data.get("source_characters") or ()), length=data.get("source_length"))
     if len(model.inputs) != 1:
         raise RunLoadError(f"{folder / MODEL_FILE} takes {len(model.inputs)} inputs; zoo predict feeds models "
                            "with one.")
@@ -317,7 +329,7 @@ def _as_inputs(run: LoadedRun, items) -> list[_Input]:
     for index, item in enumerate(items, 1):
         if isinstance(item, _Input):
             inputs.append(item)
-        elif run.kind == "text":
+        elif run.kind in ("text", "characters"):
             if not isinstance(item, str):
                 raise PredictInputError(f"input {index} is a {type(item).__name__}, but this {run.recipe} model "
                                         f"reads {run.expects()}: pass each text as a str.")
@@ -392,6 +404,13 @@ def model_inputs(run: LoadedRun, inputs: list[_Input], invert: bool = False):
 
     for item in inputs:
         _check_form(run, item)
+    if run.kind == "characters":
+        from zoo.data import encode_dates
+
+        try:
+            return encode_dates([item.value for item in inputs], run.characters, run.length), [None] * len(inputs)
+        except ValueError as error:
+            raise PredictInputError(str(error)) from None
     if run.kind == "text":
         for item in inputs:
             if not item.value.strip():
@@ -407,7 +426,7 @@ def _check_form(run: LoadedRun, item: _Input) -> None:
     """An input of a form the model does not read is an error saying what it reads and how to give that."""
     fix = {"text": "pass text with --text \"...\" or --lines FILE", "image": "pass an image file",
            "row": "pass a .csv file or --row \"v1,v2,...\""}
-    accepted = {"text": ["text"], "image": ["image"], "tabular": ["row"] + (["image"] if run.image_shape else [])}
+    accepted = {"text": ["text"], "characters": ["text"], "image": ["image"], "tabular": ["row"] + (["image"] if run.image_shape else [])}
     if item.form not in accepted[run.kind]:
         fixes = [fix[form] for form in accepted[run.kind]]
         raise PredictInputError(f"input {item.name} is {FORMS[item.form]}, but this {run.recipe} model reads "
@@ -489,6 +508,13 @@ def predict(run: LoadedRun, inputs, *, top: int = TOP, invert: bool = False) -> 
     if not inputs:
         raise PredictInputError(f"nothing to predict: give {run.expects()}.")
     batch, notes = model_inputs(run, inputs, invert)
+    if run.kind == "characters":   # one answer per input: the likeliest token at each output step
+        import numpy as np
+
+        steps = np.asarray(run.model.predict(batch, verbose=0), dtype="float64")
+        return [Prediction(item.name, [("".join(run.class_names[i] for i in row.argmax(axis=-1)),
+                                        float(row.max(axis=-1).prod()))], run.output, item.value)
+                for item, row in zip(inputs, steps)]
     values = class_values(run, run.model.predict(batch, verbose=0))
     top = min(top, len(run.class_names))
     predictions = []
@@ -594,8 +620,9 @@ def table(loaded: LoadedRun, predictions: list[Prediction]) -> str:
     """The readable answer: one block of rows per input, its best class first."""
     value_name = loaded.output if loaded.output == "probability" else "score (0-1, not a probability)"
     names_width = max(len("input"), *(len(p.input) for p in predictions))
-    class_width = max(len("class"), *(len(name) for p in predictions for name, _ in p.top))
-    lines = [loaded.describe(), "", f"{'input':<{names_width}}  {'#':>2}  {'class':<{class_width}}  {value_name}"]
+    what = "answer" if loaded.kind == "characters" else "class"   # a sequence model writes its answer
+    class_width = max(len(what), *(len(name) for p in predictions for name, _ in p.top))
+    lines = [loaded.describe(), "", f"{'input':<{names_width}}  {'#':>2}  {what:<{class_width}}  {value_name}"]
     for prediction in predictions:
         for rank, (name, value) in enumerate(prediction.top, 1):
             shown = prediction.input if rank == 1 else ""

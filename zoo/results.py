@@ -214,7 +214,8 @@ def versus(results: dict) -> tuple[float, float, bool, str] | None:
 
     Test accuracy for the classifiers; for style transfer, the total loss the
     same optimisation reaches as a plain loop (lower is better); for text
-    generators, test bits per character (lower is better).
+    generators, test bits per character (lower is better); for sequence-to-sequence
+    models, test exact match (the share of answers right in every character).
     """
     baseline, metrics = results.get("baseline") or {}, results.get("metrics") or {}
     if "total_loss" in baseline and "total" in (metrics.get("final_losses") or {}):
@@ -222,6 +223,8 @@ def versus(results: dict) -> tuple[float, float, bool, str] | None:
     if "test_bits_per_character" in baseline and "test_bits_per_character" in metrics:
         return (float(metrics["test_bits_per_character"]), float(baseline["test_bits_per_character"]), False,
                 "bits per character")
+    if isinstance(baseline.get("test_exact_match"), (int, float)) and "test_exact_match" in metrics:
+        return float(metrics["test_exact_match"]), float(baseline["test_exact_match"]), True, "test exact match"
     if isinstance(baseline.get("test_accuracy"), (int, float)) and "test_accuracy" in metrics:
         return float(metrics["test_accuracy"]), float(baseline["test_accuracy"]), True, "test accuracy"
     return None

@@ -266,6 +266,32 @@ def attention_heatmap(recipe: str) -> Path:
     return save(figure, zoo_docs.attention_figure(recipe))
 
 
+def alignment_maps(recipe: str) -> Path:
+    """One heatmap per example of the run's "alignment_example" file: answer characters (rows) by written ones."""
+    name, examples = zoo_docs.alignment_example(recipe)
+    columns = 2
+    rows = -(-len(examples) // columns)
+    widest = max(len(example["written"]) for example in examples)
+    figure, axes = plt.subplots(rows, columns, figsize=(columns * (0.2 * widest + 1.6), rows * 3.2), squeeze=False,
+                                layout="constrained")
+    for axis in axes.ravel():
+        axis.axis("off")
+    for axis, example in zip(axes.ravel(), examples):
+        axis.axis("on")
+        weights = np.asarray(example["weights"], dtype="float32")
+        # Each row is a distribution over the written characters: one scale from 0 to 1 for every map.
+        axis.imshow(weights, cmap="viridis", vmin=0.0, vmax=1.0, aspect="auto")
+        axis.set_xticks(range(len(example["written"])), list(example["written"]), fontsize=8)
+        axis.set_yticks(range(len(example["answer"])), list(example["answer"]), fontsize=8)
+        mark = "right" if example["answer"] == example.get("iso") else f"wrong: the day is {example.get('iso')}"
+        axis.set_title(f"{example['written']!r} -> {example['answer']} ({mark})", fontsize=9)
+        axis.set_xlabel("written character (read)", fontsize=8)
+        axis.set_ylabel("answer character", fontsize=8)
+    figure.suptitle(f"attention weights of the committed {recipe} run (results/{recipe}/{name}); "
+                    "each row sums to 1, colour scale 0 to 1", fontsize=10)
+    return save(figure, zoo_docs.alignment_figure(recipe))
+
+
 def filters_grid(recipe: str) -> Path:
     """The hand-made edge filter and the learned first-layer filters, each over the same digit.
 
@@ -407,7 +433,7 @@ def main() -> int:
             jobs.append((f"performance {name}", draw_job))
     # Result figures: exactly those the pages will ask for, from finished committed runs only.
     draw = {"curves": training_curves, "trio": style_trio, "attention": attention_heatmap, "filters": filters_grid,
-            "baseline": baseline_bars}
+            "alignment": alignment_maps, "baseline": baseline_bars}
     for recipe in zoo_docs.committed_runs():
         for figure in zoo_docs.result_figures(recipe):
             jobs.append((figure.path, lambda draw=draw[figure.kind], recipe=recipe: draw(recipe)))

@@ -191,6 +191,14 @@ METRIC_LABELS = {
     "train_time_ratio": ("training time, as a fraction of training from scratch", "ratio"),
     "total_loss_fall": ("fall of the total loss", "percent"),
     "seconds_per_step": ("time per optimisation step", "seconds"),
+    "test_exact_match": ("test exact match (answers right in every character)", "accuracy"),
+    "validation_exact_match": ("validation exact match", "accuracy"),
+    "test_character_accuracy": ("test accuracy per character", "accuracy"),
+    "validation_character_accuracy": ("validation accuracy per character", "accuracy"),
+    "epochs_to_validation_character_accuracy_0999": ("first epoch with validation accuracy per character "
+                                                     ">= 0.999", "count"),
+    "exact_match_gain_over_no_attention": ("test exact match gained over the same network without attention",
+                                           "signed"),
     # The parts of a loss that is a weighted sum (style transfer's).
     "content": ("content loss", "loss"),
     "style": ("style loss", "loss"),
@@ -491,6 +499,10 @@ def attention_figure(recipe: str) -> str:
     return f"results/{recipe}-attention.png"
 
 
+def alignment_figure(recipe: str) -> str:
+    return f"results/{recipe}-alignment.png"
+
+
 def filters_figure(recipe: str) -> str:
     return f"results/{recipe}-filters.png"
 
@@ -509,6 +521,7 @@ def comparison(results: dict) -> tuple[str, list[tuple[str, float]]] | None:
     if not isinstance(baseline, dict):
         return None
     for key, label in (("test_bits_per_character", "test bits per character (lower is better)"),
+                       ("test_exact_match", "test exact match (every character right)"),
                        ("test_accuracy", "test accuracy"), ("seconds_per_step", "seconds per step")):
         ours, theirs = metrics.get(key), baseline.get(key)
         if all(isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
@@ -527,7 +540,7 @@ class ResultFigure(NamedTuple):
 
     path: str       # under docs/figures/
     caption: str
-    kind: str       # what figures.py draws: "curves", "trio", "attention", "filters" or "baseline"
+    kind: str       # what figures.py draws: "curves", "trio", "attention", "alignment", "filters" or "baseline"
 
 
 TRIO = ("content", "style", "stylized")
@@ -559,6 +572,10 @@ def result_figures(recipe: str) -> list[ResultFigure]:
     if run_file(recipe, results.get("attention_example")):
         figures.append(ResultFigure(attention_figure(recipe), f"Attention weights of the committed {recipe} run "
                                     "on one real test example", "attention"))
+    if run_file(recipe, results.get("alignment_example")):
+        figures.append(ResultFigure(alignment_figure(recipe), f"What each output character read: the attention "
+                                    f"weights of the committed {recipe} run over a few written test dates",
+                                    "alignment"))
     if run_file(recipe, results.get("filters_example")):
         figures.append(ResultFigure(filters_figure(recipe), f"The first layer of the committed {recipe} run: its "
                                     "learned 3x3 filters and what each makes of one validation digit, beside the "
@@ -657,6 +674,7 @@ def default_data(names: str) -> str:
     described = []
     for name in names.split(", "):
         about = (data.EMBEDDED.get(name) or data.CORPORA.get(name)
+                 or (f"generated from a seed: {data.GENERATED[name]}" if name in data.GENERATED else None)
                  or ("a bundled photo, zoo.data.image" if name in data.PHOTOS else None))
         described.append(f"`{name}`" + (f" ({_cell(about)})" if about else ""))
     return ", ".join(described)
@@ -861,9 +879,12 @@ def choices_section(recipe: str) -> list[str]:
     report = benchmark_report(f"choices_{recipe}.json")
     if report is None:
         return []
-    # The score the variants were compared on: validation accuracy, or (a language model's) bits per character.
-    measure = "bits per character" if report["chosen_on"].startswith("validation bits") else "accuracy"
-    key = "bits_per_character" if measure == "bits per character" else "accuracy"
+    # The score the variants were compared on: validation accuracy, (a language model's) bits per character
+    # or (a sequence-to-sequence model's) exact match.
+    measure, key = next(((words, key) for prefix, words, key in (
+        ("validation bits", "bits per character", "bits_per_character"),
+        ("validation exact", "exact match", "exact_match")) if report["chosen_on"].startswith(prefix)),
+        ("accuracy", "accuracy"))
     best = "lowest" if measure == "bits per character" else "best"
     rows = [f"| variant | validation {measure} | test {measure} | epochs | seconds |", "| --- | --- | --- | --- | --- |"]
     for name, row in report["variants"].items():
@@ -1149,10 +1170,12 @@ CONCEPT_CAPTIONS = {
 
 _DIRECTIVE = re.compile(r"<!-- zoo:([a-z_-]+)(?: ([a-z0-9_]+))? -->")
 # Directives that show one recipe's run, model or figure, and name it: <!-- zoo:attention mini_transformer -->.
-_NAMED = ("results", "run", "figure", "diagram", "curves", "stylized", "attention", "filters", "sample")
-_FIGURE_KINDS = {"curves": "curves", "stylized": "trio", "attention": "attention", "filters": "filters"}
+_NAMED = ("results", "run", "figure", "diagram", "curves", "stylized", "attention", "filters", "sample", "alignment")
+_FIGURE_KINDS = {"curves": "curves", "stylized": "trio", "attention": "attention", "filters": "filters",
+                 "alignment": "alignment"}
 _RECORDS = {"curves": "no history*.csv", "trio": 'no "images" naming content, style and stylized files',
-            "attention": 'no "attention_example" file', "filters": 'no "filters_example" file'}
+            "attention": 'no "attention_example" file', "filters": 'no "filters_example" file',
+            "alignment": 'no "alignment_example" file'}
 
 
 def expand(markdown: str, page_src: str) -> str:
@@ -1269,6 +1292,29 @@ def attention_example(recipe: str) -> tuple[str, dict]:
         raise ValueError(f"results/{recipe}/{name}: {len(tokens)} tokens need a weights matrix at least "
                          f"{len(tokens)}x{len(tokens)}; rerun python -m zoo.recipes.{recipe}")
     return name, {**record, "tokens": tokens, "weights": weights}
+
+
+def alignment_example(recipe: str) -> tuple[str, list[dict]]:
+    """The alignment examples a committed sequence-to-sequence run names (``"alignment_example"``).
+
+    Each example holds the ``written`` input, the ``answer`` the model wrote, and ``weights``:
+    one row per answer character, one weight per written character.
+    """
+    def read(record):
+        examples = [{**example, "weights": [list(map(float, row)) for row in example["weights"]]}
+                    for example in record["examples"]]
+        for example in examples:
+            if (len(example["weights"]) != len(example["answer"])
+                    or {len(row) for row in example["weights"]} != {len(example["written"])}):
+                raise ValueError(f"{example['written']!r}: the weights must be {len(example['answer'])} rows of "
+                                 f"{len(example['written'])}")
+        return examples
+
+    name, _, examples = _named_record(recipe, "alignment_example", "alignment example",
+                                      "JSON with examples of written text, answer and weights", read)
+    if not examples:
+        raise ValueError(f"results/{recipe}/{name} holds no examples; rerun python -m zoo.recipes.{recipe}")
+    return name, examples
 
 
 def filters_example(recipe: str) -> tuple[str, dict]:

@@ -11,9 +11,11 @@ import zoo.losses  # noqa: F401  (registers the losses a saved, compiled model m
 
 from zoo.layers.attention import TokenAndPositionEmbedding, TransformerEncoder
 from zoo.layers.core import ConstantOutput
+from zoo.layers.seq2seq import AttentionDecoder
 from zoo.layers.vision import GramMatrix, ImageCanvas, TotalVariation, VGGPreprocessing
 
 __all__ = [
+    "AttentionDecoder",
     "ConstantOutput",
     "GramMatrix",
     "ImageCanvas",
