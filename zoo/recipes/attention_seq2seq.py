@@ -161,21 +161,16 @@ def attention_maps(model, dates) -> dict:
 def main(argv=None):
     args = parse_args(argv)
     import keras
-
     from zoo import baselines, data
     from zoo.runs import Run
-
     with Run("attention_seq2seq", args) as run:
         # Data: the days are shared out first, so the validation and test dates are days never trained on.
         evaluation = QUICK_EVALUATION_DATES if args.quick else EVALUATION_DATES
         dates = data.dates({"train": args.train_dates, "validation": evaluation, "test": evaluation},
                            seed=args.seed, length=SOURCE_LENGTH)
-
         # Optional: search the entry's space (zoo.info("attention_seq2seq").search_space) with KerasTuner first.
         best = run.tune(lambda hp: build(args, dates, hp), dates, batch_size=args.batch_size, patience=args.patience)
-
-        # Train: early stopping keeps the weights of the best validation epoch; then the test dates, once.
-        with run.scope():
+        with run.scope():   # train: early stopping keeps the best validation epoch's weights; test once, at the end
             model = build(args, dates, best)
         fitted = run.fit(model, dates, batch_size=args.batch_size, epochs=args.epochs, patience=args.patience)
         arms = {"attention": scored(model, fitted, dates, run)}
@@ -183,8 +178,7 @@ def main(argv=None):
         run.write_json("attention.json", attention_maps(model, dates))
         samples = [{"written": written, "iso": iso, "answer": answer} for (written, iso), answer
                    in zip(dates.texts["test"][:SAMPLES], answers(model, dates, "test"))]
-        # The comparison arm: the same network, the decoder reading only the encoder's final states.
-        if not args.skip_no_attention:
+        if not args.skip_no_attention:   # the comparison arm: the same network, its decoder reading the final states
             keras.utils.set_random_seed(args.seed)
             with run.scope():
                 plain = build(args, dates, best, attention=False)
