@@ -426,7 +426,8 @@ def _check_form(run: LoadedRun, item: _Input) -> None:
     """An input of a form the model does not read is an error saying what it reads and how to give that."""
     fix = {"text": "pass text with --text \"...\" or --lines FILE", "image": "pass an image file",
            "row": "pass a .csv file or --row \"v1,v2,...\""}
-    accepted = {"text": ["text"], "characters": ["text"], "image": ["image"], "tabular": ["row"] + (["image"] if run.image_shape else [])}
+    accepted = {"text": ["text"], "characters": ["text"], "image": ["image"],
+                "tabular": ["row"] + (["image"] if run.image_shape else [])}
     if item.form not in accepted[run.kind]:
         fixes = [fix[form] for form in accepted[run.kind]]
         raise PredictInputError(f"input {item.name} is {FORMS[item.form]}, but this {run.recipe} model reads "
