@@ -14,17 +14,6 @@ import pytest
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 
-# Tests that take minutes (seconds in CI: 243, 176, 128, 114), started first: with pytest-xdist's work
-# stealing (--dist worksteal in pyproject.toml) the other tests then fill in around them, and no worker is left
-# running one of them alone at the end.
-LONG_FIRST = ("test_registry_wide_test_passes_under", "test_twenty_kills_end_where_an_uninterrupted_run_ends",
-              "test_gpu_check_runs_small_under_jax_with_two_devices_and_no_tensorflow")
-
-
-def pytest_collection_modifyitems(config, items):
-    items.sort(key=lambda item: getattr(item, "originalname", item.name) not in LONG_FIRST)   # stable: else as found
-
-
 def pytest_report_header(config):
     return f"KERAS_BACKEND={os.environ.get('KERAS_BACKEND', 'tensorflow (default)')}"
 
