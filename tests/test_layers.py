@@ -123,20 +123,27 @@ class ZooLayersTest(TestCase):
 
     # What the harness does not check: values, masks, and float32 where it is deliberate.
 
-    def test_transformer_encoder_in_mixed_float16_computes_what_float32_does(self):
-        inputs = np.random.default_rng(0).normal(size=(2, 6, 8)).astype("float32")
+    def assert_mixed_float16_computes_what_float32_does(self, make, seed):
+        """``make(dtype=..., name=...)`` twice, same weights: float16 out, float32 weights, the same values.
+
+        Both layers' outputs are O(1) (layer-normalised, or LSTM states in (-1, 1)); float16 keeps
+        about 3 significant digits, hence the tolerance.
+        """
+        inputs = np.random.default_rng(seed).normal(size=(2, 6, 8)).astype("float32")
         mask = TOKENS != 0
-        full = TransformerEncoder(8, 2, 16, name="full")
-        mixed = TransformerEncoder(8, 2, 16, dtype="mixed_float16", name="mixed")
+        full, mixed = make(name="full"), make(dtype="mixed_float16", name="mixed")
         expected = full(inputs, mask=mask)
         mixed(inputs, mask=mask)
         mixed.set_weights(full.get_weights())
         got = mixed(inputs, mask=mask)
         self.assertEqual(keras.backend.standardize_dtype(got.dtype), "float16")
         self.assertTrue(all(weight.dtype == "float32" for weight in mixed.weights))
-        # float16 keeps about 3 significant digits; the outputs are layer-normalised, so O(1).
         np.testing.assert_allclose(ops.convert_to_numpy(got).astype("float32"), ops.convert_to_numpy(expected),
                                    rtol=2e-2, atol=2e-2)
+
+    def test_transformer_encoder_in_mixed_float16_computes_what_float32_does(self):
+        self.assert_mixed_float16_computes_what_float32_does(lambda **kwargs: TransformerEncoder(8, 2, 16, **kwargs),
+                                                             seed=0)
 
     def test_token_and_position_embedding_adds_the_two_tables_and_masks_padding(self):
         layer = TokenAndPositionEmbedding(vocab_size=10, sequence_length=6, embed_dim=4, dtype="mixed_float16")
@@ -271,19 +278,8 @@ class ZooLayersTest(TestCase):
                 np.testing.assert_allclose(weights[0, :, :5], 0.2, rtol=TF32_RTOL)
 
     def test_attention_decoder_in_mixed_float16_computes_what_float32_does(self):
-        encoded = np.random.default_rng(1).normal(size=(2, 6, 8)).astype("float32")
-        mask = TOKENS != 0
-        full = AttentionDecoder(4, 6, 5, name="full")
-        mixed = AttentionDecoder(4, 6, 5, dtype="mixed_float16", name="mixed")
-        expected = full(encoded, mask=mask)
-        mixed(encoded, mask=mask)
-        mixed.set_weights(full.get_weights())
-        got = mixed(encoded, mask=mask)
-        self.assertEqual(keras.backend.standardize_dtype(got.dtype), "float16")
-        self.assertTrue(all(weight.dtype == "float32" for weight in mixed.weights))
-        # LSTM states are in (-1, 1); float16 keeps about 3 significant digits.
-        np.testing.assert_allclose(ops.convert_to_numpy(got).astype("float32"), ops.convert_to_numpy(expected),
-                                   rtol=2e-2, atol=2e-2)
+        self.assert_mixed_float16_computes_what_float32_does(lambda **kwargs: AttentionDecoder(4, 6, 5, **kwargs),
+                                                             seed=1)
 
     def test_constant_output_keeps_every_leading_axis_and_the_compute_dtype(self):
         inputs = np.zeros((2, 3, 4), "float32")
