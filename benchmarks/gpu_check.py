@@ -66,6 +66,9 @@ ENTRIES = {
         "mini_transformer": {"arguments": {"vocab_size": 8000, "sequence_length": 256, "num_classes": 2,
                                            "embed_dim": 512, "num_heads": 8, "ff_dim": 2048, "num_layers": 4},
                              "length": 256, "batch": 128, "steps": 60, "examples": 32768},
+        "mini_bert": {"arguments": {"vocab_size": 8000, "sequence_length": 256, "embed_dim": 512, "num_heads": 8,
+                                    "ff_dim": 2048, "num_layers": 4, "max_predictions": 40},
+                      "length": 256, "batch": 128, "steps": 60},
         "vgg16_transfer": {"arguments": {"input_shape": (224, 224, 3), "num_classes": 10, "weights": None,
                                          "fine_tune_layers": 13}, "batch": 64, "steps": 40},
         "style_transfer": {"arguments": {"input_shape": (512, 512, 3), "weights": None}, "steps": 30},
@@ -92,6 +95,9 @@ ENTRIES = {
         "mini_transformer": {"arguments": {"vocab_size": 500, "sequence_length": 32, "num_classes": 2,
                                            "embed_dim": 32, "num_heads": 2, "ff_dim": 64, "num_layers": 1},
                              "length": 32, "batch": 32, "steps": 3, "examples": 512},
+        "mini_bert": {"arguments": {"vocab_size": 500, "sequence_length": 32, "embed_dim": 32, "num_heads": 2,
+                                    "ff_dim": 64, "num_layers": 1, "max_predictions": 5}, "length": 32, "batch": 32,
+                      "steps": 3},
         "vgg16_transfer": {"arguments": {"input_shape": (32, 32, 3), "num_classes": 3, "weights": None,
                                          "feature_layer": "block1_pool", "fine_tune_layers": 2},
                            "batch": 4, "steps": 2},
@@ -166,6 +172,11 @@ def random_arrays(name: str, entry: dict):
     if name == "attention_seq2seq":   # written characters in, a token at every output step
         x = generator.integers(1, arguments["source_vocab"], (count, entry["length"])).astype("int32")
         return x, generator.integers(0, arguments["target_vocab"], (count, arguments["target_length"])).astype("int32")
+    if name == "mini_bert":   # max_predictions tokens hidden behind the mask id (the last), and the ids they hid
+        vocab, hidden = arguments["vocab_size"], arguments["max_predictions"]
+        x = generator.integers(1, vocab - 1, (count, entry["length"])).astype("int32")
+        x[:, :: entry["length"] // hidden][:, :hidden] = vocab - 1
+        return x, generator.integers(1, vocab - 1, (count, hidden)).astype("int32")
     if "length" in entry:
         x = generator.integers(1, arguments["vocab_size"], (count, entry["length"])).astype("int32")
     else:

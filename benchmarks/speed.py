@@ -43,7 +43,7 @@ RESULTS = Path(__file__).resolve().parent / "results"
 TARGETS = {"twin_ratio": 0.95, "conv_fraction_of_peak": 0.60, "sequence_fraction_of_peak": 0.25,
            "bfloat16_speedup_with_matrix_units": 2.0}
 CONV = ("convnet", "convnet_1d", "inception", "convnet_lstm", "vgg16_transfer", "style_transfer")
-SEQUENCE = ("lstm_sentiment", "mini_transformer", "mini_gpt", "attention_seq2seq")
+SEQUENCE = ("lstm_sentiment", "mini_transformer", "mini_gpt", "attention_seq2seq", "mini_bert")
 VARIANTS = ("zoo", "twin", "zoo_jit", "zoo_bfloat16")
 SEED = 0
 
@@ -64,6 +64,8 @@ SIZES = {
         "mini_transformer": {"arguments": {"vocab_size": 20000, "sequence_length": 48, "num_classes": 2},
                              "length": 48, "batch": 32, "steps": 60},
         "mini_gpt": {"arguments": {"vocab_size": 67, "sequence_length": 128}, "length": 128, "batch": 32, "steps": 20},
+        "mini_bert": {"arguments": {"vocab_size": 20001, "sequence_length": 48, "max_predictions": 8,
+                                    "predicted_tokens": 5000}, "length": 48, "batch": 64, "steps": 30},
         "attention_seq2seq": {"arguments": {"source_vocab": 68, "target_vocab": 11}, "length": 32, "batch": 64,
                               "steps": 60},
         "vgg16_transfer": {"arguments": {"input_shape": (32, 32, 3), "num_classes": 10, "weights": None,
@@ -92,6 +94,8 @@ SIZES = {
         "attention_seq2seq": {"arguments": {"source_vocab": 20, "target_vocab": 5, "target_length": 3,
                                             "embedding_dim": 4, "encoder_units": 4, "decoder_units": 8,
                                             "attention_units": 4}, "length": 6, "batch": 8, "steps": 3},
+        "mini_bert": {"arguments": {"vocab_size": 50, "sequence_length": 6, "embed_dim": 8, "num_heads": 2, "ff_dim": 8,
+                                    "max_predictions": 2}, "length": 6, "batch": 8, "steps": 3},
         "vgg16_transfer": {"arguments": {"input_shape": (32, 32, 3), "num_classes": 3, "weights": None,
                                          "feature_layer": "block1_pool", "pooling": "flatten",
                                          "fine_tune_layers": 2}, "batch": 4, "steps": 2},
@@ -231,6 +235,29 @@ def twin(name: str, arguments: dict):
         feed_forward = layers.Dense(width)(layers.Dense(hidden, activation="relu")(x))
         x = layers.LayerNormalization(epsilon=1e-6)(x + layers.Dropout(0.1)(feed_forward))
         outputs = head(layers.GlobalAveragePooling1D()(x, mask=mask), arguments["num_classes"], 0.1)
+    elif name == "mini_bert":
+        import zoo
+
+        arguments = {**zoo.info("mini_bert").defaults, **arguments}
+        length, width, heads = arguments["sequence_length"], arguments["embed_dim"], arguments["num_heads"]
+        vocab, hidden = arguments["vocab_size"], arguments["max_predictions"]
+        mask_id = vocab - 1 if arguments["mask_id"] is None else arguments["mask_id"]
+        inputs = keras.Input((length,), dtype="int32")
+        positions = keras.ops.cumsum(keras.ops.ones_like(inputs), axis=1) - 1  # 0, 1, ... per row
+        x = layers.Embedding(vocab, width)(inputs) + layers.Embedding(length, width)(positions)
+        mask = keras.ops.not_equal(inputs, 0)
+        for _ in range(arguments["num_layers"]):
+            attended = layers.MultiHeadAttention(heads, width // heads)(x, x, attention_mask=mask[:, None, :])
+            x = layers.LayerNormalization(epsilon=1e-6)(x + layers.Dropout(arguments["dropout"])(attended))
+            feed_forward = layers.Dense(width)(layers.Dense(arguments["ff_dim"], activation="relu")(x))
+            x = layers.LayerNormalization(epsilon=1e-6)(x + layers.Dropout(arguments["dropout"])(feed_forward))
+        # The first `hidden` mask tokens' vectors, in reading order: top_k of (length - position) where masked.
+        order = keras.ops.cast(length - keras.ops.arange(length), "int32")
+        scores = keras.ops.where(keras.ops.equal(inputs, mask_id), order, keras.ops.zeros_like(inputs))
+        _, chosen = keras.ops.top_k(scores, k=hidden)
+        x = keras.ops.einsum("bkl,bld->bkd", keras.ops.one_hot(chosen, length, dtype=x.dtype), x)
+        x = layers.LayerNormalization(epsilon=1e-6)(layers.Dense(width, activation="gelu")(x))
+        outputs = layers.Dense(arguments["predicted_tokens"] or vocab, activation="softmax", dtype="float32")(x)
     elif name == "vgg16_transfer":
         inputs = keras.Input(arguments["input_shape"])
         # keras.applications.vgg16.preprocess_input: RGB -> BGR, ImageNet means subtracted.
@@ -264,6 +291,12 @@ def _data(name: str, size: dict):
         x = generator.integers(1, arguments["source_vocab"], (count, size["length"])).astype("int32")
         x[:, -size["length"] // 4:] = 0
         return x, generator.integers(0, arguments["target_vocab"], (count, arguments["target_length"])).astype("int32")
+    if name == "mini_bert":   # max_predictions tokens hidden behind the mask id (the last), and the ids they hid
+        arguments = {**zoo.info(name).defaults, **size["arguments"]}
+        vocab, hidden = arguments["vocab_size"], arguments["max_predictions"]
+        x = generator.integers(1, vocab - 1, (count, size["length"])).astype("int32")
+        x[:, :: size["length"] // hidden][:, :hidden] = vocab - 1
+        return x, generator.integers(1, arguments["predicted_tokens"] or vocab - 1, (count, hidden)).astype("int32")
     if "length" in size:
         x = generator.integers(1, size["arguments"]["vocab_size"], (count, size["length"])).astype("int32")
         x[:, -size["length"] // 4:] = 0  # some padding, as in real reviews

@@ -29,7 +29,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 import zoo
-from zoo.models import convnet, gpt, hybrid, inception, mlp, perceptron, seq2seq, sequence, style_transfer, vgg, vgg16_transfer
+from zoo.models import bert, convnet, gpt, hybrid, inception, mlp, perceptron, seq2seq, sequence, style_transfer, vgg, vgg16_transfer
 
 # The mutation runs (benchmarks/mutation.py) draw fewer, as each mutant reruns this test.
 EXAMPLES = int(os.environ.get("ZOO_ARGUMENT_EXAMPLES", "200"))
@@ -165,6 +165,18 @@ def mini_gpt_arguments(draw):
 
 
 @st.composite
+def mini_bert_arguments(draw):
+    num_heads = draw(st.integers(1, 4))
+    sequence_length = draw(st.integers(1, 12))
+    vocab_size = draw(st.integers(3, 60))
+    return dict(vocab_size=vocab_size, sequence_length=sequence_length, embed_dim=num_heads * draw(st.integers(1, 4)),
+                num_heads=num_heads, ff_dim=draw(st.integers(1, 16)), num_layers=draw(st.integers(1, 2)),
+                dropout=draw(dropouts), max_predictions=draw(st.integers(1, sequence_length)),
+                mask_id=draw(st.none() | st.integers(1, vocab_size - 1)),
+                predicted_tokens=draw(st.none() | st.integers(2, vocab_size)), name=draw(names))
+
+
+@st.composite
 def attention_seq2seq_arguments(draw):
     # tiny_inputs feeds 5 ones: source_vocab >= 2 covers them.
     return dict(source_vocab=draw(st.integers(2, 60)), target_vocab=draw(st.integers(2, 12)),
@@ -186,6 +198,7 @@ VALID = {
     "lstm_sentiment": lstm_sentiment_arguments(),
     "mini_transformer": mini_transformer_arguments(),
     "mini_gpt": mini_gpt_arguments(),
+    "mini_bert": mini_bert_arguments(),
     "attention_seq2seq": attention_seq2seq_arguments(),
 }
 
@@ -249,6 +262,8 @@ def kind(argument: str, default) -> str:
         return "weights"
     if argument == "hidden_units":  # default None: one hidden layer of half the inputs
         return "ints"
+    if argument in ("mask_id", "predicted_tokens"):  # default None: the last token id; every token id
+        return "int"
     if isinstance(default, bool):
         return "bool"
     if isinstance(default, int):
@@ -393,6 +408,11 @@ ESTIMATES = {
     "mini_gpt": (gpt.mini_gpt_size, [
         dict(vocab_size=30, sequence_length=9, embed_dim=12, num_heads=3, ff_dim=5, num_layers=2),
         dict(vocab_size=5, sequence_length=2, embed_dim=4, num_heads=1, ff_dim=1, num_layers=1)]),
+    "mini_bert": (bert.mini_bert_size, [
+        dict(vocab_size=30, sequence_length=9, embed_dim=12, num_heads=3, ff_dim=5, num_layers=2, max_predictions=2),
+        dict(vocab_size=3, sequence_length=1, embed_dim=1, num_heads=1, ff_dim=1, num_layers=1, max_predictions=1),
+        dict(vocab_size=40, sequence_length=6, embed_dim=4, num_heads=2, ff_dim=3, num_layers=1, max_predictions=2,
+             predicted_tokens=7)]),
     "attention_seq2seq": (seq2seq.seq2seq_size, [
         dict(source_vocab=30, target_vocab=7, target_length=4, embedding_dim=5, encoder_units=3, decoder_units=6,
              attention_units=4, attention=True),
@@ -424,6 +444,7 @@ def test_size_estimate_is_the_parameter_count(name):
     ("convnet_lstm", "lstm_units", 2**20),
     ("mini_gpt", "sequence_length", 2**20),   # few parameters, but 2**40 attention scores per example
     ("attention_seq2seq", "decoder_units", 2**20),
+    ("mini_bert", "vocab_size", 2**36),
     ("vgg16_transfer", "input_shape", (2**16, 2**16, 3)),
     ("perceptron", "input_shape", (2**31,)),
 ])

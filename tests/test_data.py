@@ -297,3 +297,19 @@ def test_dates_write_each_splits_own_days_and_answer_their_iso_form():
 def test_dates_refuse_what_they_cannot_make(call, message):
     with pytest.raises(ValueError, match=message):
         call()
+
+
+def test_unlabelled_texts_are_real_documents_and_never_a_review():
+    texts = data.unlabelled_texts()
+    assert list(texts) == list(data.UNLABELLED)
+    counts = {source: len(documents) for source, documents in texts.items()}
+    assert counts == {"film_plots": 1083, "convention_speeches_2012": 189, "convention_speeches_2016": 60,
+                      "debates_2016": 1122, "guardian_headlines": 4080, "hamlet": 211}
+    assert all(document and "\n" not in document for documents in texts.values() for document in documents)
+    assert texts["hamlet"][0].startswith("The Tragedy of Hamlet")
+    # Pretraining may read them without reading a labelled review: none of them is one.
+    reviews, _, _ = data.embedded_arrays("rotten_tomatoes")
+    assert not set(reviews) & {document for documents in texts.values() for document in documents}
+    assert data.unlabelled_texts(["hamlet"]).keys() == {"hamlet"}
+    with pytest.raises(data.UnknownDatasetError, match="no unlabelled text named 'tweets'; choose among film_plots"):
+        data.unlabelled_texts(["tweets"])

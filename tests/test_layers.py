@@ -16,8 +16,8 @@ from keras import ops
 from keras.src.testing import TestCase
 
 import zoo.layers
-from zoo.layers import (AttentionDecoder, ConstantOutput, GramMatrix, ImageCanvas, TokenAndPositionEmbedding, TotalVariation,
-                        TransformerEncoder, VGGPreprocessing)
+from zoo.layers import (AttentionDecoder, ConstantOutput, GramMatrix, ImageCanvas, MaskedPositions,
+                        TokenAndPositionEmbedding, TotalVariation, TransformerEncoder, VGGPreprocessing)
 from zoo.layers.vision import IMAGENET_BGR_MEAN
 
 TF32_RTOL = 1e-3
@@ -91,8 +91,8 @@ class ZooLayersTest(TestCase):
             expected_num_non_trainable_weights=0,
         )
 
-    def run_weightless_layer_test(self, layer_cls, **arguments):
-        self.run_layer_test(layer_cls, init_kwargs={}, expected_num_trainable_weights=0,
+    def run_weightless_layer_test(self, layer_cls, init_kwargs=None, **arguments):
+        self.run_layer_test(layer_cls, init_kwargs=init_kwargs or {}, expected_num_trainable_weights=0,
                             expected_num_non_trainable_weights=0,
                             run_training_check=False,  # nothing to train: Keras refuses to fit no weights
                             **arguments)
@@ -110,6 +110,13 @@ class ZooLayersTest(TestCase):
 
     def test_TotalVariation_passes_keras_layer_tests(self):
         self.run_weightless_layer_test(TotalVariation, input_shape=(2, 4, 5, 3), expected_output_shape=(2,))
+
+    def test_MaskedPositions_passes_keras_layer_tests(self):
+        vectors = np.arange(2 * 6 * 3, dtype="float32").reshape(2, 6, 3)
+        hidden = np.array([[3, 7, 4, 7, 5, 0], [7, 2, 6, 0, 0, 0]], dtype="int32")   # mask id 7
+        self.run_weightless_layer_test(MaskedPositions, input_data=[hidden, vectors],
+                                       init_kwargs=dict(max_predictions=2, mask_id=7),
+                                       expected_output_shape=(2, 2, 3), expected_output_dtype="float32")
 
     def test_ImageCanvas_passes_keras_layer_tests(self):
         self.run_layer_test(
@@ -280,6 +287,16 @@ class ZooLayersTest(TestCase):
     def test_attention_decoder_in_mixed_float16_computes_what_float32_does(self):
         self.assert_mixed_float16_computes_what_float32_does(lambda **kwargs: AttentionDecoder(4, 6, 5, **kwargs),
                                                              seed=1)
+
+    def test_masked_positions_reads_the_hidden_tokens_in_reading_order(self):
+        vectors = np.arange(2 * 6 * 3, dtype="float32").reshape(2, 6, 3)
+        hidden = np.array([[7, 3, 4, 7, 7, 0], [2, 7, 6, 1, 0, 0]], dtype="int32")   # mask id 7
+        got = ops.convert_to_numpy(MaskedPositions(3, 7)([hidden, vectors]))
+        # Row 0 hides positions 0, 3 and 4; row 1 hides position 1 only, and its other two slots hold
+        # other positions (whose targets a recipe weighs 0).
+        np.testing.assert_array_equal(got[0], vectors[0, [0, 3, 4]])
+        np.testing.assert_array_equal(got[1, 0], vectors[1, 1])
+        assert MaskedPositions(3, 7).compute_output_shape(((2, 6), (2, 6, 3))) == (2, 3, 3)
 
     def test_constant_output_keeps_every_leading_axis_and_the_compute_dtype(self):
         inputs = np.zeros((2, 3, 4), "float32")

@@ -37,6 +37,8 @@ TINY = {
                               dropout=0.0), 0.01),
     "mini_gpt": (dict(vocab_size=12, sequence_length=12, embed_dim=16, num_heads=2, ff_dim=16, num_layers=1,
                       dropout=0.0), 0.01),
+    "mini_bert": (dict(vocab_size=50, sequence_length=12, embed_dim=8, num_heads=2, ff_dim=16, dropout=0.0,
+                       max_predictions=3), 0.01),
     "attention_seq2seq": (dict(source_vocab=50, target_vocab=6, target_length=3, embedding_dim=8, encoder_units=8,
                                decoder_units=16, attention_units=8), 0.03),
 }
@@ -70,6 +72,17 @@ def tiny_batch(model, rng):
         steps = model.outputs[0].shape[1]
         # The rule to learn: copy the first tokens, folded into the output vocabulary.
         return x, (x[:, :steps] % units).astype("float32")
+    if task == "masked_language_model":   # the hidden tokens' ids, out of a text with some of them hidden
+        mask_id = model.get_layer("masked_positions").mask_id
+        slots = model.outputs[0].shape[1]
+        # The rule to learn reads the context: every token of a row is the row's own word, so a hidden
+        # one is the word that the tokens around it show.
+        words = rng.integers(1, mask_id, size=(BATCH, 1))
+        x = np.repeat(words, shape[1], axis=1).astype("int32")
+        x[: BATCH // 2, -2:] = 0  # padding that the model must mask
+        for row in range(BATCH):
+            x[row, np.sort(rng.choice(shape[1] - 2, size=slots, replace=False))] = mask_id
+        return x, np.repeat(words, slots, axis=1).astype("float32")
     if len(model.outputs[0].shape) == 3:   # a generator: an answer at every position
         x = rng.integers(1, units, size=shape).astype("int32")
         # The rule to learn reads the current token only, which a causal model may see: a shifted id.
@@ -205,6 +218,8 @@ def test_entry_builds_learns_and_reloads(name, tmp_path, reloader):
             assert model(x).shape == (BATCH, x.shape[1], arguments["vocab_size"])
         elif spec.task == "sequence_to_sequence":   # each output step's token probabilities
             assert model(x).shape == (BATCH, arguments["target_length"], arguments["target_vocab"])
+        elif spec.task == "masked_language_model":   # each hidden token's probabilities over the vocabulary
+            assert model(x).shape == (BATCH, arguments["max_predictions"], arguments["vocab_size"])
         else:
             assert model(x).shape == (BATCH, 1 if name == "perceptron" else arguments.get("num_classes", 2))
         model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss=spec.loss_for(**arguments))

@@ -159,6 +159,20 @@ def test_quick_metrics_are_the_real_ones(quick_runs):
         assert len(example["weights"]) == 10 and {len(row) for row in example["weights"]} == {len(example["written"])}
         assert all(abs(sum(row) - 1) < 1e-2 for row in example["weights"])
     assert dates["baseline"]["settings"] == {"dayfirst": "with dots", "century": "1950-2049"}
+    bert = _results(quick_runs["mini_bert"][0])
+    metrics, arms = bert["metrics"], bert["metrics"]["arms"]
+    # Both arms: the pretrained encoder copied in by name, and the same classifier from random weights.
+    assert set(arms) == {"pretrained", "scratch"} and arms["pretrained"]["params"] == arms["scratch"]["params"]
+    assert arms["pretrained"]["copied_layers"] == ["embedding", "encoder_1"] and arms["scratch"]["copied_layers"] == []
+    assert metrics["test_accuracy"] == arms["pretrained"]["test_accuracy"]
+    assert metrics["accuracy_gain_over_scratch"] == pytest.approx(
+        arms["pretrained"]["test_accuracy"] - arms["scratch"]["test_accuracy"], abs=1e-4)
+    # --quick: 3,000 passages of unlabelled text and the 2,000 training reviews, every one hidden in two ways.
+    pretraining = metrics["pretraining"]
+    assert pretraining["passages"] <= 5000 and pretraining["masked_copies"] == 2
+    assert 0 < pretraining["validation_hidden_word_accuracy"] < 1 and pretraining["epochs_run"] == 1
+    assert 0 < pretraining["validation_commonest_word_accuracy"] < 0.5   # "the" is not half of the hidden words
+    assert (quick_runs["mini_bert"][0] / "pretrained.keras").is_file()
     attention = json.loads((quick_runs["mini_transformer"][0] / "attention.json").read_text())
     assert len(attention["weights"]) == len(attention["tokens"]) >= 8
     assert all(abs(sum(row) - 1) < 1e-2 for row in attention["weights"])  # softmax rows over real tokens
@@ -183,7 +197,8 @@ def test_saved_models_load_in_a_fresh_process_and_predict(quick_runs):
                                                            data.DATE_CHARACTERS, 32),
                     "vgg16_transfer": data.embedded_arrays("mnist_5k")[0][:4],
                     "lstm_sentiment": np.array(["a gorgeous, moving film", "dull and far too long"], dtype=object),
-                    "mini_transformer": np.array(["a gorgeous, moving film", "dull and far too long"], dtype=object)}}
+                    "mini_transformer": np.array(["a gorgeous, moving film", "dull and far too long"], dtype=object),
+                    "mini_bert": np.array(["a gorgeous, moving film", "dull and far too long"], dtype=object)}}
         for name, path in folders.items():
             model = keras.saving.load_model(path, safe_mode=True)
             out[name] = np.asarray(model.predict(samples[name], verbose=0)).tolist()
@@ -201,7 +216,7 @@ def test_saved_models_load_in_a_fresh_process_and_predict(quick_runs):
     # The date model: each of the 10 output characters' probabilities over "-" and the digits.
     assert np.asarray(predictions["attention_seq2seq"]).shape == (2, 10, 11)
     assert len(predictions["convnet_1d"]) == 4 and all(abs(sum(row) - 1) < 1e-4 for row in predictions["convnet_1d"])
-    for name in ("lstm_sentiment", "mini_transformer"):  # raw strings in, class probabilities out
+    for name in ("lstm_sentiment", "mini_transformer", "mini_bert"):  # raw strings in, class probabilities out
         assert len(predictions[name]) == 2 and all(abs(sum(row) - 1) < 1e-4 for row in predictions[name])
 
 
@@ -221,6 +236,9 @@ def test_bad_flags_are_refused_with_the_value(argv, message):
     ("vgg16_transfer", ["--image-size", "16"], "--image-size=16 is out of range: use an integer from 32 to"),
     ("style_transfer", ["--tune", "random"], "unrecognized arguments: --tune"),
     ("lstm_sentiment", ["--sequence-length", "1"], "--sequence-length=1 is out of range: use an integer from 2 to"),
+    ("mini_bert", ["--unlabelled", "tweets"], "--unlabelled=tweets: tweets is not unlabelled text the zoo knows; use "
+                                              "all, none, or some of film_plots"),
+    ("mini_bert", ["--mask-rate", "1"], "--mask-rate=1 is out of range: use a finite number > 0 and < 1"),
 ])
 def test_recipe_specific_flags_are_checked(recipe, argv, message):
     done = subprocess.run([sys.executable, "-m", f"zoo.recipes.{recipe}", *argv], capture_output=True, text=True,
@@ -389,3 +407,25 @@ def test_every_recipe_resumes_after_a_kill_and_ends_as_an_uninterrupted_run(reci
     assert len(resumed) >= FINISHED_BEFORE[recipe] + 1, done.stderr[-3000:]
     assert _timing_free(_results(out)["metrics"]) == _timing_free(_results(quick_runs[recipe][0])["metrics"])
     assert not (out / "checkpoints").exists()
+
+
+def test_pretraining_hides_a_share_of_each_texts_real_tokens_and_asks_for_them_in_reading_order():
+    from zoo.recipes.mini_bert import hide_tokens
+
+    rng = np.random.default_rng(0)
+    ids = np.zeros((200, 20), dtype="int32")
+    lengths = rng.integers(1, 21, size=200)
+    for row, length in enumerate(lengths):
+        ids[row, :length] = rng.integers(2, 60, size=length)
+    hidden, targets, weights = hide_tokens(ids, rng, rate=0.15, max_predictions=3, mask_id=99)
+    for row, length in enumerate(lengths):
+        positions = np.flatnonzero(hidden[row] == 99)
+        # 15% of the real tokens, at least one, at most the 3 slots; never a padding position.
+        assert len(positions) == min(3, max(1, round(0.15 * length))) and positions.max() < length
+        assert list(targets[row, :len(positions)]) == list(ids[row, positions])   # in reading order
+        assert list(weights[row]) == [1.0] * len(positions) + [0.0] * (3 - len(positions))
+        assert (hidden[row] == np.where(hidden[row] == 99, 99, ids[row])).all()   # the rest untouched
+    # Hidden words the softmax does not cover stay hidden but are not scored.
+    hidden, targets, weights = hide_tokens(ids, np.random.default_rng(1), 0.15, 3, 99, predicted_tokens=30)
+    assert (targets < 30).all() and ((weights > 0) == (targets > 0)).all()
+    assert (hidden == 99).sum() > (weights > 0).sum()

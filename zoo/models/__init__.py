@@ -9,4 +9,4 @@ order for its recipes (``zoo.registry.recipes()``), so the README's results
 table and ``python -m recipes`` list them alike.
 """
 
-from zoo.models import perceptron, mlp, convnet, inception, vgg16_transfer, style_transfer, sequence, hybrid, seq2seq, gpt  # noqa: F401
+from zoo.models import perceptron, mlp, convnet, inception, vgg16_transfer, style_transfer, sequence, bert, hybrid, seq2seq, gpt  # noqa: F401
