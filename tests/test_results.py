@@ -104,7 +104,7 @@ SHORT_OF_BASELINE["attention_seq2seq"] = (
     "validation), reads every test date right; the network, which learned from examples alone, misses one in "
     "2,000. Every variant tried is in benchmarks/results/choices_attention_seq2seq.json")
 SHORT_OF_BASELINE["mini_bert"] = (
-    "mini_bert: masked-token pretraining on about 600,000 words of mostly political text lifts the small "
+    "mini_bert: masked-token pretraining on about 600,000 words of text, much of it political speech, lifts the small "
     "Transformer neither above the same classifier from scratch nor above the TF-IDF + linear SVM; every variant "
     "tried is listed beside the recipe's settings (zoo/recipes/mini_bert.py) and the page says so")
 SHORT_OF_BASELINE["mini_gpt"] = (
