@@ -27,7 +27,7 @@ What each model reads, and how raw inputs become model inputs:
   the 64 ink values 0-16 of an 8x8 scan), raw, in the training data's column
   order: the models standardise or rescale inside. The digits mlp also takes
   an image file, shown to it as an 8x8 grey scan with ink 0-16.
-- **text** (lstm_sentiment, mini_transformer): raw strings; the saved model
+- **text** (lstm_sentiment, mini_transformer, mini_bert): raw strings; the saved model
   holds its vectorizers.
 - **written dates** (attention_seq2seq): raw strings through ``--text``, turned into
   the character ids of the run's vocabulary (results.json); the answer is the

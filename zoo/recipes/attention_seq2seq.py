@@ -3,7 +3,7 @@
     python -m zoo.recipes.attention_seq2seq              # 20,000 generated dates, offline
     python -m zoo.recipes.attention_seq2seq --quick      # a smoke test
     python -m zoo.recipes.attention_seq2seq --tune random --max-trials 6
-    zoo predict runs/attention_seq2seq "the 4th of March 1987" "3/4/87"
+    zoo predict runs/attention_seq2seq --text "the 4th of March 1987" --text "3/4/87"
 
 The story: a sequence in, another sequence out (many-to-many). The recipe's
 generator writes calendar days from 1950 to 2049 in 16 ways people write dates

@@ -3,7 +3,7 @@
     python -m zoo.recipes.mini_bert                # the packages' unlabelled text + Rotten Tomatoes, offline
     python -m zoo.recipes.mini_bert --quick        # a smoke test
     python -m zoo.recipes.mini_bert --tune random --max-trials 6    # searches the pretraining model
-    zoo predict runs/mini_bert "a gorgeous, moving film" "dull and far too long"
+    zoo predict runs/mini_bert --text "a gorgeous, moving film" --text "dull and far too long"
 
 The story: labels are scarce, text is not. Before it sees a single label, the
 mini_transformer's encoder reads about 600,000 words of English that the installed
