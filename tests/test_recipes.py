@@ -365,9 +365,10 @@ def test_the_checkout_alias_runs_the_installed_recipe_modules(tmp_path):
 
 # Where each multi-training recipe is killed: once the named training has saved its first epoch, so the
 # trainings before it have finished and must not run again, and this one resumes.
-KILLED_DURING = {"vgg16_transfer": "scratch", "style_transfer": "fit", "lstm_sentiment": "wide", "mini_bert": "scratch"}
+KILLED_DURING = {"vgg16_transfer": "scratch", "style_transfer": "fit", "lstm_sentiment": "wide", "mini_bert": "scratch",
+                 "attention_seq2seq": "no_attention"}
 # Trainings done before the kill (mini_bert: the pretraining and the pretrained classifier's fine-tuning).
-FINISHED_BEFORE = {"vgg16_transfer": 1, "style_transfer": 0, "lstm_sentiment": 1, "mini_bert": 2}
+FINISHED_BEFORE = {"vgg16_transfer": 1, "style_transfer": 0, "lstm_sentiment": 1, "mini_bert": 2, "attention_seq2seq": 1}
 
 
 def _timing_free(metrics):
