@@ -144,6 +144,31 @@ def reversal_task(rng, examples, length=7, steps=3):
     return x.astype("int32"), x[:, steps - 1::-1].astype("int32")
 
 
+def test_mini_bert_hands_its_encoder_to_a_mini_transformer_by_name():
+    """After copy_encoder the classifier's encoder computes what the pretrained one does; the heads stay apart."""
+    from zoo.models.bert import copy_encoder
+
+    sizes = dict(vocab_size=30, sequence_length=6, embed_dim=8, num_heads=2, ff_dim=16, dropout=0.0)
+    pretrained = zoo.get("mini_bert", max_predictions=2, num_layers=2, **sizes)
+    classifier = zoo.get("mini_transformer", num_classes=2, num_layers=2, **sizes)
+    assert copy_encoder(pretrained, classifier) == ["embedding", "encoder_1", "encoder_2"]
+    ids = np.array([[3, 7, 1, 4, 0, 0]], dtype="int32")
+
+    def encoded(model):
+        embedding = model.get_layer("embedding")
+        x, mask = embedding(ids), embedding.compute_mask(ids)
+        for name in ("encoder_1", "encoder_2"):
+            x = model.get_layer(name)(x, mask=mask)
+        return numpy(x)
+
+    np.testing.assert_allclose(encoded(classifier), encoded(pretrained), rtol=RTOL, atol=RTOL)
+    assert numpy(classifier.get_layer("predictions").kernel).shape == (8, 2)   # its own head, untouched
+    with pytest.raises(ValueError, match="layer 'embedding'.*same vocab_size"):
+        copy_encoder(pretrained, zoo.get("mini_transformer", num_layers=2, **{**sizes, "vocab_size": 31}))
+    with pytest.raises(ValueError, match="has no layer 'encoder_2'.*num_layers=2"):
+        copy_encoder(pretrained, zoo.get("mini_transformer", **sizes))
+
+
 def test_attention_seq2seq_learns_to_reverse_held_out_sequences_by_looking_at_the_right_token():
     import keras
 
