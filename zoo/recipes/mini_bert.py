@@ -225,19 +225,6 @@ def build_pretraining(args, mask_id, hp=None):
     return model
 
 
-def build_classifier(args, vocabulary_size, num_classes, arguments, name):
-    import keras
-
-    import zoo
-    from zoo import command
-
-    model = zoo.get("mini_transformer", vocab_size=vocabulary_size, sequence_length=args.sequence_length,
-                    num_classes=num_classes, name=name, **arguments)
-    model.compile(optimizer=keras.optimizers.Adam(args.learning_rate), loss="sparse_categorical_crossentropy",
-                  metrics=["accuracy"], jit_compile=command.jit_compile(args))
-    return model
-
-
 def vocabulary(args, reviews):
     """(the passages pretraining reads, a TextVectorization adapted on them): one vocabulary for both arms.
 
@@ -287,9 +274,9 @@ def fine_tune(args, run, reviews, vectorizer, arguments, pretrained=None):
 
     arm = "pretrained" if pretrained is not None else "scratch"
     keras.utils.set_random_seed(args.seed)   # both arms: the same head, dropout and batches
-    with run.scope():
-        model = build_classifier(args, vectorizer.vocabulary_size() + 1, reviews.num_classes, arguments,
-                                 name=f"mini_transformer_{arm}")
+    with run.scope():   # the sentiment recipes' classifier, built and compiled as they build theirs
+        model = sentiment.build(sentiment.Settings(recipe="mini_transformer", model=arguments), args,
+                                vectorizer.vocabulary_size() + 1, reviews.num_classes, name=f"mini_transformer_{arm}")
     copied = copy_encoder(pretrained, model) if pretrained is not None else []
     to_ids = lambda text, label: (vectorizer(text), label)  # noqa: E731
     fitted = run.fit(model, reviews, batch_size=args.batch_size, epochs=args.epochs, transform=to_ids, tag=arm,
@@ -312,7 +299,6 @@ def summary(arms: dict, pretraining: dict) -> dict:
 
 def main(argv=None):
     args = parse_args(argv)
-    import zoo
     from zoo import baselines, data
     from zoo.recipes.mini_transformer import attention_report
     from zoo.runs import Run
@@ -326,7 +312,8 @@ def main(argv=None):
         texts, vectorizer = vocabulary(args, reviews)
         pretrained, pretraining, best = pretrain(args, run, reviews, texts, vectorizer)
         # 3. The classifier, its encoder copied from the pretrained model, and the same classifier from scratch.
-        arguments = {**MODEL, **(zoo.info("mini_bert").search_space(best) if best else {})}
+        sizes = bert_arguments(args, vectorizer.vocabulary_size(), best)
+        arguments = {key: sizes[key] for key in MODEL}   # the encoder's sizes, the classifier's too
         arms, classifiers = {}, {}
         for arm, source in (("pretrained", pretrained), ("scratch", None)):
             if (arm == "pretrained" and pretrained is None) or (arm == "scratch" and args.skip_scratch and pretrained):
@@ -341,7 +328,7 @@ def main(argv=None):
         metrics = {**summary(arms, pretraining), "majority_class_baseline": baselines.majority_class(reviews)}
         versus = f" vs {arms['scratch']['test_accuracy']:.4f} from scratch" if len(arms) == 2 else ""
         run.finish(metrics, data=reviews, baseline=baselines.tfidf_linear_svc(reviews), use=USE, **extra,
-                   model={"arguments": bert_arguments(args, vectorizer.vocabulary_size(), best),
+                   model={"arguments": sizes,
                           "classifier": "mini_transformer of the same sizes", "params": int(classifier.count_params())},
                    headline=f"test accuracy {metrics['test_accuracy']:.4f}{versus} on {reviews.sizes['test']:,} "
                             f"held-out reviews{' after pretraining' if pretrained is not None else ''}")
