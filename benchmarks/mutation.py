@@ -100,6 +100,9 @@ _QUIET = "equivalent: predict(verbose=None) shows no progress bar either (the te
 _TRAINING_FLAG = ("equivalent: Keras passes the outer call's training flag to a sublayer called without one "
                   "(tests/test_layers.py checks dropout acts in training only)")
 _EMBEDDING_BUILD = "equivalent: keras.layers.Embedding.build ignores the shape it is given"
+# KerasTuner's own default when none is given: a Float's min_value, a Choice's first value, a Boolean's False.
+_TUNER_DEFAULT = "equivalent: KerasTuner's default for a hyperparameter given none is this one ({})"
+_FLOAT_MIN, _FIRST, _FALSE = (_TUNER_DEFAULT.format(what) for what in ("min_value", "the first value", "False"))
 REVIEWED = {
     **{f"zoo.layers.attention.xǁTokenAndPositionEmbeddingǁbuild__mutmut_{n}": _EMBEDDING_BUILD for n in (1, 2, 3, 4)},
     "zoo.layers.attention.xǁTokenAndPositionEmbeddingǁcall__mutmut_4":
@@ -122,6 +125,13 @@ REVIEWED = {
        "key, not by the layer" for n in (163, 164, 165)},
     **{f"zoo.models.style_transfer.x_stylize__mutmut_{n}": "equivalent: the canvas ignores its input, so its "
        "name is never read" for n in (148, 150, 152, 153)},
+    **{f"zoo.models.mlp.x_search_space__mutmut_{n}": _FLOAT_MIN for n in (39, 44)},
+    **{f"zoo.models.mlp.x_search_space__mutmut_{n}": _FIRST for n in (55, 58)},
+    **{f"zoo.models.perceptron.x_search_space__mutmut_{n}": _FIRST for n in (5, 8)},
+    "zoo.models.sequence.x_lstm_search_space__mutmut_34": _FALSE,
+    **{f"zoo.models.sequence.x_lstm_search_space__mutmut_{n}": _FLOAT_MIN for n in (44, 49)},
+    **{f"zoo.models.vgg16_transfer.x_search_space__mutmut_{n}": _FLOAT_MIN for n in (7, 12)},
+    **{f"zoo.models.vgg16_transfer.x_search_space__mutmut_{n}": _FIRST for n in (23, 26)},
     "zoo.layers.vision.xǁGramMatrixǁcall__mutmut_3": _SAME_CAST,
     "zoo.layers.vision.xǁGramMatrixǁcall__mutmut_10": _SAME_CAST,
     "zoo.layers.vision.xǁGramMatrixǁcall__mutmut_28": "equivalent: upper-case einsum subscripts name the same contraction",

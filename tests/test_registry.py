@@ -96,6 +96,117 @@ def test_search_space_builds_valid_overrides(name):
     assert hp.space, "the search space declares no hyperparameters"
 
 
+# Hyperparameters that shape an argument of another name: mlp's depth and width make its hidden_units.
+# Every other hyperparameter sets the factory argument it is named after, so a search's best values
+# (trials.json, results.json) are arguments a user can pass to zoo.get.
+COMPOSITE = {"mlp": {"hidden_layers": "hidden_units", "hidden_width": "hidden_units"},
+             "convnet": {"first_filters": "filters"}, "convnet_1d": {"width": "filters"},
+             "inception": {"first_stage_modules": "stages"}, "style_transfer": {"content_layer": "content_layers"}}
+
+
+def _another(hyperparameter):
+    """A value of ``hyperparameter`` other than its default."""
+    config = hyperparameter.get_config()
+    if "values" in config:
+        return next(value for value in config["values"] if value != config["default"])
+    if "min_value" in config:
+        return config["max_value"] if config["default"] != config["max_value"] else config["min_value"]
+    return not config["default"]
+
+
+@pytest.mark.parametrize("name", ENTRIES)
+def test_each_hyperparameter_sets_the_argument_it_is_named_after(name):
+    import keras_tuner
+
+    spec = zoo.info(name)
+    declared = keras_tuner.HyperParameters()
+    overrides = spec.search_space(declared)
+    composite = COMPOSITE.get(name, {})
+    assert set(overrides) == {composite.get(h.name, h.name) for h in declared.space}, (
+        f"{name}: arguments set {sorted(overrides)}, hyperparameters {[h.name for h in declared.space]}")
+    for hyperparameter in declared.space:
+        argument = composite.get(hyperparameter.name, hyperparameter.name)
+        assert argument in spec.defaults, f"{name}: hyperparameter {hyperparameter.name!r} names no argument"
+        hp = keras_tuner.HyperParameters()
+        spec.search_space(hp)
+        hp.values[hyperparameter.name] = value = _another(hyperparameter)
+        changed = spec.search_space(hp)
+        assert changed[argument] != overrides[argument], (name, hyperparameter.name)
+        if argument == hyperparameter.name:
+            assert changed[argument] == value, (name, hyperparameter.name, changed[argument])
+        assert {key: changed[key] for key in changed if key != argument} == {
+            key: overrides[key] for key in overrides if key != argument}, (name, hyperparameter.name)
+
+
+def described(space) -> dict:
+    """``{name: "Choice: one of [16, 32], default 32"}``: a search space as a model page shows it."""
+    out = {}
+    for hyperparameter in space:
+        config = hyperparameter.get_config()
+        kind = type(hyperparameter).__name__
+        if "values" in config:
+            what = f"one of {config['values']}"
+        elif "min_value" in config:
+            what = f"{config['min_value']} to {config['max_value']} step {config['step']}"
+            what += f" ({config['sampling']})" if config["sampling"] != "linear" else ""
+        else:
+            what = "True or False"
+        out[config["name"]] = f"{kind}: {what}, default {config['default']!r}"
+    return out
+
+
+_TRANSFORMER_SPACE = {"embed_dim": "Choice: one of [32, 64, 128], default 64",
+                      "num_heads": "Choice: one of [1, 2, 4], default 2",
+                      "ff_dim": "Choice: one of [64, 128, 256], default 128",
+                      "num_layers": "Int: 1 to 3 step 1, default 1",
+                      "dropout": "Float: 0.0 to 0.3 step 0.1, default 0.1"}
+_DROPOUT = "Float: 0.0 to 0.5 step 0.1, default 0.0"
+# Each entry's KerasTuner search space, as its model page shows it (docs/scripts/zoo_docs.py renders the
+# same call) and as `--tune` searches it. A change here is a change to that documented contract: make it
+# on purpose, in both places.
+SEARCH_SPACES = {
+    "attention_seq2seq": {"encoder_units": "Choice: one of [16, 32, 64], default 32",
+                          "decoder_units": "Choice: one of [32, 64, 128], default 64",
+                          "attention_units": "Choice: one of [16, 32, 64], default 32"},
+    "convnet": {"first_filters": "Choice: one of [16, 32, 64], default 32",
+                "dense_units": "Choice: one of [0, 64, 128, 256], default 128", "dropout": _DROPOUT,
+                "pooling": "Choice: one of ['max', 'average'], default 'max'"},
+    "convnet_1d": {"width": "Choice: one of [16, 32, 64], default 16",
+                   "batch_norm": "Boolean: True or False, default True", "dropout": _DROPOUT},
+    "convnet_lstm": {"lstm_units": "Choice: one of [32, 64, 128], default 64",
+                     "dense_units": "Choice: one of [32, 64, 128], default 64", "dropout": _DROPOUT},
+    "inception": {"width": "Choice: one of [32, 64, 96], default 64",
+                  "first_stage_modules": "Int: 1 to 3 step 1, default 1",
+                  "dropout": "Float: 0.0 to 0.5 step 0.1, default 0.3"},
+    "lstm_sentiment": {"embedding_dim": "Choice: one of [32, 64, 128], default 64",
+                       "lstm_units": "Choice: one of [32, 64, 128], default 64",
+                       "bidirectional": "Boolean: True or False, default False", "dropout": _DROPOUT},
+    "mini_bert": _TRANSFORMER_SPACE,
+    "mini_gpt": {"embed_dim": "Choice: one of [64, 128, 192], default 128",
+                 "num_layers": "Int: 2 to 6 step 1, default 4",
+                 "dropout": "Float: 0.0 to 0.5 step 0.1, default 0.3"},
+    "mini_transformer": _TRANSFORMER_SPACE,
+    "mlp": {"hidden_layers": "Int: 1 to 3 step 1, default 1",
+            "hidden_width": "Choice: one of [16, 32, 64, 128], default 32", "dropout": _DROPOUT,
+            "activation": "Choice: one of ['relu', 'tanh', 'gelu'], default 'relu'"},
+    "perceptron": {"activation": "Choice: one of ['sigmoid', 'tanh', 'relu'], default 'sigmoid'"},
+    "style_transfer": {"content_layer": "Choice: one of ['block4_conv2', 'block5_conv2'], default 'block5_conv2'"},
+    "vgg16_transfer": {"dropout": _DROPOUT, "pooling": "Choice: one of ['avg', 'max', 'flatten'], default 'avg'",
+                       "normalize_features": "Boolean: True or False, default True",
+                       "feature_layer": "Choice: one of ['block3_pool', 'block4_pool', 'block5_pool'], "
+                                        "default 'block5_pool'"},
+}
+
+
+@pytest.mark.parametrize("name", ENTRIES)
+def test_the_search_space_is_the_documented_one(name):
+    import keras_tuner
+
+    hp = keras_tuner.HyperParameters()
+    zoo.info(name).search_space(hp)
+    assert described(hp.space) == SEARCH_SPACES[name]
+
+
 def test_arxiv_ids_of_the_papers_the_docs_cite():
     assert zoo.info("mini_transformer").paper.arxiv == "1706.03762"
     assert zoo.info("style_transfer").paper.arxiv == "1508.06576"
