@@ -326,6 +326,30 @@ def test_style_transfer_losses_weigh_as_stylize_does_by_default():
     assert weighted["total"] == pytest.approx(weighted["content"] + weighted["style"] + weighted["total_variation"])
 
 
+def test_style_transfer_losses_are_weighted_means_over_their_layers():
+    """content = content_weight * the mean of the content layers' losses; style likewise; TV weighed once."""
+    from keras import ops
+
+    from zoo.models.style_transfer import content_loss, style_loss, style_transfer_losses, total_variation_loss
+
+    network = zoo.get("style_transfer", input_shape=(32, 32, 3), weights=None,
+                      content_layers=("block1_conv2", "block2_conv2"),
+                      style_layers=("block1_conv1", "block2_conv1", "block3_conv1"))
+    rng = np.random.default_rng(1)
+    photo, image = (rng.uniform(0, 255, (1, 32, 32, 3)).astype("float32") for _ in range(2))
+    targets, outputs = network(photo), network(image)
+    value = lambda tensor: float(ops.convert_to_numpy(tensor))  # noqa: E731
+    per_layer = {kind: [value(loss(outputs[key], targets[key])) for key in outputs if key.startswith(kind)]
+                 for kind, loss in (("content_", content_loss), ("style_", style_loss))}
+    assert [len(per_layer["content_"]), len(per_layer["style_"])] == [2, 3]
+    assert len(set(per_layer["content_"])) == 2 and len(set(per_layer["style_"])) == 3  # the mean is not a copy
+    losses = style_transfer_losses(network, image, targets, 2.0, 3e-4, 0.5)
+    assert losses["content"] == pytest.approx(2.0 * np.mean(per_layer["content_"]), rel=1e-4)
+    assert losses["style"] == pytest.approx(3e-4 * np.mean(per_layer["style_"]), rel=1e-4)
+    assert losses["total_variation"] == pytest.approx(0.5 * value(total_variation_loss(image)), rel=1e-4)
+    assert losses["total"] == pytest.approx(losses["content"] + losses["style"] + losses["total_variation"])
+
+
 def test_wrong_layer_and_activation_names_are_answered_with_the_right_ones():
     from zoo.models.perceptron import resolve_activation
     from zoo.models.vgg import conv_index
@@ -364,37 +388,50 @@ def test_stylize_paints_the_pixels_and_leaves_the_network_alone(capsys, monkeypa
     from zoo.models.style_transfer import style_transfer_losses, stylize
     from zoo.weights import WeightsUnavailableError
 
-    network = zoo.get("style_transfer", input_shape=(None, None, 3), weights=None, content_layers=("block1_conv2",),
-                      style_layers=("block1_conv1", "block2_conv1"))
+    # Two content layers, and weights that give each term a fair share of the loss once the canvas has moved
+    # (unweighted: content ~0.3, style ~40, TV ~170): stylize must average and weigh each as it reports.
+    network = zoo.get("style_transfer", input_shape=(None, None, 3), weights=None,
+                      content_layers=("block1_conv2", "block2_conv2"), style_layers=("block1_conv1", "block2_conv1"))
+    weights = dict(content_weight=100.0, style_weight=1.0, total_variation_weight=0.2)
     before = [keras.ops.convert_to_numpy(w).copy() for w in network.weights]
     rng = np.random.default_rng(0)
     content = rng.integers(0, 256, (32, 32, 3)).astype("uint8")  # a photo as read from disk
     style = rng.uniform(0, 255, (40, 40, 3))
-    # The weighting stylize minimises is style_transfer_losses' with the same (default) weights.
+    # The weighting stylize minimises is style_transfer_losses' with the same weights.
     targets = {key: value for key, value in network.predict(content[None].astype("float32"), verbose=0).items()
                if key.startswith("content_")}
     targets.update({key: value for key, value in network.predict(style[None], verbose=0).items()
                     if key.startswith("style_")})
-    expected = style_transfer_losses(network, content[None].astype("float32"), targets)
+    expected = style_transfer_losses(network, content[None].astype("float32"), targets, **weights)
 
-    class CanvasMeans(keras.callbacks.Callback):  # callbacks find the image as the "canvas" layer
-        means = []
+    class Canvases(keras.callbacks.Callback):  # callbacks find the image as the "canvas" layer
+        images = []
 
         def on_epoch_end(self, epoch, logs=None):
-            self.means.append(float(np.mean(keras.ops.convert_to_numpy(self.model.get_layer("canvas").image))))
+            self.images.append(keras.ops.convert_to_numpy(self.model.get_layer("canvas").image).copy())
 
     network.trainable = True  # stylize freezes the network it is given
     for jit_compile in (False, True):
-        result = stylize(content, style, network, steps=3, jit_compile=jit_compile, callbacks=[CanvasMeans()])
+        Canvases.images = []
+        result = stylize(content, style, network, steps=3, jit_compile=jit_compile, callbacks=[Canvases()],
+                         **weights)
         assert len(result.history["loss"]) == 3 and result.image.shape == (32, 32, 3)
         assert result.image.dtype == np.float32 and 0 <= result.image.min() and result.image.max() <= 255
         assert result.final_losses["total"] < result.initial_losses["total"]
         for key, value in expected.items():
             assert result.initial_losses[key] == pytest.approx(value, rel=1e-4), key
-        # Keras's loss at the first step, before any update, is that same weighted total.
+        final = style_transfer_losses(network, result.image[None], targets, **weights)
+        assert result.final_losses == pytest.approx(final, rel=1e-4) and final["content"] > 0
+        # Keras's loss at the first step, before any update, is that same weighted total (its content term is 0:
+        # the canvas starts as the photo) ...
         assert result.history["loss"][0] == pytest.approx(expected["total"], rel=1e-3)
-        assert CanvasMeans.means[-1] == pytest.approx(float(result.image.mean()), rel=1e-5)
-    assert len(CanvasMeans.means) == 6
+        # ... and at each later step it is the weighted total of the canvas the step before left.
+        for step in (1, 2):
+            moved = style_transfer_losses(network, Canvases.images[step - 1], targets, **weights)
+            assert min(moved[key] for key in ("content", "style", "total_variation")) > 0.1 * moved["total"], moved
+            assert result.history["loss"][step] == pytest.approx(moved["total"], rel=1e-3), step
+        assert len(Canvases.images) == 3
+        np.testing.assert_allclose(Canvases.images[-1][0], result.image, rtol=1e-6)
     assert capsys.readouterr().out == ""  # quiet unless verbose
     for weight, old in zip(network.weights, before):
         np.testing.assert_array_equal(keras.ops.convert_to_numpy(weight), old)
