@@ -16,7 +16,9 @@ a mutant no test reaches counts as survived. Survivors are listed with their
 diffs in the report; each is either a missing test or an equivalent mutant
 (a change no caller can observe), and the report says which were looked at.
 
-The report goes to ``benchmarks/results/mutation.json`` and ``mutation.md``.
+The report goes to ``benchmarks/results/mutation.json`` and ``mutation.md``. A run of some areas
+keeps the committed report's numbers for the modules it did not check (mutmut's own results live in
+``mutants/``, which a fresh clone lacks), and records the sha256 of each module's code it measured.
 Not part of CI's default run; ``tests/test_mutation.py`` checks the committed report.
 """
 
@@ -74,20 +76,44 @@ def run_mutmut(names: list[str], children: int) -> float:
     return time.perf_counter() - started
 
 
-def to_check(globs: list[str], again: bool) -> list[str]:
+def to_check(globs: list[str], again: bool, kept: dict[str, str] | None = None) -> list[str]:
     """The mutants of ``globs`` to run: all of them the first time (or ``again``), else those not yet caught.
 
     The tests only ever grow, so a caught mutant stays caught; a later run rechecks
     the survivors against the new tests and runs the mutants not reached before.
+    ``kept`` (``recorded``) adds the committed report's statuses, so a fresh clone,
+    which has no ``mutants/``, goes on where the report stopped; a module the
+    report does not know (new, or changed since) is run whole.
     """
     import fnmatch
 
     found = statuses() if MUTANTS.exists() else {}
-    matching = {name: status for name, status in found.items()
+    known = merged(kept or {}, found)
+    matching = {name: status for name, status in known.items()
                 if any(fnmatch.fnmatch(name, f"{glob}.*") for glob in globs)}
     if again or not matching:
         return [f"{glob}.*" for glob in globs]
-    return sorted(name for name, status in matching.items() if status not in CAUGHT)
+    # mutmut names a mutant module.x_function__mutmut_N (a method: module.xǁClassǁmethod__mutmut_N).
+    unknown = [f"{module}.x*" for module in source_digests()
+               if any(fnmatch.fnmatch(f"{module}.x", f"{glob}.*") for glob in globs)
+               and not any(module_of(name) == module for name in matching)]
+    return sorted(name for name, status in matching.items() if status not in CAUGHT) + unknown
+
+
+def recorded(old: dict) -> dict[str, str]:
+    """The committed report's status of each mutant of a module whose code is unchanged since it was measured."""
+    current = source_digests()
+    kept = {}
+    for module, entry in old.get("mutants_by_module", {}).items():
+        if entry["sha256"] == current.get(module):
+            for status, names in entry["statuses"].items():
+                kept.update({f"{module}.{name}": status for name in names})
+    return kept
+
+
+def merged(kept: dict[str, str], found: dict[str, str]) -> dict[str, str]:
+    """``kept`` (committed) overlaid with this clone's mutmut results, except where mutmut has none."""
+    return {**kept, **{name: status for name, status in found.items() if status != "not checked" or name not in kept}}
 
 
 # Survivors looked at and found equivalent: no caller can observe the change. A mutant's number
@@ -125,6 +151,11 @@ REVIEWED = {
        "key, not by the layer" for n in (163, 164, 165)},
     **{f"zoo.models.style_transfer.x_stylize__mutmut_{n}": "equivalent: the canvas ignores its input, so its "
        "name is never read" for n in (148, 150, 152, 153)},
+    "zoo.layers.bert.xǁMaskedPositionsǁcall__mutmut_4":
+        "equivalent: shape[+1] is shape[-1] for the (batch, tokens) ids the layer reads",
+    "zoo.layers.bert.xǁMaskedPositionsǁcall__mutmut_8":
+        "equivalent: the scores only order the positions, and top_k orders float32 ones the same (at most "
+        "sequence_length, far below 2**24)",
     **{f"zoo.models.mlp.x_search_space__mutmut_{n}": _FLOAT_MIN for n in (39, 44)},
     **{f"zoo.models.mlp.x_search_space__mutmut_{n}": _FIRST for n in (55, 58)},
     **{f"zoo.models.perceptron.x_search_space__mutmut_{n}": _FIRST for n in (5, 8)},
@@ -195,30 +226,104 @@ def diff_of(mutant: str) -> str:
     return "\n".join(lines)
 
 
-def summarise(found: dict[str, str], reviewed: dict[str, str]) -> dict:
+def source_digests() -> dict[str, str]:
+    """Module -> sha256 of its file, for every module mutmut mutates (``only_mutate`` in pyproject.toml)."""
+    import fnmatch
+    import hashlib
+    import tomllib
+
+    patterns = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["mutmut"]["only_mutate"]
+    digests = {}
+    for path in sorted((ROOT / "zoo").rglob("*.py")):
+        relative = path.relative_to(ROOT).as_posix()
+        if any(fnmatch.fnmatch(relative, pattern) for pattern in patterns):
+            module = relative[:-3].replace("/", ".").removesuffix(".__init__")
+            digests[module] = hashlib.sha256(path.read_bytes()).hexdigest()
+    return digests
+
+
+def carried_over(old: dict, found: dict[str, str]) -> dict:
+    """The previous report's modules that this run did not check: module -> {"counts", "survivors", "sha256"}.
+
+    mutmut keeps its results in ``mutants/``, which a fresh clone lacks; so a run of one area keeps the
+    other areas' numbers from the committed report instead of losing them. Each keeps the digest of the
+    code it was measured on (None: measured before digests were recorded), so a reader can tell old
+    numbers from current ones (``stale``).
+    """
+    fresh = {module_of(name) for name, status in found.items() if status != "not checked"}
+    carried = {}
+    for module, row in old.get("modules", {}).items():
+        if module in fresh:
+            continue
+        counts = {key: value for key, value in row.items()
+                  if key not in ("mutants", "score", "score_without_equivalent", "reviewed equivalent")}
+        carried[module] = {"counts": counts, "sha256": old.get("sources", {}).get(module),
+                           "survivors": [survivor for survivor in old.get("survivors", [])
+                                         if module_of(survivor["mutant"]) == module]}
+    return carried
+
+
+def stale(report: dict) -> list[str]:
+    """Modules whose numbers were measured on other code than the checkout's (or on code not recorded)."""
+    current = source_digests()
+    return sorted(module for module in report["modules"]
+                  if report.get("sources", {}).get(module) != current.get(module))
+
+
+def summarise(found: dict[str, str], reviewed: dict[str, str], carried: dict | None = None) -> dict:
+    """Per area and module: mutants, each status, equivalents and scores; and every survivor with its diff.
+
+    ``found`` is this run's statuses (mutmut's); ``carried`` the modules kept from the previous report.
+    """
+    carried = carried or {}
     per_module: dict[str, Counter] = defaultdict(Counter)
+    survivors = []
+    for name, status in sorted(found.items()):
+        if module_of(name) in carried:
+            continue
+        per_module[module_of(name)][status] += 1
+        if status not in CAUGHT + ("not checked",):
+            survivors.append({"mutant": name, "status": status, "diff": diff_of(name)})
+    for module, kept in carried.items():
+        per_module[module].update(kept["counts"])
+        survivors += [{key: survivor[key] for key in ("mutant", "status", "diff")} for survivor in kept["survivors"]]
+    survivors.sort(key=lambda survivor: survivor["mutant"])
     per_area: dict[str, Counter] = defaultdict(Counter)
-    for name, status in found.items():
-        equivalent = status == "survived" and reviewed.get(name, "").startswith("equivalent")
-        for counts in (per_module[module_of(name)], per_area[area_of(module_of(name))]):
-            counts[status] += 1
-            counts["reviewed equivalent"] += equivalent
+    for survivor in survivors:
+        survivor["review"] = reviewed.get(survivor["mutant"], "")
+        if survivor["status"] == "survived" and survivor["review"].startswith("equivalent"):
+            per_module[module_of(survivor["mutant"])]["reviewed equivalent"] += 1
+    for module, counts in per_module.items():
+        counts["reviewed equivalent"] += 0  # present in every row, 0 or not
+        per_area[area_of(module)].update(counts)
 
     def row(counts: Counter) -> dict:
         total = sum(counts.values()) - counts["reviewed equivalent"]
         checked = total - counts["not checked"]
         caught = sum(counts[status] for status in CAUGHT)
+        if not checked:  # nothing measured yet: no score, rather than 0%
+            return {"mutants": total, **dict(sorted(counts.items())), "score": None, "score_without_equivalent": None}
         return {"mutants": total, **dict(sorted(counts.items())), "score": round(caught / max(checked, 1), 4),
                 "score_without_equivalent": round(caught / max(checked - counts["reviewed equivalent"], 1), 4)}
 
-    survivors = [{"mutant": name, "status": status, "diff": diff_of(name), "review": reviewed.get(name, "")}
-                 for name, status in sorted(found.items()) if status not in CAUGHT + ("not checked",)]
     checked = {area for area, counts in per_area.items() if counts["not checked"] < sum(counts.values())}
+    digests = source_digests()
+    sources = {module: (kept["sha256"] if module in carried else digests.get(module))
+               for module in sorted(per_module) if area_of(module) in checked}
+    by_module: dict[str, dict] = {}
+    for name, status in sorted(found.items()):
+        module = module_of(name)
+        if module not in carried and area_of(module) in checked:
+            entry = by_module.setdefault(module, {"sha256": digests.get(module), "statuses": defaultdict(list)})
+            entry["statuses"][status].append(name[len(module) + 1:])
     return {"areas": {area: row(per_area[area]) for area in AREAS if area in checked},
             "not_run": [area for area in AREAS if area not in checked],
             "modules": {module: row(counts) for module, counts in sorted(per_module.items())
                         if area_of(module) in checked},
-            "survivors": survivors}
+            "sources": sources, "survivors": survivors,
+            # Every mutant's status, so that a later run in a fresh clone goes on from here (``recorded``).
+            "mutants_by_module": {module: {"sha256": entry["sha256"], "statuses": dict(sorted(entry["statuses"].items()))}
+                                  for module, entry in sorted(by_module.items())}}
 
 
 def markdown(report: dict) -> str:
@@ -238,7 +343,8 @@ def markdown(report: dict) -> str:
         other = counts["mutants"] - sum(counts.get(s, 0) for s in ("killed", "timeout", "survived", "not checked"))
         return (f"{counts['mutants']} | {counts.get('not checked', 0)} | {counts.get('killed', 0)} | "
                 f"{counts.get('timeout', 0)} | {counts.get('survived', 0)} | {other} | {counts['reviewed equivalent']} | "
-                f"{counts['score']:.1%} | {counts['score_without_equivalent']:.1%}")
+                + (f"{counts['score']:.1%} | {counts['score_without_equivalent']:.1%}" if counts["score"] is not None
+                   else "not checked yet | not checked yet"))
 
     for area in AREAS:
         target = f">= {TARGETS[area]:.0%}" if area in TARGETS else ""
@@ -249,6 +355,10 @@ def markdown(report: dict) -> str:
     lines += ["", "| module | mutants | not checked yet | killed | timeout | survived | other | of which equivalent | "
               "score | score without equivalent |", "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
     lines += [f"| {module} | {cells(counts)} |" for module, counts in report["modules"].items()]
+    unrecorded = [module for module in report["modules"] if not report.get("sources", {}).get(module)]
+    if unrecorded:
+        lines += ["", "Measured before the report recorded each module's code (a sha256 in mutation.json), so these "
+                  "rows may describe older code: " + ", ".join(f"`{module}`" for module in unrecorded) + "."]
     lines += ["", "## Planted bugs", "", "| bug | file | caught by | caught | how it fails |",
               "| --- | --- | --- | --- | --- |"]
     lines += [f"| {bug['bug']} | `{bug['file']}` | `{bug['test'].replace('|', '&#124;')}` | "
@@ -278,11 +388,14 @@ def main(argv=None) -> dict | None:
 
     globs = [QUICK] if args.quick else (args.areas or list(AREAS))
     seconds = 0.0
+    previous = RESULTS / "mutation.json"
+    old = json.loads(previous.read_text()) if previous.exists() and not args.quick else {}
+    kept = recorded(old)
     if not args.report:
-        names = to_check(globs, args.again or args.quick)
+        names = to_check(globs, args.again or args.quick, kept)
         print(f"mutation: {len(names)} {'name globs' if any('*' in n for n in names) else 'mutants'} to run")
         seconds = run_mutmut(names, args.children) if names else 0.0
-    found = statuses()
+    found = merged(kept, statuses() if MUTANTS.exists() else {})
     if args.quick:
         found = {name: status for name, status in found.items() if module_of(name) == QUICK}
     if not found:
@@ -290,8 +403,6 @@ def main(argv=None) -> dict | None:
 
     from importlib import metadata
 
-    previous = RESULTS / "mutation.json"
-    old = json.loads(previous.read_text()) if previous.exists() else {}
     planted_bugs = [] if args.quick else planted()  # a minute or two: rerun with every report
     # Areas can be run one at a time; the report keeps how long each took and on which date.
     runs = old.get("runs", [])
@@ -306,7 +417,8 @@ def main(argv=None) -> dict | None:
               "mutmut": metadata.version("mutmut"), "runs": sorted(runs, key=lambda run: AREAS.index(run["areas"][0])
                                                                    if run["areas"][0] in AREAS else len(AREAS)),
               "machine": {"platform": platform.platform(), "cpu_count": os.cpu_count()},
-              "python": sys.version.split()[0], "planted": planted_bugs, **summarise(found, REVIEWED)}
+              "python": sys.version.split()[0], "planted": planted_bugs,
+              **summarise(found, REVIEWED, carried_over(old, found))}
     for area, counts in report["areas"].items():
         print(f"mutation: {area:<14} {counts['mutants']:>4} mutants, score {counts['score']:.1%}"
               + (f" (target {TARGETS[area]:.0%})" if area in TARGETS else ""))

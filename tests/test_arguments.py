@@ -425,6 +425,13 @@ def test_every_entry_has_a_size_estimate():
     assert sorted(ESTIMATES) == zoo.list_models()
 
 
+def test_an_lstm_estimates_no_values_per_example():
+    """An LSTM's activations grow with the review's length, unknown when it is built: its estimate counts none."""
+    _, argument_sets = ESTIMATES["lstm_sentiment"]
+    assert [sequence.lstm_sentiment_size(**arguments)[1] for arguments in argument_sets] == [0]
+    assert sequence.lstm_sentiment_size(**zoo.info("lstm_sentiment").defaults)[1] == 0
+
+
 @pytest.mark.parametrize("name", zoo.list_models())
 def test_size_estimate_is_the_parameter_count(name):
     estimate, argument_sets = ESTIMATES[name]

@@ -163,7 +163,8 @@ def test_mini_bert_hands_its_encoder_to_a_mini_transformer_by_name():
 
     np.testing.assert_allclose(encoded(classifier), encoded(pretrained), rtol=RTOL, atol=RTOL)
     assert numpy(classifier.get_layer("predictions").kernel).shape == (8, 2)   # its own head, untouched
-    with pytest.raises(ValueError, match="layer 'embedding'.*same vocab_size"):
+    with pytest.raises(ValueError, match=r"layer 'embedding': mini_bert's weights have shapes \[\(30, 8\), \(6, 8\)\], "
+                                         r"mini_transformer's \[\(31, 8\), \(6, 8\)\]; .*same vocab_size"):
         copy_encoder(pretrained, zoo.get("mini_transformer", num_layers=2, **{**sizes, "vocab_size": 31}))
     with pytest.raises(ValueError, match="has no layer 'encoder_2'.*num_layers=2"):
         copy_encoder(pretrained, zoo.get("mini_transformer", **sizes))
