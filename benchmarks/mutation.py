@@ -243,7 +243,8 @@ def source_digests() -> dict[str, str]:
 
 
 def carried_over(old: dict, found: dict[str, str]) -> dict:
-    """The previous report's modules that this run did not check: module -> {"counts", "survivors", "sha256"}.
+    """The previous report's modules that this run did not check and whose mutants it did not record one by one
+    (measured before it did): module -> {"counts", "survivors", "sha256"}.
 
     mutmut keeps its results in ``mutants/``, which a fresh clone lacks; so a run of one area keeps the
     other areas' numbers from the committed report instead of losing them. Each keeps the digest of the
@@ -253,7 +254,7 @@ def carried_over(old: dict, found: dict[str, str]) -> dict:
     fresh = {module_of(name) for name, status in found.items() if status != "not checked"}
     carried = {}
     for module, row in old.get("modules", {}).items():
-        if module in fresh:
+        if module in fresh or module in old.get("mutants_by_module", {}):  # the latter: ``recorded`` keeps them
             continue
         counts = {key: value for key, value in row.items()
                   if key not in ("mutants", "score", "score_without_equivalent", "reviewed equivalent")}
@@ -270,12 +271,15 @@ def stale(report: dict) -> list[str]:
                   if report.get("sources", {}).get(module) != current.get(module))
 
 
-def summarise(found: dict[str, str], reviewed: dict[str, str], carried: dict | None = None) -> dict:
+def summarise(found: dict[str, str], reviewed: dict[str, str], carried: dict | None = None,
+              diffs: dict[str, str] | None = None) -> dict:
     """Per area and module: mutants, each status, equivalents and scores; and every survivor with its diff.
 
-    ``found`` is this run's statuses (mutmut's); ``carried`` the modules kept from the previous report.
+    ``found`` is this run's statuses (mutmut's, with ``recorded``'s); ``carried`` the modules kept whole
+    from the previous report; ``diffs`` the previous report's survivor diffs of the mutants ``recorded``
+    kept (same code, same diff), which a fresh clone cannot show with mutmut.
     """
-    carried = carried or {}
+    carried, diffs = carried or {}, diffs or {}
     per_module: dict[str, Counter] = defaultdict(Counter)
     survivors = []
     for name, status in sorted(found.items()):
@@ -283,7 +287,7 @@ def summarise(found: dict[str, str], reviewed: dict[str, str], carried: dict | N
             continue
         per_module[module_of(name)][status] += 1
         if status not in CAUGHT + ("not checked",):
-            survivors.append({"mutant": name, "status": status, "diff": diff_of(name)})
+            survivors.append({"mutant": name, "status": status, "diff": diffs.get(name) or diff_of(name)})
     for module, kept in carried.items():
         per_module[module].update(kept["counts"])
         survivors += [{key: survivor[key] for key in ("mutant", "status", "diff")} for survivor in kept["survivors"]]
@@ -308,7 +312,7 @@ def summarise(found: dict[str, str], reviewed: dict[str, str], carried: dict | N
 
     checked = {area for area, counts in per_area.items() if counts["not checked"] < sum(counts.values())}
     digests = source_digests()
-    sources = {module: (kept["sha256"] if module in carried else digests.get(module))
+    sources = {module: (carried[module]["sha256"] if module in carried else digests.get(module))
                for module in sorted(per_module) if area_of(module) in checked}
     by_module: dict[str, dict] = {}
     for name, status in sorted(found.items()):
@@ -418,7 +422,9 @@ def main(argv=None) -> dict | None:
                                                                    if run["areas"][0] in AREAS else len(AREAS)),
               "machine": {"platform": platform.platform(), "cpu_count": os.cpu_count()},
               "python": sys.version.split()[0], "planted": planted_bugs,
-              **summarise(found, REVIEWED, carried_over(old, found))}
+              **summarise(found, REVIEWED, carried_over(old, found),
+                          {survivor["mutant"]: survivor["diff"] for survivor in old.get("survivors", [])
+                           if survivor["mutant"] in kept})}
     for area, counts in report["areas"].items():
         print(f"mutation: {area:<14} {counts['mutants']:>4} mutants, score {counts['score']:.1%}"
               + (f" (target {TARGETS[area]:.0%})" if area in TARGETS else ""))

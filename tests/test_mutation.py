@@ -101,6 +101,29 @@ def test_a_fresh_clone_goes_on_from_the_committed_statuses(monkeypatch, tmp_path
     assert benchmark.merged(kept, fresh) == {**kept, "zoo.models.mlp.x_a__mutmut_3": "survived"}
 
 
+def test_the_recorded_statuses_rebuild_the_report_rows(monkeypatch, tmp_path):
+    """What a fresh clone rebuilds from the committed statuses is the committed report, module by module
+    (modules whose code changed since are left out: a run measures them again)."""
+    benchmark, report = _benchmark(), _report()
+    monkeypatch.setattr(benchmark, "MUTANTS", tmp_path / "mutants")
+
+    def no_mutmut(name):
+        raise AssertionError(f"{name}: its diff should come from the report")
+
+    monkeypatch.setattr(benchmark, "diff_of", no_mutmut)
+    kept = benchmark.recorded(report)
+    found = benchmark.merged(kept, {})
+    rebuilt = benchmark.summarise(found, benchmark.REVIEWED, benchmark.carried_over(report, found),
+                                  {s["mutant"]: s["diff"] for s in report["survivors"] if s["mutant"] in kept})
+    current = [module for module in report["modules"] if module not in benchmark.stale(report)]
+    assert current, "no module of the report was measured on this checkout's code"
+    for module in current:
+        assert rebuilt["modules"][module] == report["modules"][module], module
+        assert rebuilt["mutants_by_module"][module] == report["mutants_by_module"][module], module
+    assert [s for s in rebuilt["survivors"] if s["mutant"].rsplit(".", 1)[0] in current] == [
+        s for s in report["survivors"] if s["mutant"].rsplit(".", 1)[0] in current]
+
+
 @pytest.mark.xfail(strict=True, reason="not reached yet: zoo.registry, zoo._checks, zoo.runs and zoo.files have not "
                                        "been run, and part of zoo.models and zoo.layers is unchecked or was "
                                        "measured on older code (benchmarks/results/mutation.md)")
