@@ -3,7 +3,7 @@
     python benchmarks/mutation.py                  # every area below: several hours on 2 cores; resumable
     python benchmarks/mutation.py zoo.layers       # one area (a mutmut name glob: zoo.models.mlp, zoo.runs, ...)
     python benchmarks/mutation.py --quick          # a smoke test: zoo/layers/core.py only, nothing written
-    python benchmarks/mutation.py --report         # rewrite the report from the last run's results (and replant the bugs)
+    python benchmarks/mutation.py --report         # rewrite the report without mutmut (and replant the bugs)
 
 mutmut (``[tool.mutmut]`` in pyproject.toml) copies the package into
 ``mutants/``, makes hundreds of one-token changes to the code under test (an
@@ -383,7 +383,8 @@ def main(argv=None) -> dict | None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("areas", nargs="*", help=f"mutmut name globs (default: {' '.join(AREAS)})")
     parser.add_argument("--quick", action="store_true", help=f"{QUICK} only, nothing written")
-    parser.add_argument("--report", action="store_true", help="rewrite the report from the last run only")
+    parser.add_argument("--report", action="store_true", help="rewrite the report without running mutmut: from mutants/ and the report's "
+                        "recorded statuses")
     parser.add_argument("--children", type=int, default=os.cpu_count() or 1, help="mutants tested at once")
     parser.add_argument("--again", action="store_true", help="recheck caught mutants too (default: only the rest)")
     args = parser.parse_args(argv)
