@@ -102,11 +102,11 @@ def to_check(globs: list[str], again: bool, kept: dict[str, str] | None = None) 
 
 def recorded(old: dict) -> dict[str, str]:
     """The committed report's status of each mutant of a module whose code is unchanged since it was measured."""
-    current = source_digests()
+    current, measured = source_digests(), old.get("sources", {})
     kept = {}
-    for module, entry in old.get("mutants_by_module", {}).items():
-        if entry["sha256"] == current.get(module):
-            for status, names in entry["statuses"].items():
+    for module, statuses_of in old.get("mutants_by_module", {}).items():
+        if measured.get(module) and measured[module] == current.get(module):
+            for status, names in statuses_of.items():
                 kept.update({f"{module}.{name}": status for name in names})
     return kept
 
@@ -314,20 +314,20 @@ def summarise(found: dict[str, str], reviewed: dict[str, str], carried: dict | N
     digests = source_digests()
     sources = {module: (carried[module]["sha256"] if module in carried else digests.get(module))
                for module in sorted(per_module) if area_of(module) in checked}
-    by_module: dict[str, dict] = {}
+    by_module: dict[str, dict] = defaultdict(lambda: defaultdict(list))
     for name, status in sorted(found.items()):
         module = module_of(name)
         if module not in carried and area_of(module) in checked:
-            entry = by_module.setdefault(module, {"sha256": digests.get(module), "statuses": defaultdict(list)})
-            entry["statuses"][status].append(name[len(module) + 1:])
+            by_module[module][status].append(name[len(module) + 1:])
     return {"areas": {area: row(per_area[area]) for area in AREAS if area in checked},
             "not_run": [area for area in AREAS if area not in checked],
             "modules": {module: row(counts) for module, counts in sorted(per_module.items())
                         if area_of(module) in checked},
             "sources": sources, "survivors": survivors,
-            # Every mutant's status, so that a later run in a fresh clone goes on from here (``recorded``).
-            "mutants_by_module": {module: {"sha256": entry["sha256"], "statuses": dict(sorted(entry["statuses"].items()))}
-                                  for module, entry in sorted(by_module.items())}}
+            # Every mutant's status, so that a later run in a fresh clone goes on from here (``recorded``,
+            # for the modules whose code is still the one ``sources`` recorded).
+            "mutants_by_module": {module: dict(sorted(statuses_of.items()))
+                                  for module, statuses_of in sorted(by_module.items())}}
 
 
 def markdown(report: dict) -> str:

@@ -368,3 +368,43 @@ def test_shell_blocks_and_signatures_wrap_instead_of_being_clipped():
     for selector in (".language-bash pre > code", ".doc-signature pre > code"):
         rule = re.search(re.escape(selector) + r"[^{]*\{([^}]*)\}", css)
         assert rule and "white-space: pre-wrap" in rule.group(1), selector
+
+
+_TRANSFORMER_SPACE = {"embed_dim": "Choice | 32, 64, 128 | 64", "num_heads": "Choice | 1, 2, 4 | 2",
+                      "ff_dim": "Choice | 64, 128, 256 | 128", "num_layers": "Int | 1 to 3, step 1 | 1",
+                      "dropout": "Float | 0.0 to 0.3, step 0.1 | 0.1"}
+_DROPOUT = "Float | 0.0 to 0.5, step 0.1 | 0.0"
+# Each entry's KerasTuner search space as its model page shows it (kind | values | default) and as `--tune`
+# searches it. A change here is a change to that documented contract: make it on purpose.
+SEARCH_SPACES = {
+    "attention_seq2seq": {"encoder_units": "Choice | 16, 32, 64 | 32", "decoder_units": "Choice | 32, 64, 128 | 64",
+                          "attention_units": "Choice | 16, 32, 64 | 32"},
+    "convnet": {"first_filters": "Choice | 16, 32, 64 | 32", "dense_units": "Choice | 0, 64, 128, 256 | 128",
+                "dropout": _DROPOUT, "pooling": "Choice | 'max', 'average' | 'max'"},
+    "convnet_1d": {"width": "Choice | 16, 32, 64 | 16", "batch_norm": "Boolean | True, False | True",
+                   "dropout": _DROPOUT},
+    "convnet_lstm": {"lstm_units": "Choice | 32, 64, 128 | 64", "dense_units": "Choice | 32, 64, 128 | 64",
+                     "dropout": _DROPOUT},
+    "inception": {"width": "Choice | 32, 64, 96 | 64", "first_stage_modules": "Int | 1 to 3, step 1 | 1",
+                  "dropout": "Float | 0.0 to 0.5, step 0.1 | 0.3"},
+    "lstm_sentiment": {"embedding_dim": "Choice | 32, 64, 128 | 64", "lstm_units": "Choice | 32, 64, 128 | 64",
+                       "bidirectional": "Boolean | True, False | False", "dropout": _DROPOUT},
+    "mini_bert": _TRANSFORMER_SPACE,
+    "mini_gpt": {"embed_dim": "Choice | 64, 128, 192 | 128", "num_layers": "Int | 2 to 6, step 1 | 4",
+                 "dropout": "Float | 0.0 to 0.5, step 0.1 | 0.3"},
+    "mini_transformer": _TRANSFORMER_SPACE,
+    "mlp": {"hidden_layers": "Int | 1 to 3, step 1 | 1", "hidden_width": "Choice | 16, 32, 64, 128 | 32",
+            "dropout": _DROPOUT, "activation": "Choice | 'relu', 'tanh', 'gelu' | 'relu'"},
+    "perceptron": {"activation": "Choice | 'sigmoid', 'tanh', 'relu' | 'sigmoid'"},
+    "style_transfer": {"content_layer": "Choice | 'block4_conv2', 'block5_conv2' | 'block5_conv2'"},
+    "vgg16_transfer": {"dropout": _DROPOUT, "pooling": "Choice | 'avg', 'max', 'flatten' | 'avg'",
+                       "normalize_features": "Boolean | True, False | True",
+                       "feature_layer": "Choice | 'block3_pool', 'block4_pool', 'block5_pool' | 'block5_pool'"},
+}
+
+
+@pytest.mark.parametrize("name", zoo.list_models())
+def test_the_search_space_is_the_documented_one(name):
+    rows, _ = zoo_docs.search_space_rows(zoo.info(name))
+    cells = [row.replace("`", "").strip("| ").split(" | ") for row in rows]
+    assert {cell[0]: " | ".join(cell[1:]) for cell in cells} == SEARCH_SPACES[name]

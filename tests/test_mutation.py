@@ -83,11 +83,10 @@ def test_a_fresh_clone_goes_on_from_the_committed_statuses(monkeypatch, tmp_path
     benchmark = _benchmark()
     monkeypatch.setattr(benchmark, "MUTANTS", tmp_path / "mutants")  # a fresh clone has none
     digests = benchmark.source_digests()
-    old = {"mutants_by_module": {
-        "zoo.models.mlp": {"sha256": digests["zoo.models.mlp"],
-                           "statuses": {"killed": ["x_a__mutmut_1"], "survived": ["x_a__mutmut_2"],
-                                        "not checked": ["x_a__mutmut_3"]}},
-        "zoo.models.gpt": {"sha256": "the digest of older code", "statuses": {"killed": ["x_b__mutmut_1"]}}}}
+    old = {"sources": {"zoo.models.mlp": digests["zoo.models.mlp"], "zoo.models.gpt": "the digest of older code"},
+           "mutants_by_module": {"zoo.models.mlp": {"killed": ["x_a__mutmut_1"], "survived": ["x_a__mutmut_2"],
+                                                    "not checked": ["x_a__mutmut_3"]},
+                                 "zoo.models.gpt": {"killed": ["x_b__mutmut_1"]}}}
     kept = benchmark.recorded(old)
     assert kept == {"zoo.models.mlp.x_a__mutmut_1": "killed", "zoo.models.mlp.x_a__mutmut_2": "survived",
                     "zoo.models.mlp.x_a__mutmut_3": "not checked"}
@@ -115,7 +114,8 @@ def test_the_recorded_statuses_rebuild_the_report_rows(monkeypatch, tmp_path):
     found = benchmark.merged(kept, {})
     rebuilt = benchmark.summarise(found, benchmark.REVIEWED, benchmark.carried_over(report, found),
                                   {s["mutant"]: s["diff"] for s in report["survivors"] if s["mutant"] in kept})
-    current = [module for module in report["modules"] if module not in benchmark.stale(report)]
+    stale = benchmark.stale(report)
+    current = [module for module in report["modules"] if module not in stale]
     assert current, "no module of the report was measured on this checkout's code"
     for module in current:
         assert rebuilt["modules"][module] == report["modules"][module], module
