@@ -46,3 +46,29 @@ _paths = [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
 os.environ["PYTHONPATH"] = os.pathsep.join(
     [str(_MUTATED_ROOT), str(_SITE)] + [p for p in _paths if p not in (str(_MUTATED_ROOT), str(_SITE))]
 )
+
+
+def _recorded_durations() -> dict:
+    """Each test's seconds from mutmut's stats pass (mutants/mutmut-stats.json), or {} before it exists."""
+    import json
+
+    try:
+        return json.loads((_MUTATED_ROOT / "mutmut-stats.json").read_text()).get("duration_by_test", {})
+    except (OSError, ValueError):
+        return {}
+
+
+def pytest_collection_modifyitems(session, config, items):
+    """Run a mutant's tests fastest first.
+
+    mutmut runs the tests that reach a mutant with ``-x`` in the order it lists them (a set's order),
+    so a mutant that a 1-second test kills could first wait for a 2-minute one. Sorting by the stats
+    pass's durations changes no verdict (the same tests run until the first failure; the suite's
+    tests do not depend on their order, CI runs them spread over xdist workers) and only how soon a
+    killed mutant stops. Tests the stats pass did not time keep their place after the timed ones.
+    """
+    if not os.environ.get("MUTANT_UNDER_TEST") or os.environ["MUTANT_UNDER_TEST"] in ("stats", "fail"):
+        return
+    durations = _recorded_durations()
+    if durations:
+        items.sort(key=lambda item: durations.get(item.nodeid, float("inf")))

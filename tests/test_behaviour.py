@@ -190,6 +190,23 @@ def test_attention_seq2seq_learns_to_reverse_held_out_sequences_by_looking_at_th
     assert aligned >= 0.8, f"only {aligned:.2f} of the output steps attend most to the token they copy"
 
 
+@pytest.mark.parametrize("attention", [True, False])
+def test_attention_weights_give_padding_nothing_and_sum_to_one(attention):
+    from zoo.models.seq2seq import attention_weights
+
+    model = zoo.get("attention_seq2seq", source_vocab=10, target_vocab=10, target_length=3, embedding_dim=4,
+                    encoder_units=4, decoder_units=8, attention_units=4, attention=attention)
+    sources = [[3, 5, 7, 0, 0], [4, 0, 0, 0, 0], [1, 2, 3, 4, 5]]
+    weights = attention_weights(model, sources)
+    real = np.array(sources) != 0
+    assert weights.shape == (3, 3, 5)
+    assert np.all(weights[np.broadcast_to(~real[:, None, :], weights.shape)] == 0), "padding was read"
+    np.testing.assert_allclose(weights.sum(axis=-1), 1, rtol=1e-4)
+    if not attention:  # without attention the decoder reads the average of the real positions
+        uniform = real[:, None, :] / real.sum(axis=1)[:, None, None]
+        np.testing.assert_allclose(weights, np.broadcast_to(uniform, weights.shape), rtol=1e-4)
+
+
 @pytest.mark.parametrize("fine_tune_layers, trainable_convs", [(0, 0), (3, 3), (13, 13)])
 def test_vgg16_transfer_freezes_all_but_the_last_conv_layers(fine_tune_layers, trainable_convs):
     model = zoo.get("vgg16_transfer", input_shape=(32, 32, 3), weights=None, fine_tune_layers=fine_tune_layers)
@@ -233,6 +250,51 @@ def test_vgg16_transfer_cut_and_split_head_share_the_models_weights():
     moved = [float(np.abs(a - b).max()) for a, b in zip(after, before)]
     assert min(moved) > 1e-4, f"fit left the model's predictions layer unchanged (largest steps {moved})"
     assert_close(head.predict(vectors, verbose=0), model.predict(images, verbose=0))
+
+
+def test_convnet_first_layer_maps_are_its_first_filters_and_what_they_see():
+    from zoo.models.convnet import first_layer_maps
+
+    model = zoo.get("convnet", input_shape=(9, 9, 2), num_classes=3, filters=(4,), kernel_size=3, dense_units=0)
+    rng = np.random.default_rng(0)
+    images = rng.normal(size=(2, 9, 9, 2)).astype("float32")
+    kernel, bias = (numpy(w) for w in model.get_layer("conv_1").weights)
+    kernels, maps = first_layer_maps(model, images)
+    # The filters of the first input channel, one (height, width) grid per filter.
+    np.testing.assert_array_equal(kernels, np.moveaxis(kernel[:, :, 0, :], -1, 0))
+    # The maps, computed here without Keras: a "same" 3x3 convolution over both channels, then relu.
+    padded = np.pad(images, ((0, 0), (1, 1), (1, 1), (0, 0)))
+    windows = np.stack([padded[:, i:i + 9, j:j + 9, :] for i in range(3) for j in range(3)], axis=3)
+    expected = np.maximum(np.einsum("bhwkc,kcf->bfhw", windows, kernel.reshape(9, 2, 4)) + bias[:, None, None], 0)
+    assert maps.shape == (2, 4, 9, 9)
+    assert_close(maps, expected)
+
+
+def test_convnet_lstm_image_reader_is_the_convnet_every_step_shares():
+    import keras
+
+    from zoo.models.hybrid import image_reader
+
+    model = zoo.get("convnet_lstm", input_shape=(3, 8, 8, 1), num_classes=2, filters=(4,), dense_units=5,
+                    lstm_units=3)
+    sequences = np.random.default_rng(0).uniform(size=(2, 3, 8, 8, 1)).astype("float32")
+    reader = image_reader(model)
+    assert reader.name == "image_reader" and reader.output.shape[1:] == (5,)
+    read = keras.Model(model.input, model.get_layer("read_each_image").output).predict(sequences, verbose=0)
+    for step in range(3):
+        assert_close(reader.predict(sequences[:, step], verbose=0), read[:, step])
+
+
+def test_inception_plain_width_keeps_a_blocks_parameters_closest_to_the_modules():
+    from zoo.models.inception import plain_width
+
+    for channels in (1, 3, 16, 64):
+        per_filter = 9 * channels + 1   # a 3x3 kernel over the channels, and a bias
+        for params in (1, per_filter // 2, per_filter + 3, 2 * per_filter - 1, 12_345, 300_000):
+            width = plain_width(channels, params)
+            candidates = range(1, width + 2)
+            best = min(candidates, key=lambda filters: (abs(filters * per_filter - params), filters))
+            assert width == best, f"plain_width({channels}, {params}) = {width}, closest is {best}"
 
 
 def test_vgg16_transfer_preprocesses_raw_rgb_inside():
