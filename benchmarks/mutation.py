@@ -163,6 +163,16 @@ REVIEWED = {
     **{f"zoo.models.sequence.x_lstm_search_space__mutmut_{n}": _FLOAT_MIN for n in (44, 49)},
     **{f"zoo.models.vgg16_transfer.x_search_space__mutmut_{n}": _FLOAT_MIN for n in (7, 12)},
     **{f"zoo.models.vgg16_transfer.x_search_space__mutmut_{n}": _FIRST for n in (23, 26)},
+    **{f"zoo.models.convnet.x_search_space__mutmut_{n}": _FLOAT_MIN for n in (39, 44)},
+    **{f"zoo.models.convnet.x_search_space__mutmut_{n}": _FIRST for n in (55, 58)},
+    **{f"zoo.models.convnet.x_search_space_1d__mutmut_{n}": _FLOAT_MIN for n in (33, 38)},
+    **{f"zoo.models.convnet.x_search_space_1d__mutmut_{n}": _FIRST for n in (4, 7)},
+    **{f"zoo.models.hybrid.x_search_space__mutmut_{n}": _FLOAT_MIN for n in (35, 40)},
+    **{f"zoo.models.seq2seq.x_attention_weights__mutmut_{n}": "equivalent: np.asarray keeps the ids' integer "
+       "dtype (int64), which the Embedding reads as it reads int32" for n in (3, 5)},
+    **{f"zoo.models.seq2seq.x_attention_weights__mutmut_{n}": "equivalent: Keras attaches the encoder's padding "
+       "mask to its output and hands it to the decoder called without one (tests/test_behaviour.py's padding "
+       "test passes with this change under TensorFlow and JAX)" for n in (19, 22)},
     "zoo.layers.vision.xǁGramMatrixǁcall__mutmut_3": _SAME_CAST,
     "zoo.layers.vision.xǁGramMatrixǁcall__mutmut_10": _SAME_CAST,
     "zoo.layers.vision.xǁGramMatrixǁcall__mutmut_28": "equivalent: upper-case einsum subscripts name the same contraction",

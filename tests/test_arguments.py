@@ -432,6 +432,14 @@ def test_an_lstm_estimates_no_values_per_example():
     assert sequence.lstm_sentiment_size(**zoo.info("lstm_sentiment").defaults)[1] == 0
 
 
+def test_a_1d_convnet_estimates_the_series_and_two_maps_per_convolution():
+    """Values per example: the series, then each convolution's maps before and after its activation."""
+    (_, argument_sets), from_convnet = ESTIMATES["convnet_1d"], convnet.convnet_1d_size
+    assert [from_convnet(**arguments)[1] for arguments in argument_sets] == [
+        20 * 3 + 2 * 20 * (4 + 5),      # (20, 3) series, filters (4, 5)
+        9 * 1 + 2 * 9 * (2 + 6 + 3)]    # (9,) series: one channel, filters (2, 6, 3)
+
+
 @pytest.mark.parametrize("name", zoo.list_models())
 def test_size_estimate_is_the_parameter_count(name):
     estimate, argument_sets = ESTIMATES[name]

@@ -445,6 +445,33 @@ def test_stylize_names_each_bad_argument():
             stylize(**arguments)
 
 
+def test_stylize_compiles_the_painter_as_asked_and_by_default_as_documented():
+    import keras
+
+    from zoo.models.style_transfer import stylize
+
+    network = zoo.get("style_transfer", input_shape=(None, None, 3), weights=None,
+                      content_layers=("block1_conv1",), style_layers=("block1_conv2",))
+    image = np.full((8, 8, 3), 128.0, "float32")
+
+    class Seen(Exception):
+        pass
+
+    class Look(keras.callbacks.Callback):  # stops fit before its first step: only the set-up is looked at
+        def on_train_begin(self, logs=None):
+            raise Seen(self.model.name, self.model.jit_compile, self.params["epochs"], self.params["verbose"],
+                       self.model.get_compile_config()["loss_weights"])
+
+    with pytest.raises(Seen) as defaults:
+        stylize(image, image, network, callbacks=[Look()])
+    name, _, steps, verbose, loss_weights = defaults.value.args   # jit_compile="auto": Keras's choice per backend
+    assert (name, steps, verbose) == ("style_transfer_painter", 200, 0)
+    assert loss_weights == {"content_block1_conv1": 1.0, "style_block1_conv2": 1e-4, "total_variation": 1.0}
+    with pytest.raises(Seen) as asked:
+        stylize(image, image, network, steps=7, jit_compile=True, verbose=2, callbacks=[Look()])
+    assert asked.value.args[1:4] == (True, 7, 2)
+
+
 def test_stylize_paints_the_pixels_and_leaves_the_network_alone(capsys, monkeypatch, tmp_path):
     import keras
 
