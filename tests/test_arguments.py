@@ -432,12 +432,25 @@ def test_an_lstm_estimates_no_values_per_example():
     assert sequence.lstm_sentiment_size(**zoo.info("lstm_sentiment").defaults)[1] == 0
 
 
-def test_a_1d_convnet_estimates_the_series_and_two_maps_per_convolution():
-    """Values per example: the series, then each convolution's maps before and after its activation."""
-    (_, argument_sets), from_convnet = ESTIMATES["convnet_1d"], convnet.convnet_1d_size
-    assert [from_convnet(**arguments)[1] for arguments in argument_sets] == [
-        20 * 3 + 2 * 20 * (4 + 5),      # (20, 3) series, filters (4, 5)
-        9 * 1 + 2 * 9 * (2 + 6 + 3)]    # (9,) series: one channel, filters (2, 6, 3)
+# Values per example of ESTIMATES' argument sets, worked out by hand from what each estimate says it counts.
+VALUES = {
+    # The images, then each convolution's maps and each pooling's smaller maps: 9x11 -> 4x5 -> 2x2 -> 1x1.
+    "convnet": [9 * 11 * 2 + 9 * 11 * 3 + 4 * 5 * 3 + 4 * 5 * 5 + 2 * 2 * 5 + 2 * 2 * 4 + 1 * 1 * 4,
+                5 * 6 * 1 + 5 * 6 * 2],                       # no pooling: the maps keep their size
+    # The series, then each convolution's maps before and after its activation.
+    "convnet_1d": [20 * 3 + 2 * 20 * (4 + 5),
+                   9 * 1 + 2 * 9 * (2 + 6 + 3)],              # a (9,) series has one channel
+    # Every step's image and convolution maps (9x11, then 4x5 after the first pooling), then per step the
+    # image's features and the LSTM's four gates.
+    "convnet_lstm": [2 * (9 * 11 * 2 + 9 * 11 * 3 + 4 * 5 * 5) + 2 * (4 + 4 * 6),
+                     5 * (4 * 4 * 1 + 4 * 4 * 2) + 5 * (3 + 4 * 2)],
+}
+
+
+@pytest.mark.parametrize("name", sorted(VALUES))
+def test_values_per_example_count_what_the_estimate_says(name):
+    estimate, argument_sets = ESTIMATES[name]
+    assert [estimate(**arguments)[1] for arguments in argument_sets] == VALUES[name]
 
 
 @pytest.mark.parametrize("name", zoo.list_models())
