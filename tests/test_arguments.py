@@ -444,7 +444,33 @@ VALUES = {
     # image's features and the LSTM's four gates.
     "convnet_lstm": [2 * (9 * 11 * 2 + 9 * 11 * 3 + 4 * 5 * 5) + 2 * (4 + 4 * 6),
                      5 * (4 * 4 * 1 + 4 * 4 * 2) + 5 * (3 + 4 * 2)],
+    "perceptron": [30],                                       # the inputs
+    "mlp": [16 + 16 + 4],                                     # the flattened (8, 2) inputs, then each hidden layer
+    # The image and the stem's maps, then about 3x each module's output (its branches and their concatenation):
+    # 5x4 maps after the stem's pooling, 3x2 in stage 1, 2x1 in stage 2, with 16, 32 and 64 channels.
+    "inception": [10 * 8 * (2 + 5) + 3 * (5 * 4 * 16 + 2 * 3 * 2 * 32 + 2 * 1 * 64),
+                  10 * 8 * (2 + 5) + sum(area * filters for _, _, filters, _, area in inception.layout(
+                      (10, 8, 2), 5, (1, 2, 1), 16, "plain")),  # a plain block: its one output
+                  16 * 16 * (3 + 3) + 3 * 3 * 8 * 8 * 48],
+    # The ids' embeddings and the bidirectional features, then per output step its state and gates, one weight
+    # per source position and the softmax (for 64 source characters; no attention scores without attention).
+    "attention_seq2seq": [64 * (5 + 2 * 3 + 4) + 4 * (5 * 6 + 64 + 7),
+                          64 * (1 + 2 * 1) + 1 * (5 * 1 + 64 + 2)],
+    # One block's attention scores (heads x length x length) and feed-forward activations.
+    "mini_transformer": [3 * 9 * 9 + 9 * (5 + 12)],
+    # Per position: each block's four projections, feed-forward layer and attention row, then the logits.
+    "mini_gpt": [9 * (2 * (4 * 12 + 5 + 9) + 30), 2 * (1 * (4 * 4 + 1 + 2) + 5)],
+    # The encoder's (as mini_transformer's), then the scores over the predicted tokens at each masked position.
+    "mini_bert": [3 * 9 * 9 + 9 * (5 + 12) + 2 * 30, 1 * 1 * 1 + 1 * (1 + 1) + 1 * 3, 2 * 6 * 6 + 6 * (3 + 4) + 2 * 7],
+    # VGG's largest maps: block 1's two 64-channel ones; unknown (0) for images of any size.
+    "vgg16_transfer": [2 * 37 * 45 * 64, 0],
+    "style_transfer": [2 * 32 * 32 * 64],
+    "lstm_sentiment": [0],                                    # grows with the review's length: unknown
 }
+
+
+def test_values_per_example_count_what_the_estimate_says_for_every_entry():
+    assert sorted(VALUES) == sorted(ESTIMATES)
 
 
 @pytest.mark.parametrize("name", sorted(VALUES))
