@@ -156,6 +156,10 @@ REVIEWED = {
     "zoo.layers.bert.xǁMaskedPositionsǁcall__mutmut_8":
         "equivalent: the scores only order the positions, and top_k orders float32 ones the same (at most "
         "sequence_length, far below 2**24)",
+    "zoo.layers.bert.xǁMaskedPositionsǁcall__mutmut_33": "equivalent: keras.ops.top_k sorts by default",
+    "zoo.layers.bert.xǁMaskedPositionsǁcall__mutmut_30": (
+        "not observable here: top_k(sorted=None) lets TensorFlow return the positions in any order, but its CPU "
+        "kernel returns them sorted anyway (and JAX's top_k always sorts)"),
     **{f"zoo.models.mlp.x_search_space__mutmut_{n}": _FLOAT_MIN for n in (39, 44)},
     **{f"zoo.models.mlp.x_search_space__mutmut_{n}": _FIRST for n in (55, 58)},
     **{f"zoo.models.perceptron.x_search_space__mutmut_{n}": _FIRST for n in (5, 8)},

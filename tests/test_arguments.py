@@ -386,7 +386,8 @@ ESTIMATES = {
     "inception": (inception.inception_size, [
         dict(input_shape=(10, 8, 2), num_classes=3, stem_filters=5, stages=(1, 2, 1), width=16, block="inception"),
         dict(input_shape=(10, 8, 2), num_classes=3, stem_filters=5, stages=(1, 2, 1), width=16, block="plain"),
-        dict(input_shape=(16, 16, 3), num_classes=4, stem_filters=3, stages=(3,), width=48, block="inception")]),
+        dict(input_shape=(16, 16, 3), num_classes=4, stem_filters=3, stages=(3,), width=48, block="inception"),
+        dict(input_shape=(9, 7, 1), num_classes=2, stem_filters=2, stages=(1, 1), width=16, block="inception")]),
     "convnet_lstm": (hybrid.convnet_lstm_size, [
         dict(input_shape=(2, 9, 11, 2), num_classes=3, filters=(3, 5), dense_units=4, lstm_units=6,
              bidirectional=True),
@@ -449,9 +450,10 @@ VALUES = {
     # The image and the stem's maps, then about 3x each module's output (its branches and their concatenation):
     # 5x4 maps after the stem's pooling, 3x2 in stage 1, 2x1 in stage 2, with 16, 32 and 64 channels.
     "inception": [10 * 8 * (2 + 5) + 3 * (5 * 4 * 16 + 2 * 3 * 2 * 32 + 2 * 1 * 64),
-                  10 * 8 * (2 + 5) + sum(area * filters for _, _, filters, _, area in inception.layout(
-                      (10, 8, 2), 5, (1, 2, 1), 16, "plain")),  # a plain block: its one output
-                  16 * 16 * (3 + 3) + 3 * 3 * 8 * 8 * 48],
+                  10 * 8 * (2 + 5) + sum(area * filters for area, (_, _, filters, _, _) in zip(  # a plain block: its
+                      (5 * 4, 3 * 2, 3 * 2, 2 * 1), inception.layout((10, 8, 2), 5, (1, 2, 1), 16, "plain"))),  # output
+                  16 * 16 * (3 + 3) + 3 * 3 * 8 * 8 * 48,
+                  9 * 7 * (1 + 2) + 3 * (5 * 4 * 16 + 3 * 2 * 32)],   # odd sides round up: 9x7 -> 5x4 -> 3x2
     # The ids' embeddings and the bidirectional features, then per output step its state and gates, one weight
     # per source position and the softmax (for 64 source characters; no attention scores without attention).
     "attention_seq2seq": [64 * (5 + 2 * 3 + 4) + 4 * (5 * 6 + 64 + 7),
@@ -476,7 +478,8 @@ def test_values_per_example_count_what_the_estimate_says_for_every_entry():
 @pytest.mark.parametrize("name", sorted(VALUES))
 def test_values_per_example_count_what_the_estimate_says(name):
     estimate, argument_sets = ESTIMATES[name]
-    assert [estimate(**arguments)[1] for arguments in argument_sets] == VALUES[name]
+    values = [estimate(**arguments)[1] for arguments in argument_sets]
+    assert values == VALUES[name] and all(isinstance(value, int) for value in values), values
 
 
 @pytest.mark.parametrize("name", zoo.list_models())
