@@ -160,6 +160,15 @@ REVIEWED = {
     "zoo.layers.bert.xǁMaskedPositionsǁcall__mutmut_30": (
         "not observable here: top_k(sorted=None) lets TensorFlow return the positions in any order, but its CPU "
         "kernel returns them sorted anyway (and JAX's top_k always sorts)"),
+    **{f"zoo.layers.bert.xǁMaskedPositionsǁ__init____mutmut_{n}": "equivalent: the layer's compute_mask returns "
+       "None either way, and Keras 3 does not refuse a mask for a layer without supports_masking" for n in (3, 4)},
+    **{f"zoo.layers.seq2seq.xǁAttentionDecoderǁcall__mutmut_{n}": "equivalent: a float 0/1 mask selects the same "
+       "positions as a boolean one (ops.where and _summary read it as true/false)" for n in (11, 13, 18)},
+    **{f"zoo.layers.seq2seq.xǁAttentionDecoderǁcall__mutmut_{n}": _SAME_CAST for n in (38, 50, 84)},
+    "zoo.layers.seq2seq.xǁAttentionDecoderǁcall__mutmut_90": "equivalent: -1e9 - 1 hides a position as -1e9 does",
+    "zoo.layers.seq2seq.xǁAttentionDecoderǁcall__mutmut_95": "equivalent: softmax's default axis is -1",
+    "zoo.layers.seq2seq.xǁAttentionDecoderǁcall__mutmut_96": "equivalent: the scores are (batch, positions): axis "
+                                                            "1 is axis -1",
     **{f"zoo.models.mlp.x_search_space__mutmut_{n}": _FLOAT_MIN for n in (39, 44)},
     **{f"zoo.models.mlp.x_search_space__mutmut_{n}": _FIRST for n in (55, 58)},
     **{f"zoo.models.perceptron.x_search_space__mutmut_{n}": _FIRST for n in (5, 8)},

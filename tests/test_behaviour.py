@@ -425,6 +425,13 @@ def test_wrong_layer_and_activation_names_are_answered_with_the_right_ones():
         resolve_activation(3)
 
 
+def test_style_transfer_layers_must_be_a_non_empty_list_and_the_error_shows_what_was_given():
+    for value, shown in (([], r"\[\]"), (3, "3"), ({"block1_conv1"}, r"\{'block1_conv1'\}")):
+        with pytest.raises(TypeError, match=rf"^style_transfer: style_layers={shown} must be a non-empty list of "
+                                            r"layer names\.$"):
+            zoo.get("style_transfer", weights=None, style_layers=value)
+
+
 def test_stylize_names_each_bad_argument():
     from zoo.models.style_transfer import stylize
 

@@ -284,6 +284,27 @@ class ZooLayersTest(TestCase):
                 self.assertLess(moved, TF32_RTOL)
                 np.testing.assert_allclose(weights[0, :, :5], 0.2, rtol=TF32_RTOL)
 
+    def test_attention_decoder_scores_as_bahdanau_et_al_write_them(self):
+        """Steps 0 and 1 recomputed in numpy: score_j = v . tanh(W_k h_j + W_q s + b_q), softmax over real j."""
+        rng = np.random.default_rng(2)
+        encoded = rng.normal(size=(2, 6, 8)).astype("float32")
+        mask = TOKENS != 0   # 5 and 3 real positions
+        layer = AttentionDecoder(steps=2, units=6, attention_units=5)
+        _, weights = (ops.convert_to_numpy(value) for value in layer(encoded, mask=mask, return_attention_scores=True))
+        numpy = lambda variable: ops.convert_to_numpy(variable)   # noqa: E731
+        keys, v = encoded @ numpy(layer.keys.kernel), numpy(layer.score.kernel)[:, 0]
+        last = mask.sum(axis=1) - 1
+        summary = np.concatenate([encoded[[0, 1], last, :4], encoded[:, 0, 4:]], axis=-1)
+        state = [np.tanh(summary @ numpy(layer.start.kernel) + numpy(layer.start.bias)), np.zeros((2, 6), "float32")]
+        for step in range(2):
+            query = state[0] @ numpy(layer.query.kernel) + numpy(layer.query.bias)
+            scores = np.where(mask, np.tanh(keys + query[:, None]) @ v, -np.inf)
+            expected = np.exp(scores - scores.max(axis=1, keepdims=True))
+            expected /= expected.sum(axis=1, keepdims=True)
+            np.testing.assert_allclose(weights[:, step], expected, rtol=TF32_RTOL, atol=1e-5)
+            context = (expected[..., None] * encoded).sum(axis=1)
+            state = [ops.convert_to_numpy(part) for part in layer.cell(context, state)[1]]
+
     def test_attention_decoder_in_mixed_float16_computes_what_float32_does(self):
         self.assert_mixed_float16_computes_what_float32_does(lambda **kwargs: AttentionDecoder(4, 6, 5, **kwargs),
                                                              seed=1)
