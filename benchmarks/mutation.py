@@ -151,6 +151,19 @@ REVIEWED = {
        "key, not by the layer" for n in (163, 164, 165)},
     **{f"zoo.models.style_transfer.x_stylize__mutmut_{n}": "equivalent: the canvas ignores its input, so its "
        "name is never read" for n in (148, 150, 152, 153)},
+    **{f"zoo.models.style_transfer.x_stylize__mutmut_{n}": "equivalent: the loss network casts pixels of any "
+       "dtype itself and the canvas's float32 variable casts what it is assigned (the stylize test paints a uint8 "
+       "photo)" for n in (90, 92)},
+    "zoo.models.style_transfer.x_stylize__mutmut_104": "equivalent: Keras's trainable setter stores bool(value)",
+    **{f"zoo.models.style_transfer.x_stylize__mutmut_{n}": "equivalent: the canvas ignores its input, so the "
+       "step input's shape and the zeros fed to it are never read" for n in (151, 208, 210, 211, 212)},
+    **{f"zoo.models.style_transfer.x_stylize__mutmut_{n}": "equivalent: the total-variation target is zeros, and "
+       "zeros of any float dtype or length give the one penalty the same mean absolute error" for n in (218, 220, 221)},
+    **{f"zoo.models.style_transfer.x_stylize__mutmut_{n}": "equivalent: fit's shuffle applies to arrays, never to a "
+       "generator's batches" for n in (229, 235, 239)},
+    **{f"zoo.models.style_transfer.x_style_transfer_size__mutmut_{n}": "equivalent: VGG's layer names (blockN_convM, "
+       "one digit each) sort by name as they do by depth" for n in (3, 5)},
+
     "zoo.layers.bert.xǁMaskedPositionsǁcall__mutmut_4":
         "equivalent: shape[+1] is shape[-1] for the (batch, tokens) ids the layer reads",
     "zoo.layers.bert.xǁMaskedPositionsǁcall__mutmut_8":
