@@ -178,6 +178,13 @@ REVIEWED = {
     **{f"zoo.layers.seq2seq.xǁAttentionDecoderǁcall__mutmut_{n}": "equivalent: a float 0/1 mask selects the same "
        "positions as a boolean one (ops.where and _summary read it as true/false)" for n in (11, 13, 18)},
     **{f"zoo.layers.seq2seq.xǁAttentionDecoderǁcall__mutmut_{n}": _SAME_CAST for n in (38, 50, 84)},
+    **{f"zoo.layers.seq2seq.xǁAttentionDecoderǁcall__mutmut_{n}": _TRAINING_FLAG for n in (119, 122)},
+    **{f"zoo.layers.seq2seq.xǁAttentionDecoderǁ__init____mutmut_{n}": "equivalent: Dense(use_bias=None) builds no "
+       "bias, as use_bias=False does" for n in (33, 54)},
+    "zoo.layers.seq2seq.xǁAttentionDecoderǁ_summary__mutmut_17": "equivalent: the count of real positions is a whole "
+        "number in any dtype, and take_along_axis casts its indices to integers",
+    "zoo.layers.seq2seq.xǁAttentionDecoderǁ_summary__mutmut_47": "equivalent: the two halves are (batch, features): "
+        "axis 1 is axis -1",
     "zoo.layers.seq2seq.xǁAttentionDecoderǁcall__mutmut_90": "equivalent: -1e9 - 1 hides a position as -1e9 does",
     "zoo.layers.seq2seq.xǁAttentionDecoderǁcall__mutmut_95": "equivalent: softmax's default axis is -1",
     "zoo.layers.seq2seq.xǁAttentionDecoderǁcall__mutmut_96": "equivalent: the scores are (batch, positions): axis "

@@ -50,6 +50,9 @@ BAD_ARGUMENTS = [
     ("mini_gpt", dict(embed_dim=10, num_heads=4), ValueError, "embed_dim=10 must be a multiple of num_heads=4"),
     ("mini_gpt", dict(num_layers=49), ValueError, "num_layers=49 is out of range"),
     ("mini_gpt", dict(vocab_size=1), ValueError, "vocab_size=1 is out of range"),
+    # Id 0 is padding: a vocabulary needs it and at least one word.
+    ("lstm_sentiment", dict(vocab_size=1), ValueError, r"vocab_size=1 is out of range; use an integer >= 2"),
+    ("mini_transformer", dict(vocab_size=1), ValueError, r"vocab_size=1 is out of range; use an integer >= 2"),
     ("mini_bert", dict(vocab_size=10, mask_id=10), ValueError, r"mask_id=10 is not a token id.*\[1, 9\]"),
     ("mini_bert", dict(sequence_length=10, max_predictions=11), ValueError,
      "max_predictions=11 is more than the sequence_length=10 tokens.*use at most 10"),

@@ -145,6 +145,10 @@ class ZooLayersTest(TestCase):
         got = mixed(inputs, mask=mask)
         self.assertEqual(keras.backend.standardize_dtype(got.dtype), "float16")
         self.assertTrue(all(weight.dtype == "float32" for weight in mixed.weights))
+        # Each sublayer computes in the policy it was handed, as keras-hub's layers pass theirs on.
+        self.assertEqual({sublayer.name: sublayer.dtype_policy.name
+                          for sublayer in mixed._flatten_layers(include_self=False, recursive=True)
+                          if sublayer.dtype_policy.name != "mixed_float16"}, {})
         np.testing.assert_allclose(ops.convert_to_numpy(got).astype("float32"), ops.convert_to_numpy(expected),
                                    rtol=2e-2, atol=2e-2)
 
@@ -285,12 +289,17 @@ class ZooLayersTest(TestCase):
                 np.testing.assert_allclose(weights[0, :, :5], 0.2, rtol=TF32_RTOL)
 
     def test_attention_decoder_scores_as_bahdanau_et_al_write_them(self):
-        """Steps 0 and 1 recomputed in numpy: score_j = v . tanh(W_k h_j + W_q s + b_q), softmax over real j."""
+        """Steps 0 and 1 recomputed in numpy: score_j = v . tanh(W_k h_j + W_q s + b_q), softmax over real j.
+
+        The state starts as tanh(W_s summary + b_s), the summary being the forward half at the last real
+        position and the backward half at the first; Keras's LSTMCell then reads each step's context.
+        """
         rng = np.random.default_rng(2)
         encoded = rng.normal(size=(2, 6, 8)).astype("float32")
-        mask = TOKENS != 0   # 5 and 3 real positions
+        mask = np.arange(6) < np.array([[5], [1]])   # 5 real positions, and 1
         layer = AttentionDecoder(steps=2, units=6, attention_units=5)
-        _, weights = (ops.convert_to_numpy(value) for value in layer(encoded, mask=mask, return_attention_scores=True))
+        outputs, weights = (ops.convert_to_numpy(value)
+                            for value in layer(encoded, mask=mask, return_attention_scores=True))
         numpy = lambda variable: ops.convert_to_numpy(variable)   # noqa: E731
         keys, v = encoded @ numpy(layer.keys.kernel), numpy(layer.score.kernel)[:, 0]
         last = mask.sum(axis=1) - 1
@@ -304,6 +313,14 @@ class ZooLayersTest(TestCase):
             np.testing.assert_allclose(weights[:, step], expected, rtol=TF32_RTOL, atol=1e-5)
             context = (expected[..., None] * encoded).sum(axis=1)
             state = [ops.convert_to_numpy(part) for part in layer.cell(context, state)[1]]
+            np.testing.assert_allclose(outputs[:, step], state[0], rtol=TF32_RTOL, atol=1e-5)
+
+    def test_attention_decoder_needs_an_even_feature_axis_and_scores_in_32_units_by_default(self):
+        with self.assertRaisesRegex(ValueError, r"^AttentionDecoder reads a bidirectional encoder's outputs "
+                                                r"\(forward and backward halves\), so their last axis must be even; "
+                                                r"got \(None, 5, 7\)\.$"):
+            AttentionDecoder(2, 3).build((None, 5, 7))
+        self.assertEqual(AttentionDecoder(2, 3).get_config()["attention_units"], 32)
 
     def test_attention_decoder_in_mixed_float16_computes_what_float32_does(self):
         self.assert_mixed_float16_computes_what_float32_does(lambda **kwargs: AttentionDecoder(4, 6, 5, **kwargs),
