@@ -185,6 +185,13 @@ REVIEWED = {
         "number in any dtype, and take_along_axis casts its indices to integers",
     "zoo.layers.seq2seq.xǁAttentionDecoderǁ_summary__mutmut_47": "equivalent: the two halves are (batch, features): "
         "axis 1 is axis -1",
+    **{f"zoo.models.convnet.x_first_layer_maps__mutmut_{n}": "equivalent: a Keras layer casts float inputs to its "
+       "compute dtype itself" for n in (11, 13)},
+    "zoo.models.inception.x_inception_size__mutmut_38": "equivalent: layout has a row per module and every stage "
+        "holds at least one module (stages are checked >= 1), so rows is never empty",
+    "zoo.models.vgg.x_backbone__mutmut_13": "equivalent: keras.applications reads include_top=None as False",
+    **{f"zoo.models.vgg.x_backbone__mutmut_{n}": "not observable offline: Keras refusing the ImageNet weights "
+       "themselves needs the ImageNet file, which no test may download" for n in (20, 21)},
     "zoo.layers.seq2seq.xǁAttentionDecoderǁcall__mutmut_90": "equivalent: -1e9 - 1 hides a position as -1e9 does",
     "zoo.layers.seq2seq.xǁAttentionDecoderǁcall__mutmut_95": "equivalent: softmax's default axis is -1",
     "zoo.layers.seq2seq.xǁAttentionDecoderǁcall__mutmut_96": "equivalent: the scores are (batch, positions): axis "

@@ -387,7 +387,7 @@ ESTIMATES = {
         dict(input_shape=(10, 8, 2), num_classes=3, stem_filters=5, stages=(1, 2, 1), width=16, block="inception"),
         dict(input_shape=(10, 8, 2), num_classes=3, stem_filters=5, stages=(1, 2, 1), width=16, block="plain"),
         dict(input_shape=(16, 16, 3), num_classes=4, stem_filters=3, stages=(3,), width=48, block="inception"),
-        dict(input_shape=(9, 7, 1), num_classes=2, stem_filters=2, stages=(1, 1), width=16, block="inception")]),
+        dict(input_shape=(7, 9, 1), num_classes=2, stem_filters=2, stages=(1, 1), width=16, block="inception")]),
     "convnet_lstm": (hybrid.convnet_lstm_size, [
         dict(input_shape=(2, 9, 11, 2), num_classes=3, filters=(3, 5), dense_units=4, lstm_units=6,
              bidirectional=True),
@@ -453,7 +453,7 @@ VALUES = {
                   10 * 8 * (2 + 5) + sum(area * filters for area, (_, _, filters, _, _) in zip(  # a plain block: its
                       (5 * 4, 3 * 2, 3 * 2, 2 * 1), inception.layout((10, 8, 2), 5, (1, 2, 1), 16, "plain"))),  # output
                   16 * 16 * (3 + 3) + 3 * 3 * 8 * 8 * 48,
-                  9 * 7 * (1 + 2) + 3 * (5 * 4 * 16 + 3 * 2 * 32)],   # odd sides round up: 9x7 -> 5x4 -> 3x2
+                  7 * 9 * (1 + 2) + 3 * (4 * 5 * 16 + 2 * 3 * 32)],   # odd sides round up: 7x9 -> 4x5 -> 2x3
     # The ids' embeddings and the bidirectional features, then per output step its state and gates, one weight
     # per source position and the softmax (for 64 source characters; no attention scores without attention).
     "attention_seq2seq": [64 * (5 + 2 * 3 + 4) + 4 * (5 * 6 + 64 + 7),

@@ -144,7 +144,8 @@ def test_weights_from_a_file_are_loaded(tmp_path):
 def test_weights_file_of_another_model_is_a_clear_error(tmp_path):
     path = str(tmp_path / "mlp.weights.h5")
     zoo.get("mlp").save_weights(path)
-    with pytest.raises(ValueError, match="could not load weights from .*mlp.weights.h5.*does not match vgg16"):
+    with pytest.raises(ValueError, match=r"(?s)could not load weights from .*mlp.weights.h5.*does not match vgg16.*"
+                                         r"Pass a weights file saved from keras\.applications\.VGG16\(include_top=False\)\.$"):
         zoo.get("vgg16_transfer", input_shape=(32, 32, 3), weights=path)
 
 
