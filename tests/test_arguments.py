@@ -310,22 +310,28 @@ def hostile(argument: str, default, weights_files) -> st.SearchStrategy:
 MAX_EXAMPLE_VALUES = 2**24
 
 
+def example_shape(spec) -> tuple:
+    """One example's shape for a model input: unknown image sides 32 (VGG's smallest), unknown lengths 5."""
+    unknown = 32 if len(spec.shape) == 4 else 5
+    return (1,) + tuple(unknown if dim is None else dim for dim in spec.shape[1:])
+
+
 def example_values(model) -> int:
     """Values in one example of ``tiny_inputs(model)``."""
-    return sum(math.prod(32 if dim is None else dim for dim in spec.shape[1:]) for spec in model.inputs)
+    return sum(math.prod(example_shape(spec)) for spec in model.inputs)
 
 
 def tiny_inputs(model):
     """One example matching each model input; unknown lengths and sizes made small (32x32 for VGG)."""
     inputs = []
     for spec in model.inputs:
+        shape = example_shape(spec)
         if len(spec.shape) == 4:
-            shape = (1,) + tuple(32 if dim is None else dim for dim in spec.shape[1:])
             inputs.append(np.random.default_rng(0).uniform(0, 255, size=shape).astype("float32"))
         elif "int" in str(spec.dtype):
-            inputs.append(np.ones((1,) + tuple(5 if dim is None else dim for dim in spec.shape[1:]), "int32"))
+            inputs.append(np.ones(shape, "int32"))
         else:
-            inputs.append(np.random.default_rng(0).normal(size=(1,) + tuple(spec.shape[1:])).astype("float32"))
+            inputs.append(np.random.default_rng(0).normal(size=shape).astype("float32"))
     return inputs[0] if len(inputs) == 1 else inputs
 
 

@@ -300,7 +300,7 @@ class ZooLayersTest(TestCase):
         layer = AttentionDecoder(steps=2, units=6, attention_units=5)
         outputs, weights = (ops.convert_to_numpy(value)
                             for value in layer(encoded, mask=mask, return_attention_scores=True))
-        numpy = lambda variable: ops.convert_to_numpy(variable)   # noqa: E731
+        numpy = ops.convert_to_numpy
         keys, v = encoded @ numpy(layer.keys.kernel), numpy(layer.score.kernel)[:, 0]
         last = mask.sum(axis=1) - 1
         summary = np.concatenate([encoded[[0, 1], last, :4], encoded[:, 0, 4:]], axis=-1)
