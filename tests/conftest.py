@@ -14,8 +14,33 @@ import pytest
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 
+CHROMIUM = "/usr/bin/chromium"   # Debian's chromium; docs/scripts/check_site.py drives the same binary
+
+
+def pytest_addoption(parser):
+    parser.addoption("--browser", action="store_true",
+                     help=f"also run the tests marked 'browser', which drive Debian's Chromium ({CHROMIUM}; "
+                          "apt-get install -y chromium). .ci/run installs it and runs them with the site check.")
+
+
 def pytest_report_header(config):
-    return f"KERAS_BACKEND={os.environ.get('KERAS_BACKEND', 'tensorflow (default)')}"
+    browser = ("run (--browser)" if config.getoption("--browser") else
+               f"left out: they need Debian's chromium ({CHROMIUM}); `python -m pytest --browser -m browser` runs "
+               "them (.ci/run does, after installing it)")
+    return [f"KERAS_BACKEND={os.environ.get('KERAS_BACKEND', 'tensorflow (default)')}", f"browser tests: {browser}"]
+
+
+def pytest_collection_modifyitems(config, items):
+    """Leave the browser tests to `--browser`: the README's test command installs Python packages only."""
+    if config.getoption("--browser"):
+        if not Path(CHROMIUM).is_file():
+            raise pytest.UsageError(f"--browser needs {CHROMIUM}, which is missing; install Debian's chromium: "
+                                    "apt-get install -y chromium")
+        return
+    browser = [item for item in items if "browser" in item.keywords]
+    if browser:
+        config.hook.pytest_deselected(items=browser)
+        items[:] = [item for item in items if "browser" not in item.keywords]
 
 
 @pytest.fixture(autouse=True)

@@ -168,6 +168,7 @@ def browser_page(tmp_path_factory):
         server.server_close()
 
 
+@pytest.mark.browser
 def test_the_check_reads_tables_and_captions_as_a_reader_sees_them(browser_page, tmp_path):
     page, site, base = browser_page
     check = check_site.Check(page, tmp_path, site=site, base=base, paths=check_site.committed_key_paths())
@@ -179,6 +180,7 @@ def test_the_check_reads_tables_and_captions_as_a_reader_sees_them(browser_page,
     assert figured == ["/figures/silent.png", "/figures/wrong.png"]
 
 
+@pytest.mark.browser
 def test_figure_problems_say_what_is_wrong_and_how_to_fix_it(browser_page):
     page, site, base = browser_page
     captured = page.evaluate(check_site.FIGURES_JS)
