@@ -1,13 +1,15 @@
 """The registry: names, lookups, errors and metadata. None of these tests needs Keras."""
 
+import dataclasses
 import json
 import subprocess
 import sys
+from types import SimpleNamespace
 
 import pytest
 
 import zoo
-from zoo.registry import DuplicateModelError, ModelSpec, Registry
+from zoo.registry import DuplicateModelError, ModelSpec, Paper, Registry, UnknownModelError
 
 pytestmark = pytest.mark.no_keras
 
@@ -74,6 +76,71 @@ def test_register_a_new_entry_then_find_it():
         registry.add(ModelSpec(name="Bad-Name", factory=lambda: 0, summary="s", task="t", inputs="i",
                                outputs="o"))
 
+
+
+def test_register_files_the_factory_itself_and_returns_it_unchanged(monkeypatch):
+    monkeypatch.setattr(zoo.registry, "REGISTRY", Registry())
+
+    def tiny(units=3):
+        return units
+
+    assert zoo.register("tiny", summary="s", task="t", inputs="i", outputs="o")(tiny) is tiny
+    assert zoo.registry.REGISTRY.spec("tiny").factory is tiny
+
+
+def test_registration_errors_say_what_is_wrong_and_what_to_do():
+    registry = Registry()
+    registry.add(ModelSpec(name="tiny", factory=_tiny, summary="s", task="t", inputs="i", outputs="o"))
+    with pytest.raises(DuplicateModelError) as duplicate:
+        registry.add(ModelSpec(name="tiny", factory=_tiny, summary="s", task="t", inputs="i", outputs="o"))
+    assert str(duplicate.value) == (f"A model named 'tiny' is already registered (by {__name__}._tiny). "
+                                    "Pick another name or remove the first registration.")
+    with pytest.raises(ValueError) as bad:
+        registry.add(ModelSpec(name="Bad-Name", factory=_tiny, summary="s", task="t", inputs="i", outputs="o"))
+    assert str(bad.value) == ("Model name 'Bad-Name' is not valid: use lowercase letters, digits and underscores, "
+                              "starting with a letter (it doubles as a recipe module name).")
+
+
+def test_an_unknown_model_error_reads_as_its_message_without_keyerrors_quotes():
+    assert str(UnknownModelError("No model named 'x' in the zoo.")) == "No model named 'x' in the zoo."
+    assert str(UnknownModelError()) == ""
+
+
+def _tiny(units=4, activation="relu"):
+    return units
+
+
+def test_info_text_names_every_field_and_shows_a_dash_for_each_missing_one():
+    bare = ModelSpec(name="tiny", factory=_tiny, summary="A tiny net.", task="classification",
+                     inputs="(batch, 4)", outputs="(batch, 3) softmax")
+    assert str(bare) == "\n".join([
+        "tiny: A tiny net.",
+        "  task:      classification",
+        "  inputs:    (batch, 4)",
+        "  outputs:   (batch, 3) softmax",
+        "  paper:     -",
+        "  params:    -",
+        "  dataset:   -",
+        "  recipe:    -",
+        "  weights:   -",
+        "  arguments:",
+        "    units = 4",
+        "    activation = 'relu'",
+    ])
+    # _weights_names reads a weights record's name, architecture and offline flag only.
+    weights = [SimpleNamespace(name="imagenet", architecture="vgg16", offline=False),
+               SimpleNamespace(name="imagenet", architecture="vgg19", offline=False),
+               SimpleNamespace(name="edges", architecture="vgg16", offline=True)]
+    full = dataclasses.replace(bare, paper=Paper("A tiny idea", "Doe, J.", 2001, arxiv="0101.0001"),
+                               num_params=12345, default_dataset="iris", recipe="zoo.recipes.tiny",
+                               weights=tuple(weights))
+    assert str(full).splitlines()[4:9] == [
+        "  paper:     Doe, J. (2001). A tiny idea. arXiv:0101.0001",
+        "  params:    12,345",
+        "  dataset:   iris",
+        "  recipe:    zoo.recipes.tiny",
+        "  weights:   imagenet (vgg16, vgg19), edges (vgg16, offline)",
+    ]
 
 @pytest.mark.parametrize("name", SEED_MODELS)
 def test_info_carries_what_users_and_docs_need(name):
