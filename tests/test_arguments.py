@@ -533,6 +533,15 @@ def test_too_big_names_the_argument_and_the_limit(name, argument, value):
     assert time.perf_counter() - start < ERROR_SECONDS
 
 
+
+@pytest.mark.parametrize("number, shown", [(0, "0"), (1234567, "1,234,567"), (2**50 - 1, "1,125,899,906,842,623"),
+                                           (2**50, "more than 2**50"), (2**50 + 1, "more than 2**50"),
+                                           (2**51 - 1, "more than 2**50"), (2**60 + 5, "more than 2**60")])
+def test_a_size_message_counts_in_thousands_up_to_2_to_the_50_then_in_powers_of_two(number, shown):
+    from zoo._checks import _count
+
+    assert _count(number) == shown
+
 @pytest.mark.parametrize("name, arguments", [
     ("lstm_sentiment", dict(vocab_size=np.int64(50), num_classes=np.int64(3), embedding_dim=np.int32(4),
                             lstm_units=np.uint8(4), num_layers=np.int16(2), bidirectional=np.bool_(True),

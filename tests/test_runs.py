@@ -308,3 +308,27 @@ def test_every_recipe_main_reads_as_a_short_story():
         for node in ast.parse(path.read_text()).body:
             if isinstance(node, ast.FunctionDef) and node.name == "main":
                 assert node.end_lineno - node.lineno + 1 <= 40, f"{path.name}: main() is too long"
+
+
+# ------------------------------------------------------------------ atomic files (zoo.files)
+
+def test_json_files_are_standard_json_indented_by_two_and_one_line_on_request(tmp_path):
+    from zoo.files import atomic_write_json
+
+    value = {"accuracy": float("nan"), "loss": [float("inf"), 0.5], "out": tmp_path / "run", "shape": (2, 3)}
+    text = atomic_write_json(tmp_path / "a.json", value).read_text()
+    assert text == ('{\n  "accuracy": null,\n  "loss": [\n    null,\n    0.5\n  ],\n'
+                    f'  "out": "{tmp_path / "run"}",\n  "shape": [\n    2,\n    3\n  ]\n}}\n')
+    assert json.loads(text, parse_constant=pytest.fail)["out"] == str(tmp_path / "run")   # no NaN for strict parsers
+    one_line = atomic_write_json(tmp_path / "b.json", {"a": [1, 2], "b": None}, indent=None).read_text()
+    assert one_line == '{"a":[1,2],"b":null}\n'
+    assert atomic_write_json(tmp_path / "c.json", [1], indent=4).read_text() == "[\n    1\n]\n"
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["a.json", "b.json", "c.json"]   # no partial left
+
+
+def test_text_files_are_utf8_whatever_the_locale(tmp_path):
+    # In the C locale, with Python's UTF-8 mode and locale coercion off, open() defaults to ASCII.
+    code = "import sys; from zoo.files import atomic_write_text; atomic_write_text(sys.argv[1], 'caf\\u00e9 \\u2014 \\u6771')"
+    env = {**os.environ, "LC_ALL": "C", "PYTHONUTF8": "0", "PYTHONCOERCECLOCALE": "0"}
+    subprocess.run([sys.executable, "-c", code, str(tmp_path / "t.txt")], env=env, check=True, timeout=60)
+    assert (tmp_path / "t.txt").read_bytes() == "caf\u00e9 \u2014 \u6771".encode()
