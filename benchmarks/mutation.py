@@ -190,7 +190,8 @@ REVIEWED = {
     **{f"zoo.files.x_atomic_write_json__mutmut_{n}": "equivalent: _finite has already replaced every float NaN and "
        "infinity (floats and their subclasses, in dicts, lists and tuples) with None, so json.dumps never meets one "
        "for allow_nan to refuse" for n in (6, 11, 14)},
-    "zoo.files.x_atomic_write_text__mutmut_11": "equivalent: codec names are case-insensitive ('UTF-8' is 'utf-8')",
+    **{name: "equivalent: codec names are case-insensitive ('UTF-8' is 'utf-8')"
+       for name in ("zoo.files.x_atomic_write_text__mutmut_11", "zoo.registry.x_recipe_summaries__mutmut_11")},
     "zoo.models.inception.x_inception_size__mutmut_38": "equivalent: layout has a row per module and every stage "
         "holds at least one module (stages are checked >= 1), so rows is never empty",
     "zoo.models.vgg.x_backbone__mutmut_13": "equivalent: keras.applications reads include_top=None as False",

@@ -534,6 +534,16 @@ def test_too_big_names_the_argument_and_the_limit(name, argument, value):
 
 
 
+def test_a_value_in_a_message_is_its_repr_on_one_line_cut_to_60_characters():
+    from zoo._checks import show
+
+    assert show("a   b") == "'a   b'"                      # a string keeps its spaces
+    grid = np.arange(40).reshape(4, 10)
+    assert "\n" in repr(grid) and show(grid) == " ".join(repr(grid).split())[:57] + "..."
+    assert show(np.arange(3)) == "array([0, 1, 2])"
+    assert show("x" * 58) == "'" + "x" * 58 + "'" and len(show("x" * 59)) == 60 and show("x" * 59).endswith("...")
+    assert show(10**5000) == "<a int too long to print>"
+
 @pytest.mark.parametrize("number, shown", [(0, "0"), (1234567, "1,234,567"), (2**50 - 1, "1,125,899,906,842,623"),
                                            (2**50, "more than 2**50"), (2**50 + 1, "more than 2**50"),
                                            (2**51 - 1, "more than 2**50"), (2**60 + 5, "more than 2**60")])

@@ -2,8 +2,10 @@
 
 import dataclasses
 import json
+import os
 import subprocess
 import sys
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
@@ -225,3 +227,47 @@ def test_cli_reports_unknown_names(capsys):
     assert "Did you mean 'mlp'" in capsys.readouterr().err
     assert main(["list", "--task", "text_classification"]) == 0
     assert capsys.readouterr().out.splitlines()[0].startswith("lstm_sentiment")
+
+
+def test_source_file_finds_a_zoo_module_or_package_without_importing_it_and_nothing_else():
+    from zoo.registry import source_file
+
+    package = Path(zoo.__file__).resolve().parent
+    assert source_file("zoo.recipes.mlp") == package / "recipes" / "mlp.py"
+    assert source_file("zoo.recipes") == package / "recipes" / "__init__.py"
+    assert source_file("zoo") == package / "__init__.py"
+    assert source_file("zoo.no_such_module") is None
+    assert source_file("json") is None
+    assert source_file("tests.conftest") is None   # a file beside the package, but not the zoo's
+
+
+def test_each_recipe_trains_the_entries_that_name_it():
+    from zoo.registry import REGISTRY, trained_by
+
+    for name, module in REGISTRY.recipes().items():
+        expected = [entry for entry in zoo.list_models() if zoo.info(entry).recipe == module]
+        assert expected and trained_by(name) == expected and trained_by(module) == expected
+    assert trained_by("zoo.recipes.no_such_recipe") == []
+
+
+def test_recipe_summaries_are_each_recipes_first_docstring_line_read_as_utf8_whatever_the_locale():
+    from zoo.registry import REGISTRY, recipe_summaries
+
+    summaries = recipe_summaries()
+    assert list(summaries) == list(REGISTRY.recipes())
+    assert summaries["mlp"] == "a multilayer perceptron learns to read handwritten digits"
+    assert summaries["vgg16_transfer"] == ("transfer learning \u2014 reuse a pretrained VGG-16, train a new head "
+                                           "on 200 labels")
+    assert all(summary and not summary.startswith("Recipe") and not summary.endswith(".")
+               for summary in summaries.values())
+    # In the C locale, with UTF-8 mode and locale coercion off, open() would default to ASCII.
+    code = "import json, sys; from zoo.registry import recipe_summaries; print(json.dumps(recipe_summaries()))"
+    env = {**os.environ, "LC_ALL": "C", "PYTHONUTF8": "0", "PYTHONCOERCECLOCALE": "0"}
+    result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert json.loads(result.stdout) == summaries
+
+
+def test_a_paper_without_an_arxiv_id_reads_as_its_reference_alone():
+    assert str(Paper("A tiny idea", "Doe, J.", 2001)) == "Doe, J. (2001). A tiny idea."
+    assert str(Paper("A tiny idea", "Doe, J.", 2001, arxiv="0101.0001")) == "Doe, J. (2001). A tiny idea. arXiv:0101.0001"
