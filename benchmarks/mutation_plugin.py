@@ -10,17 +10,23 @@ makes ``getfullargspec`` look through mutmut's trampolines, and through
 nothing else. Loaded only by the mutation runs (``[tool.mutmut]`` in
 pyproject.toml); the test suite never sees it.
 
-Some tests start Python processes (a reload in a fresh process, for one). They
-inherit ``MUTANT_UNDER_TEST``; the plugin also puts the mutated copy of the
-package first on their ``PYTHONPATH`` (ahead of the editable install, which
-points at the unmutated source) with a ``sitecustomize`` that applies the same
-fix, so a mutant is tested the same way in and out of process.
+Some tests start Python processes (a reload in a fresh process, every recipe
+run in the run-layer tests). They inherit ``MUTANT_UNDER_TEST``; the plugin also
+puts the mutated copy of the package first on their ``PYTHONPATH`` (ahead of the
+editable install, which points at the unmutated source) with a ``sitecustomize``
+that applies the same fix, so a mutant is tested the same way in and out of
+process. During mutmut's stats pass the children also report which functions
+they reached (``ZOO_MUTMUT_HITS``, a folder per test): without that, a function
+that only a recipe run in a child process reaches would count as reached by no
+test, and its mutants as survivors.
 """
 
 import functools
 import inspect
 import os
 from pathlib import Path
+
+import pytest
 
 _getfullargspec = inspect.getfullargspec
 
@@ -72,3 +78,48 @@ def pytest_collection_modifyitems(session, config, items):
     durations = _recorded_durations()
     if durations:
         items.sort(key=lambda item: durations.get(item.nodeid, float("inf")))
+
+
+def _collecting_stats() -> bool:
+    return os.environ.get("MUTANT_UNDER_TEST") == "stats"
+
+
+def _add_child_hits() -> None:
+    """Add what the test's child processes reached so far to mutmut's record of the running test."""
+    folder = os.environ.get("ZOO_MUTMUT_HITS")
+    if not (_collecting_stats() and folder):
+        return
+    from mutmut.state import state
+
+    for hits in Path(folder).glob("*.txt"):
+        state()._stats.update(line for line in hits.read_text(encoding="utf-8").splitlines() if line)
+        hits.unlink()
+
+
+# mutmut's stats collector reads its record in pytest_runtest_teardown; the children a test's
+# fixtures and body start have reported by the end of its setup and call phases.
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_setup(item):
+    """During the stats pass, give each test a folder where the processes it starts list what they ran."""
+    if _collecting_stats():
+        import tempfile
+
+        os.environ["ZOO_MUTMUT_HITS"] = tempfile.mkdtemp(prefix="zoo-mutmut-hits-")
+    yield
+    _add_child_hits()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_call(item):
+    yield
+    _add_child_hits()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_teardown(item, nextitem):
+    yield
+    folder = os.environ.pop("ZOO_MUTMUT_HITS", None)
+    if folder:
+        import shutil
+
+        shutil.rmtree(folder, ignore_errors=True)
