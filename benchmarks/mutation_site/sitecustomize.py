@@ -27,8 +27,11 @@ if os.environ.get("MUTANT_UNDER_TEST") == "stats":
         def _record(name, caller=None):
             if name not in _seen:
                 _seen.add(name)
-                with open(_path, "a", encoding="utf-8") as handle:
-                    handle.write(name + "\n")
+                try:
+                    with open(_path, "a", encoding="utf-8") as handle:
+                        handle.write(name + "\n")
+                except OSError:   # a process that outlived its test: the folder is gone, and so is the record
+                    pass
 
         _trampoline.record_trampoline_hit = _record
     else:
