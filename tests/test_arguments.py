@@ -544,6 +544,16 @@ def test_a_value_in_a_message_is_its_repr_on_one_line_cut_to_60_characters():
     assert show("x" * 58) == "'" + "x" * 58 + "'" and len(show("x" * 59)) == 60 and show("x" * 59).endswith("...")
     assert show(10**5000) == "<a int too long to print>"
 
+def test_a_list_of_integers_may_be_as_long_as_its_limit_and_each_item_meets_the_minimum():
+    from zoo._checks import integers
+
+    assert integers("m", "filters", [1, 2, 3], max_length=3) == (1, 2, 3)
+    with pytest.raises(ValueError, match=r"^m: filters has 4 entries; use at most 3\.$"):
+        integers("m", "filters", [1, 2, 3, 4], max_length=3)
+    assert integers("m", "stages", [0, 2], minimum=0) == (0, 2)
+    with pytest.raises(ValueError, match=r"^m: stages\[1\]=-1 is out of range; use an integer >= 0\.$"):
+        integers("m", "stages", [0, -1], minimum=0)
+
 @pytest.mark.parametrize("number, shown", [(0, "0"), (1234567, "1,234,567"), (2**50 - 1, "1,125,899,906,842,623"),
                                            (2**50, "more than 2**50"), (2**50 + 1, "more than 2**50"),
                                            (2**51 - 1, "more than 2**50"), (2**60 + 5, "more than 2**60")])

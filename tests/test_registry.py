@@ -271,3 +271,16 @@ def test_recipe_summaries_are_each_recipes_first_docstring_line_read_as_utf8_wha
 def test_a_paper_without_an_arxiv_id_reads_as_its_reference_alone():
     assert str(Paper("A tiny idea", "Doe, J.", 2001)) == "Doe, J. (2001). A tiny idea."
     assert str(Paper("A tiny idea", "Doe, J.", 2001, arxiv="0101.0001")) == "Doe, J. (2001). A tiny idea. arXiv:0101.0001"
+
+
+def test_a_recipe_without_a_source_file_or_a_docstring_has_an_empty_summary(monkeypatch, tmp_path):
+    registry = Registry()
+    for name in ("latex", "bare", "missing"):
+        registry.add(ModelSpec(name=name, factory=_tiny, summary="s", task="t", inputs="i", outputs="o",
+                               recipe=f"zoo.recipes.{name}"))
+    (tmp_path / "latex.py").write_text('"""Recipe: typesets LaTeX.\n\nMore words."""\n')
+    (tmp_path / "bare.py").write_text("x = 1\n")
+    files = {"zoo.recipes.latex": tmp_path / "latex.py", "zoo.recipes.bare": tmp_path / "bare.py"}
+    monkeypatch.setattr(zoo.registry, "REGISTRY", registry)
+    monkeypatch.setattr(zoo.registry, "source_file", files.get)
+    assert zoo.registry.recipe_summaries() == {"latex": "typesets LaTeX", "bare": "", "missing": ""}
