@@ -554,6 +554,32 @@ def test_a_list_of_integers_may_be_as_long_as_its_limit_and_each_item_meets_the_
     with pytest.raises(ValueError, match=r"^m: stages\[1\]=-1 is out of range; use an integer >= 0\.$"):
         integers("m", "stages", [0, -1], minimum=0)
 
+@pytest.mark.parametrize("check, args, error, message", [
+    ("activation", (3,), TypeError, "m: x=3 must be the name of a Keras activation, e.g. 'relu'."),
+    ("choice", (3, ("a", "b")), TypeError, "m: x=3 must be one of 'a', 'b'."),
+    ("fraction", ("0.5",), TypeError, "m: x='0.5' must be a float in [0, 1)."),
+    ("fraction", (float("nan"),), ValueError, "m: x=nan is not a number; use a float in [0, 1)."),
+    ("shape", ("64",), TypeError, "m: x='64' must be a shape tuple such as (64,)."),
+    ("shape", ((4, 0),), ValueError, "m: x=(4, 0) must contain positive integers, e.g. (64,)."),
+    ("fixed_shape", ((None, 3),), ValueError, "m: x=(None, 3) needs fixed sizes, e.g. (64,)."),
+    ("fixed_shape", ([],), TypeError, "m: x=[] must be a shape tuple such as (64,)."),
+])
+def test_each_check_names_the_model_the_argument_and_the_value_given(check, args, error, message):
+    from zoo import _checks
+
+    with pytest.raises(error) as raised:
+        getattr(_checks, check)("m", "x", *args)
+    assert str(raised.value) == message
+
+
+def test_a_fixed_shape_passes_its_example_on_to_every_message():
+    from zoo._checks import fixed_shape
+
+    with pytest.raises(TypeError, match=r"such as \(32, 32, 3\)\.$"):
+        fixed_shape("m", "input_shape", "32", rank=3, example="(32, 32, 3)")
+    with pytest.raises(ValueError, match=r"needs fixed sizes, e.g\. \(32, 32, 3\)\.$"):
+        fixed_shape("m", "input_shape", (None, None, 3), rank=3, example="(32, 32, 3)")
+
 @pytest.mark.parametrize("number, shown", [(0, "0"), (1234567, "1,234,567"), (2**50 - 1, "1,125,899,906,842,623"),
                                            (2**50, "more than 2**50"), (2**50 + 1, "more than 2**50"),
                                            (2**51 - 1, "more than 2**50"), (2**60 + 5, "more than 2**60")])

@@ -43,6 +43,12 @@ def test_list_models_is_sorted_and_filters():
 def test_unknown_task_names_the_known_ones():
     with pytest.raises(ValueError, match="Unknown task 'texts'.*text_classification"):
         zoo.list_models(task="texts")
+    registry = Registry()
+    for name, task in (("a", "vision"), ("b", "text"), ("c", "vision")):
+        registry.add(ModelSpec(name=name, factory=_tiny, summary="s", task=task, inputs="i", outputs="o"))
+    with pytest.raises(ValueError) as unknown:
+        registry.names(task="audio")
+    assert str(unknown.value) == "Unknown task 'audio'; tasks in the zoo: text, vision."
 
 
 @pytest.mark.parametrize("typo, suggestion", [("vgg16", "vgg16_transfer"), ("mpl", "mlp"),
