@@ -11,7 +11,13 @@ from types import SimpleNamespace
 import pytest
 
 import zoo
-from zoo.registry import DuplicateModelError, ModelSpec, Paper, Registry, UnknownModelError
+from zoo.registry import (
+    DuplicateModelError,
+    ModelSpec,
+    Paper,
+    Registry,
+    UnknownModelError,
+)
 
 pytestmark = pytest.mark.no_keras
 
