@@ -533,7 +533,6 @@ def test_too_big_names_the_argument_and_the_limit(name, argument, value):
     assert time.perf_counter() - start < ERROR_SECONDS
 
 
-
 def test_a_value_in_a_message_is_its_repr_on_one_line_cut_to_60_characters():
     from zoo._checks import show
 
@@ -544,6 +543,7 @@ def test_a_value_in_a_message_is_its_repr_on_one_line_cut_to_60_characters():
     assert show("x" * 58) == "'" + "x" * 58 + "'" and len(show("x" * 59)) == 60 and show("x" * 59).endswith("...")
     assert show(10**5000) == "<a int too long to print>"
 
+
 def test_a_list_of_integers_may_be_as_long_as_its_limit_and_each_item_meets_the_minimum():
     from zoo._checks import integers
 
@@ -553,6 +553,7 @@ def test_a_list_of_integers_may_be_as_long_as_its_limit_and_each_item_meets_the_
     assert integers("m", "stages", [0, 2], minimum=0) == (0, 2)
     with pytest.raises(ValueError, match=r"^m: stages\[1\]=-1 is out of range; use an integer >= 0\.$"):
         integers("m", "stages", [0, -1], minimum=0)
+
 
 @pytest.mark.parametrize("check, args, error, message", [
     ("activation", (3,), TypeError, "m: x=3 must be the name of a Keras activation, e.g. 'relu'."),
@@ -580,6 +581,7 @@ def test_a_fixed_shape_passes_its_example_on_to_every_message():
     with pytest.raises(ValueError, match=r"needs fixed sizes, e.g\. \(32, 32, 3\)\.$"):
         fixed_shape("m", "input_shape", (None, None, 3), rank=3, example="(32, 32, 3)")
 
+
 @pytest.mark.parametrize("number, shown", [(0, "0"), (1234567, "1,234,567"), (2**50 - 1, "1,125,899,906,842,623"),
                                            (2**50, "more than 2**50"), (2**50 + 1, "more than 2**50"),
                                            (2**51 - 1, "more than 2**50"), (2**60 + 5, "more than 2**60")])
@@ -587,6 +589,7 @@ def test_a_size_message_counts_in_thousands_up_to_2_to_the_50_then_in_powers_of_
     from zoo._checks import _count
 
     assert _count(number) == shown
+
 
 @pytest.mark.parametrize("name, arguments", [
     ("lstm_sentiment", dict(vocab_size=np.int64(50), num_classes=np.int64(3), embedding_dim=np.int32(4),
