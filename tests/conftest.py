@@ -14,33 +14,47 @@ import pytest
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 
-CHROMIUM = "/usr/bin/chromium"   # Debian's chromium; docs/scripts/check_site.py drives the same binary
-
-
 def pytest_addoption(parser):
     parser.addoption("--browser", action="store_true",
-                     help=f"also run the tests marked 'browser', which drive Debian's Chromium ({CHROMIUM}; "
-                          "apt-get install -y chromium). .ci/run installs it and runs them with the site check.")
+                     help="also run the tests marked 'browser', which drive Debian's Chromium (apt-get install -y "
+                          "chromium). .ci/run installs it and runs them with the site check.")
 
 
 def pytest_report_header(config):
     browser = ("run (--browser)" if config.getoption("--browser") else
-               f"left out: they need Debian's chromium ({CHROMIUM}); `python -m pytest --browser -m browser` runs "
-               "them (.ci/run does, after installing it)")
+               "left out: they need Debian's chromium; `python -m pytest --browser -m browser` runs them (.ci/run "
+               "does, after installing it)")
     return [f"KERAS_BACKEND={os.environ.get('KERAS_BACKEND', 'tensorflow (default)')}", f"browser tests: {browser}"]
 
 
 def pytest_collection_modifyitems(config, items):
     """Leave the browser tests to `--browser`: the README's test command installs Python packages only."""
     if config.getoption("--browser"):
-        if not Path(CHROMIUM).is_file():
-            raise pytest.UsageError(f"--browser needs {CHROMIUM}, which is missing; install Debian's chromium: "
+        chromium = _site_check_chromium()
+        if not Path(chromium).is_file():
+            raise pytest.UsageError(f"--browser needs {chromium}, which is missing; install Debian's chromium: "
                                     "apt-get install -y chromium")
         return
     browser = [item for item in items if "browser" in item.keywords]
     if browser:
         config.hook.pytest_deselected(items=browser)
         items[:] = [item for item in items if "browser" not in item.keywords]
+
+
+def _site_check_chromium() -> str:
+    """The Chromium binary docs/scripts/check_site.py drives (read only with --browser: the script imports zoo_docs)."""
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "docs" / "scripts"))
+    import check_site
+
+    return check_site.CHROMIUM
+
+
+@pytest.fixture
+def ascii_locale_env():
+    """The environment of a child Python whose open() defaults to ASCII: the C locale, UTF-8 mode and coercion off."""
+    return {**os.environ, "LC_ALL": "C", "PYTHONUTF8": "0", "PYTHONCOERCECLOCALE": "0"}
 
 
 @pytest.fixture(autouse=True)

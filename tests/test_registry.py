@@ -2,7 +2,6 @@
 
 import dataclasses
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -23,6 +22,15 @@ pytestmark = pytest.mark.no_keras
 
 SEED_MODELS = ["lstm_sentiment", "mini_transformer", "mlp", "perceptron", "style_transfer", "vgg16_transfer"]
 ENTRIES = sorted(SEED_MODELS + ["convnet", "convnet_1d", "convnet_lstm", "inception", "mini_gpt", "attention_seq2seq", "mini_bert"])   # the seed entries and those added since
+
+
+def _tiny(units=4, activation="relu"):
+    return units
+
+
+def _spec(name, **fields):
+    """A ModelSpec of ``_tiny`` with placeholder words, for tests of the registry's own behaviour."""
+    return ModelSpec(name=name, factory=_tiny, **{"summary": "s", "task": "t", "inputs": "i", "outputs": "o", **fields})
 
 
 def test_import_list_and_info_leave_keras_and_tensorflow_unimported():
@@ -51,7 +59,7 @@ def test_unknown_task_names_the_known_ones():
         zoo.list_models(task="texts")
     registry = Registry()
     for name, task in (("a", "vision"), ("b", "text"), ("c", "vision")):
-        registry.add(ModelSpec(name=name, factory=_tiny, summary="s", task=task, inputs="i", outputs="o"))
+        registry.add(_spec(name, task=task))
     with pytest.raises(ValueError) as unknown:
         registry.names(task="audio")
     assert str(unknown.value) == "Unknown task 'audio'; tasks in the zoo: text, vision."
@@ -104,13 +112,13 @@ def test_register_files_the_factory_itself_and_returns_it_unchanged(monkeypatch)
 
 def test_registration_errors_say_what_is_wrong_and_what_to_do():
     registry = Registry()
-    registry.add(ModelSpec(name="tiny", factory=_tiny, summary="s", task="t", inputs="i", outputs="o"))
+    registry.add(_spec("tiny"))
     with pytest.raises(DuplicateModelError) as duplicate:
-        registry.add(ModelSpec(name="tiny", factory=_tiny, summary="s", task="t", inputs="i", outputs="o"))
+        registry.add(_spec("tiny"))
     assert str(duplicate.value) == (f"A model named 'tiny' is already registered (by {__name__}._tiny). "
                                     "Pick another name or remove the first registration.")
     with pytest.raises(ValueError) as bad:
-        registry.add(ModelSpec(name="Bad-Name", factory=_tiny, summary="s", task="t", inputs="i", outputs="o"))
+        registry.add(_spec("Bad-Name"))
     assert str(bad.value) == ("Model name 'Bad-Name' is not valid: use lowercase letters, digits and underscores, "
                               "starting with a letter (it doubles as a recipe module name).")
 
@@ -118,10 +126,6 @@ def test_registration_errors_say_what_is_wrong_and_what_to_do():
 def test_an_unknown_model_error_reads_as_its_message_without_keyerrors_quotes():
     assert str(UnknownModelError("No model named 'x' in the zoo.")) == "No model named 'x' in the zoo."
     assert str(UnknownModelError()) == ""
-
-
-def _tiny(units=4, activation="relu"):
-    return units
 
 
 def test_info_text_names_every_field_and_shows_a_dash_for_each_missing_one():
@@ -262,7 +266,7 @@ def test_each_recipe_trains_the_entries_that_name_it():
     assert trained_by("zoo.recipes.no_such_recipe") == []
 
 
-def test_recipe_summaries_are_each_recipes_first_docstring_line_read_as_utf8_whatever_the_locale():
+def test_recipe_summaries_are_each_recipes_first_docstring_line_read_as_utf8_whatever_the_locale(ascii_locale_env):
     from zoo.registry import REGISTRY, recipe_summaries
 
     summaries = recipe_summaries()
@@ -272,10 +276,9 @@ def test_recipe_summaries_are_each_recipes_first_docstring_line_read_as_utf8_wha
                                            "on 200 labels")
     assert all(summary and not summary.startswith("Recipe") and not summary.endswith(".")
                for summary in summaries.values())
-    # In the C locale, with UTF-8 mode and locale coercion off, open() would default to ASCII.
     code = "import json, sys; from zoo.registry import recipe_summaries; print(json.dumps(recipe_summaries()))"
-    env = {**os.environ, "LC_ALL": "C", "PYTHONUTF8": "0", "PYTHONCOERCECLOCALE": "0"}
-    result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60)
+    result = subprocess.run([sys.executable, "-c", code], env=ascii_locale_env, capture_output=True, text=True,
+                            timeout=60)
     assert result.returncode == 0, result.stderr[-2000:]
     assert json.loads(result.stdout) == summaries
 
@@ -288,8 +291,7 @@ def test_a_paper_without_an_arxiv_id_reads_as_its_reference_alone():
 def test_a_recipe_without_a_source_file_or_a_docstring_has_an_empty_summary(monkeypatch, tmp_path):
     registry = Registry()
     for name in ("latex", "bare", "missing"):
-        registry.add(ModelSpec(name=name, factory=_tiny, summary="s", task="t", inputs="i", outputs="o",
-                               recipe=f"zoo.recipes.{name}"))
+        registry.add(_spec(name, recipe=f"zoo.recipes.{name}"))
     (tmp_path / "latex.py").write_text('"""Recipe: typesets LaTeX.\n\nMore words."""\n')
     (tmp_path / "bare.py").write_text("x = 1\n")
     files = {"zoo.recipes.latex": tmp_path / "latex.py", "zoo.recipes.bare": tmp_path / "bare.py"}

@@ -326,9 +326,7 @@ def test_json_files_are_standard_json_indented_by_two_and_one_line_on_request(tm
     assert sorted(path.name for path in tmp_path.iterdir()) == ["a.json", "b.json", "c.json"]   # no partial left
 
 
-def test_text_files_are_utf8_whatever_the_locale(tmp_path):
-    # In the C locale, with Python's UTF-8 mode and locale coercion off, open() defaults to ASCII.
+def test_text_files_are_utf8_whatever_the_locale(tmp_path, ascii_locale_env):
     code = "import sys; from zoo.files import atomic_write_text; atomic_write_text(sys.argv[1], 'caf\\u00e9 \\u2014 \\u6771')"
-    env = {**os.environ, "LC_ALL": "C", "PYTHONUTF8": "0", "PYTHONCOERCECLOCALE": "0"}
-    subprocess.run([sys.executable, "-c", code, str(tmp_path / "t.txt")], env=env, check=True, timeout=60)
+    subprocess.run([sys.executable, "-c", code, str(tmp_path / "t.txt")], env=ascii_locale_env, check=True, timeout=60)
     assert (tmp_path / "t.txt").read_bytes() == "caf\u00e9 \u2014 \u6771".encode()
