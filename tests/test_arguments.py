@@ -533,6 +533,21 @@ def test_too_big_names_the_argument_and_the_limit(name, argument, value):
     assert time.perf_counter() - start < ERROR_SECONDS
 
 
+def test_size_accepts_a_model_exactly_at_each_limit_and_refuses_one_past_it(monkeypatch):
+    from zoo import _checks
+
+    limit = _checks.MAX_PARAMETERS
+    monkeypatch.setattr(_checks, "machine_memory", lambda: 4 * (limit + 10))   # float32: 4 bytes a value
+    _checks.size("mlp", lambda **arguments: (limit, 10), {"hidden_units": (5,)})   # exactly at both: built
+    with pytest.raises(ValueError, match=r"^mlp: hidden_units=\(5,\) makes the model too big: .* values per "
+                                         r"example, 9 GiB as float32, more than this machine's 8\.0 GiB\."):
+        _checks.size("mlp", lambda **arguments: (limit, 11), {"hidden_units": (5,)})
+    monkeypatch.setattr(_checks, "machine_memory", lambda: None)   # memory unknown: only the parameter limit
+    _checks.size("mlp", lambda **arguments: (limit, 2**40), {"hidden_units": (5,)})
+    with pytest.raises(ValueError, match=r"more than the 2,147,483,648 \(2\*\*31\) the zoo builds\."):
+        _checks.size("mlp", lambda **arguments: (limit + 1, 0), {"hidden_units": (5,)})
+
+
 def test_a_value_in_a_message_is_its_repr_on_one_line_cut_to_60_characters():
     from zoo._checks import show
 
