@@ -34,6 +34,7 @@ _CONVNET_1D = {"filters": [32, 64, 32], "kernel_sizes": [8, 5, 3], "batch_norm":
 _CONVNET_LSTM = {"filters": [16, 32], "dense_units": 64, "lstm_units": 64, "dropout": 0.3, "shift": 2,
                  "label_smoothing": 0.1}
 _MINI_GPT = {"num_layers": 4, "dropout": 0.1}
+_SENTIMENT = {"members": 3, "wide_ngrams": 2, "label_smoothing": 0.0, "weight_decay": 0.0}
 _INCEPTION = {"stem_filters": 32, "stages": [2, 1], "width": 64, "dropout": 0.3, "shift": 2, "label_smoothing": 0.1}
 VARIANTS = {
     "mlp": {
@@ -92,17 +93,31 @@ VARIANTS = {
         "Adam 3e-3, decoder 128": {"learning_rate": 0.003, "decoder_units": 128},
     },
     "lstm_sentiment": {
-        "1 LSTM": {"members": 1, "wide_ngrams": 0},
-        "1 LSTM + 1-gram wide model": {"members": 1, "wide_ngrams": 1},
-        "1 LSTM + 1-2-gram wide model": {"members": 1, "wide_ngrams": 2},
-        "3 LSTMs": {"members": 3, "wide_ngrams": 0},
-        "3 LSTMs + 1-2-gram wide model": {"members": 3, "wide_ngrams": 2},
+        "1 LSTM": {**_SENTIMENT, "members": 1, "wide_ngrams": 0},
+        "1 LSTM + 1-gram wide model": {**_SENTIMENT, "members": 1, "wide_ngrams": 1},
+        "1 LSTM + 1-2-gram wide model": {**_SENTIMENT, "members": 1},
+        "3 LSTMs": {**_SENTIMENT, "wide_ngrams": 0},
+        "3 LSTMs + 1-2-gram wide model": _SENTIMENT,
+        "3 LSTMs + 1-2-gram wide model, label smoothing 0.1": {**_SENTIMENT, "label_smoothing": 0.1},
+        "3 LSTMs + 1-2-gram wide model, weight decay 0.05": {**_SENTIMENT, "weight_decay": 0.05},
+        "5 LSTMs + 1-2-gram wide model": {**_SENTIMENT, "members": 5},
+        "3 LSTMs + 1-2-gram wide model, label smoothing 0.2": {**_SENTIMENT, "label_smoothing": 0.2},
+        "3 LSTMs + 1-2-gram wide model, label smoothing 0.1, weight decay 0.05": {
+            **_SENTIMENT, "label_smoothing": 0.1, "weight_decay": 0.05},
+        "5 LSTMs + 1-2-gram wide model, label smoothing 0.1": {**_SENTIMENT, "members": 5, "label_smoothing": 0.1},
     },
     "mini_transformer": {
-        "1 Transformer": {"members": 1, "wide_ngrams": 0},
-        "1 Transformer + 1-2-gram wide model": {"members": 1, "wide_ngrams": 2},
-        "3 Transformers": {"members": 3, "wide_ngrams": 0},
-        "3 Transformers + 1-2-gram wide model": {"members": 3, "wide_ngrams": 2},
+        "1 Transformer": {**_SENTIMENT, "members": 1, "wide_ngrams": 0},
+        "1 Transformer + 1-2-gram wide model": {**_SENTIMENT, "members": 1},
+        "3 Transformers": {**_SENTIMENT, "wide_ngrams": 0},
+        "3 Transformers + 1-2-gram wide model": _SENTIMENT,
+        "3 Transformers + 1-2-gram wide model, label smoothing 0.1": {**_SENTIMENT, "label_smoothing": 0.1},
+        "3 Transformers + 1-2-gram wide model, weight decay 0.05": {**_SENTIMENT, "weight_decay": 0.05},
+        "5 Transformers + 1-2-gram wide model": {**_SENTIMENT, "members": 5},
+        "3 Transformers + 1-2-gram wide model, label smoothing 0.2": {**_SENTIMENT, "label_smoothing": 0.2},
+        "3 Transformers + 1-2-gram wide model, label smoothing 0.1, weight decay 0.05": {
+            **_SENTIMENT, "label_smoothing": 0.1, "weight_decay": 0.05},
+        "5 Transformers + 1-2-gram wide model, label smoothing 0.1": {**_SENTIMENT, "members": 5, "label_smoothing": 0.1},
     },
 }
 

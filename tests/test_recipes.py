@@ -239,6 +239,9 @@ def test_bad_flags_are_refused_with_the_value(argv, message):
     ("mini_bert", ["--unlabelled", "tweets"], "--unlabelled=tweets: tweets is not unlabelled text the zoo knows; use "
                                               "all, none, or some of film_plots"),
     ("mini_bert", ["--mask-rate", "1"], "--mask-rate=1 is out of range: use a finite number > 0 and < 1"),
+    ("mini_transformer", ["--label-smoothing", "1"],
+     "--label-smoothing=1 is out of range: use a finite number >= 0 and < 1"),
+    ("lstm_sentiment", ["--weight-decay", "-0.1"], "--weight-decay=-0.1 is out of range: use a finite number >= 0"),
 ])
 def test_recipe_specific_flags_are_checked(recipe, argv, message):
     done = subprocess.run([sys.executable, "-m", f"zoo.recipes.{recipe}", *argv], capture_output=True, text=True,
@@ -437,3 +440,20 @@ def test_pretraining_hides_a_share_of_each_texts_real_tokens_and_asks_for_them_i
     hidden, targets, weights = hide_tokens(ids, np.random.default_rng(1), 0.15, 3, 99, predicted_tokens=30)
     assert (targets < 30).all() and ((weights > 0) == (targets > 0)).all()
     assert (hidden == 99).sum() > (weights > 0).sum()
+
+
+@pytest.mark.parametrize("recipe", ["lstm_sentiment", "mini_transformer"])
+def test_sentiment_regularisers_reach_each_sequence_models_loss_and_optimizer(recipe):
+    import importlib
+
+    from zoo.losses import SparseCategoricalCrossentropy
+    from zoo.recipes import sentiment
+
+    module = importlib.import_module(f"zoo.recipes.{recipe}")
+    plain = sentiment.build(module.SETTINGS, module.parse_args([]), vocabulary_size=50, num_classes=2)
+    assert plain.loss == "sparse_categorical_crossentropy" and plain.optimizer.weight_decay is None
+    args = module.parse_args(["--label-smoothing", "0.1", "--weight-decay", "0.05", "--learning-rate", "0.002"])
+    model = sentiment.build(module.SETTINGS, args, vocabulary_size=50, num_classes=2)
+    assert isinstance(model.loss, SparseCategoricalCrossentropy) and model.loss.label_smoothing == 0.1
+    assert model.optimizer.weight_decay == 0.05
+    assert float(model.optimizer.learning_rate) == pytest.approx(0.002)
