@@ -29,6 +29,28 @@ def test_a_name_that_is_not_a_vgg_conv_layer_names_itself(layer):
         vgg.conv_index(layer)
 
 
+def test_a_name_that_is_not_a_vgg_layer_says_what_vgg_layers_are_called():
+    with pytest.raises(ValueError) as error:
+        vgg.block_of("conv3")
+    assert str(error.value) == ("'conv3' is not a VGG layer name; VGG layers are named like 'block3_conv2' or "
+                                "'block3_pool'.")
+
+
+@pytest.mark.parametrize("shape, error, message", [
+    ((64, 64), ValueError, "m: input_shape=(64, 64) must have 3 dimension(s), e.g. (224, 224, 3)."),
+    ("64x64", TypeError, "m: input_shape='64x64' must be a shape tuple such as (224, 224, 3)."),
+])
+def test_a_vgg_input_shape_must_be_three_dimensions_and_the_message_shows_an_image_shape(shape, error, message):
+    with pytest.raises(error) as raised:
+        vgg.check_image_shape("m", shape)
+    assert str(raised.value) == message
+
+
+def test_the_largest_vgg_feature_maps_are_unknown_when_a_side_is():
+    assert vgg.feature_map_values((64, 32, 3)) == 2 * 64 * 32 * 64   # block 1's two 64-channel maps
+    assert vgg.feature_map_values((None, 32, 3)) == vgg.feature_map_values((64, None, 3)) == 0
+
+
 def test_a_blocks_pooling_comes_after_its_convolutions():
     layers = ["block4_pool", "block4_conv3", "block2_conv1", "block4_conv1", "block1_pool"]
     assert sorted(layers, key=vgg.depth) == ["block1_pool", "block2_conv1", "block4_conv1", "block4_conv3",

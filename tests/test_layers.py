@@ -227,6 +227,20 @@ class ZooLayersTest(TestCase):
         np.testing.assert_array_equal(ops.convert_to_numpy(plain(inputs, training=True)),
                                       ops.convert_to_numpy(plain(inputs, training=False)))
 
+    def test_transformer_encoder_norms_use_epsilon_1e_6_where_it_shows(self):
+        """Activations whose variance is near epsilon: Keras's default 1e-3 would shrink them to almost nothing,
+        and None (the backend's 1e-7) would scale them up by a third more."""
+        layer = TransformerEncoder(8, 2, 16)
+        layer.build((None, 6, 8))
+        rng = np.random.default_rng(0)
+        for scale in (3e-2, 1e-3):
+            small = rng.normal(scale=scale, size=(2, 6, 8)).astype("float32")
+            centred = small - small.mean(-1, keepdims=True)
+            expected = centred / np.sqrt(centred.var(-1, keepdims=True) + 1e-6)
+            for norm in (layer.attention_norm, layer.feed_forward_norm):
+                np.testing.assert_allclose(ops.convert_to_numpy(norm(small)), expected, rtol=1e-3, atol=1e-4,
+                                           err_msg=f"{norm.name} at scale {scale}")
+
     def test_a_causal_block_never_looks_ahead_and_a_plain_one_does(self):
         rng = np.random.default_rng(0)
         inputs = rng.normal(size=(2, 6, 8)).astype("float32")
