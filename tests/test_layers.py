@@ -384,3 +384,15 @@ def test_every_exported_layer_has_a_harness_test(layer_name):
     assert hasattr(ZooLayersTest, harness_test_name(layer_name)), (
         f"add {harness_test_name(layer_name)} (a run_layer_test call) to ZooLayersTest"
     )
+
+
+def test_every_classifier_head_names_its_layers_dropout_and_predictions():
+    from zoo.layers.core import classifier_head
+
+    # Two heads in one session: Keras would name a second unnamed Dropout "dropout_1".
+    for _ in range(2):
+        inputs = keras.Input((4,))
+        model = keras.Model(inputs, classifier_head(inputs, 3, dropout=0.2))
+        assert [layer.name for layer in model.layers[1:]] == ["dropout", "predictions"]
+    inputs = keras.Input((4,))
+    assert [layer.name for layer in keras.Model(inputs, classifier_head(inputs, 3)).layers[1:]] == ["predictions"]
