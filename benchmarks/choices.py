@@ -35,6 +35,27 @@ _CONVNET_LSTM = {"filters": [16, 32], "dense_units": 64, "lstm_units": 64, "drop
                  "label_smoothing": 0.1}
 _MINI_GPT = {"num_layers": 4, "dropout": 0.1}
 _SENTIMENT = {"members": 3, "wide_ngrams": 2, "label_smoothing": 0.0, "weight_decay": 0.0}
+
+
+def _sentiment_variants(one: str, many: str, unigrams: bool = False) -> dict:
+    """The sentiment recipes' variants, simplest first, named after the recipe's model ("LSTM", "LSTMs")."""
+    wide = f"{many} + 1-2-gram wide model"
+    return {
+        f"1 {one}": {**_SENTIMENT, "members": 1, "wide_ngrams": 0},
+        **({f"1 {one} + 1-gram wide model": {**_SENTIMENT, "members": 1, "wide_ngrams": 1}} if unigrams else {}),
+        f"1 {one} + 1-2-gram wide model": {**_SENTIMENT, "members": 1},
+        f"3 {many}": {**_SENTIMENT, "wide_ngrams": 0},
+        f"3 {wide}": _SENTIMENT,
+        f"3 {wide}, label smoothing 0.1": {**_SENTIMENT, "label_smoothing": 0.1},
+        f"3 {wide}, weight decay 0.05": {**_SENTIMENT, "weight_decay": 0.05},
+        f"5 {wide}": {**_SENTIMENT, "members": 5},
+        f"3 {wide}, label smoothing 0.2": {**_SENTIMENT, "label_smoothing": 0.2},
+        f"3 {wide}, label smoothing 0.1, weight decay 0.05": {**_SENTIMENT, "label_smoothing": 0.1,
+                                                               "weight_decay": 0.05},
+        f"5 {wide}, label smoothing 0.1": {**_SENTIMENT, "members": 5, "label_smoothing": 0.1},
+    }
+
+
 _INCEPTION = {"stem_filters": 32, "stages": [2, 1], "width": 64, "dropout": 0.3, "shift": 2, "label_smoothing": 0.1}
 VARIANTS = {
     "mlp": {
@@ -92,33 +113,8 @@ VARIANTS = {
         "Adam 3e-3, decoder 64": {"learning_rate": 0.003, "decoder_units": 64},
         "Adam 3e-3, decoder 128": {"learning_rate": 0.003, "decoder_units": 128},
     },
-    "lstm_sentiment": {
-        "1 LSTM": {**_SENTIMENT, "members": 1, "wide_ngrams": 0},
-        "1 LSTM + 1-gram wide model": {**_SENTIMENT, "members": 1, "wide_ngrams": 1},
-        "1 LSTM + 1-2-gram wide model": {**_SENTIMENT, "members": 1},
-        "3 LSTMs": {**_SENTIMENT, "wide_ngrams": 0},
-        "3 LSTMs + 1-2-gram wide model": _SENTIMENT,
-        "3 LSTMs + 1-2-gram wide model, label smoothing 0.1": {**_SENTIMENT, "label_smoothing": 0.1},
-        "3 LSTMs + 1-2-gram wide model, weight decay 0.05": {**_SENTIMENT, "weight_decay": 0.05},
-        "5 LSTMs + 1-2-gram wide model": {**_SENTIMENT, "members": 5},
-        "3 LSTMs + 1-2-gram wide model, label smoothing 0.2": {**_SENTIMENT, "label_smoothing": 0.2},
-        "3 LSTMs + 1-2-gram wide model, label smoothing 0.1, weight decay 0.05": {
-            **_SENTIMENT, "label_smoothing": 0.1, "weight_decay": 0.05},
-        "5 LSTMs + 1-2-gram wide model, label smoothing 0.1": {**_SENTIMENT, "members": 5, "label_smoothing": 0.1},
-    },
-    "mini_transformer": {
-        "1 Transformer": {**_SENTIMENT, "members": 1, "wide_ngrams": 0},
-        "1 Transformer + 1-2-gram wide model": {**_SENTIMENT, "members": 1},
-        "3 Transformers": {**_SENTIMENT, "wide_ngrams": 0},
-        "3 Transformers + 1-2-gram wide model": _SENTIMENT,
-        "3 Transformers + 1-2-gram wide model, label smoothing 0.1": {**_SENTIMENT, "label_smoothing": 0.1},
-        "3 Transformers + 1-2-gram wide model, weight decay 0.05": {**_SENTIMENT, "weight_decay": 0.05},
-        "5 Transformers + 1-2-gram wide model": {**_SENTIMENT, "members": 5},
-        "3 Transformers + 1-2-gram wide model, label smoothing 0.2": {**_SENTIMENT, "label_smoothing": 0.2},
-        "3 Transformers + 1-2-gram wide model, label smoothing 0.1, weight decay 0.05": {
-            **_SENTIMENT, "label_smoothing": 0.1, "weight_decay": 0.05},
-        "5 Transformers + 1-2-gram wide model, label smoothing 0.1": {**_SENTIMENT, "members": 5, "label_smoothing": 0.1},
-    },
+    "lstm_sentiment": _sentiment_variants("LSTM", "LSTMs", unigrams=True),
+    "mini_transformer": _sentiment_variants("Transformer", "Transformers"),
 }
 
 
