@@ -124,8 +124,9 @@ _SCALAR_SHAPE = "equivalent: add_weight's shape defaults to (), a scalar"
 _NETWORK_CASTS = "equivalent: the loss network's VGGPreprocessing casts pixels of any dtype to float itself"
 _QUIET = "equivalent: predict(verbose=None) shows no progress bar either (the test reads stdout)"
 _TRAINING_FLAG = ("equivalent: Keras passes the outer call's training flag to a sublayer called without one "
-                  "(tests/test_layers.py checks dropout acts in training only)")
+                  "or with training=None (tests/test_layers.py checks dropout acts in training only)")
 _EMBEDDING_BUILD = "equivalent: keras.layers.Embedding.build ignores the shape it is given"
+_DENSE_BUILD = "equivalent: keras.layers.Dense.build reads only the last axis of the shape it is given"
 # KerasTuner's own default when none is given: a Float's min_value, a Choice's first value, a Boolean's False.
 _TUNER_DEFAULT = "equivalent: KerasTuner's default for a hyperparameter given none is this one ({})"
 _FLOAT_MIN, _FIRST, _FALSE = (_TUNER_DEFAULT.format(what) for what in ("min_value", "the first value", "False"))
@@ -135,7 +136,8 @@ REVIEWED = {
         "equivalent: shape[+1] is shape[-1] for the (batch, tokens) ids the layer reads",
     "zoo.layers.attention.xǁTransformerEncoderǁcall__mutmut_11":
         "equivalent: a float 0/1 mask hides the same keys as a boolean one",
-    **{f"zoo.layers.attention.xǁTransformerEncoderǁcall__mutmut_{n}": _TRAINING_FLAG for n in (21, 26, 33, 35, 43, 45)},
+    **{f"zoo.layers.attention.xǁTransformerEncoderǁcall__mutmut_{n}": _TRAINING_FLAG for n in (22, 28, 35, 37, 45, 47)},
+    **{f"zoo.layers.attention.xǁTransformerEncoderǁbuild__mutmut_{n}": _DENSE_BUILD for n in (10, 11)},
     "zoo.layers.core.xǁConstantOutputǁbuild__mutmut_3": _SCALAR_SHAPE,
     "zoo.layers.core.xǁConstantOutputǁbuild__mutmut_7": _SCALAR_SHAPE,
     "zoo.models.style_transfer.x_content_loss__mutmut_5": _SAME_CAST,
@@ -198,6 +200,9 @@ REVIEWED = {
     "zoo.models.inception.x_inception_size__mutmut_38": "equivalent: layout has a row per module and every stage "
         "holds at least one module (stages are checked >= 1), so rows is never empty",
     "zoo.models.vgg.x_backbone__mutmut_13": "equivalent: keras.applications reads include_top=None as False",
+    "zoo.models.vgg.x_depth__mutmut_7": "equivalent: float() reads 'INF' as it reads 'inf'",
+    **{f"zoo.registry.xǁModelSpecǁresolve_arguments__mutmut_{n}": "equivalent: only close[0] is read, and "
+       "difflib.get_close_matches lists the best match first whatever n is" for n in (13, 14)},
     **{f"zoo.models.vgg.x_backbone__mutmut_{n}": "not observable offline: Keras refusing the ImageNet weights "
        "themselves needs the ImageNet file, which no test may download" for n in (20, 21)},
     "zoo.layers.seq2seq.xǁAttentionDecoderǁcall__mutmut_90": "equivalent: -1e9 - 1 hides a position as -1e9 does",

@@ -544,8 +544,9 @@ def test_size_accepts_a_model_exactly_at_each_limit_and_refuses_one_past_it(monk
         _checks.size("mlp", lambda **arguments: (limit, 11), {"hidden_units": (5,)})
     monkeypatch.setattr(_checks, "machine_memory", lambda: None)   # memory unknown: only the parameter limit
     _checks.size("mlp", lambda **arguments: (limit, 2**40), {"hidden_units": (5,)})
-    with pytest.raises(ValueError, match=r"more than the 2,147,483,648 \(2\*\*31\) the zoo builds\."):
-        _checks.size("mlp", lambda **arguments: (limit + 1, 0), {"hidden_units": (5,)})
+    with pytest.raises(ValueError, match=r"^mlp: hidden_units=\(5,\) makes the model too big: \S+ parameters, "
+                                         r"more than the 2,147,483,648 \(2\*\*31\) the zoo builds\."):
+        _checks.size("mlp", lambda **arguments: (limit + 1, 0), {"hidden_units": (5,)})   # 0 values: not said
 
 
 def test_a_value_in_a_message_is_its_repr_on_one_line_cut_to_60_characters():
@@ -633,7 +634,9 @@ def test_activations_that_cannot_follow_a_layer_are_refused_before_building(acti
 
 @pytest.mark.parametrize("value", ["a/b", "a b", "x:y", "é"])
 def test_a_name_keras_or_tensorflow_would_refuse_is_refused_with_the_models_name(value):
-    with pytest.raises(ValueError, match=r"^mlp: name=.* cannot name a Keras model; use letters, digits"):
+    with pytest.raises(ValueError, match=rf"^mlp: name={re.escape(repr(value))} cannot name a Keras model; use "
+                                         r"letters, digits, '_', '\.' and '-', starting with a letter or digit, "
+                                         r"e\.g\. 'mlp'\.$"):
         zoo.get("mlp", name=value)
 
 

@@ -79,6 +79,10 @@ def test_unknown_name_suggests_close_matches(typo, suggestion):
 def test_unknown_override_is_refused_before_building():
     with pytest.raises(TypeError, match=r"'num_class' \(did you mean 'num_classes'\?\)"):
         zoo.get("mlp", num_class=3)
+    # A name like no argument gets no suggestion, beside one that does.
+    with pytest.raises(TypeError, match=r"^mlp: unknown argument 'num_class' \(did you mean 'num_classes'\?\), "
+                                        r"'zzzz'\. Valid arguments: input_shape, num_classes, "):
+        zoo.get("mlp", zzzz=1, num_class=3)
 
 
 def test_duplicate_registration_raises_and_keeps_the_first():
