@@ -450,7 +450,8 @@ def test_sentiment_regularisers_reach_each_sequence_models_loss_and_optimizer(re
     from zoo.recipes import sentiment
 
     module = importlib.import_module(f"zoo.recipes.{recipe}")
-    plain = sentiment.build(module.SETTINGS, module.parse_args([]), vocabulary_size=50, num_classes=2)
+    off = module.parse_args(["--label-smoothing", "0", "--weight-decay", "0"])
+    plain = sentiment.build(module.SETTINGS, off, vocabulary_size=50, num_classes=2)
     assert plain.loss == "sparse_categorical_crossentropy" and plain.optimizer.weight_decay is None
     args = module.parse_args(["--label-smoothing", "0.1", "--weight-decay", "0.05", "--learning-rate", "0.002"])
     model = sentiment.build(module.SETTINGS, args, vocabulary_size=50, num_classes=2)
