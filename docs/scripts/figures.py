@@ -214,7 +214,9 @@ def training_curves(recipe: str) -> Path:
     if not metrics:
         raise ValueError(f"results/{recipe}/history*.csv logs neither loss nor accuracy")
     figure, axes = plt.subplots(1, len(metrics), figsize=(5.5 * len(metrics), 3.6), squeeze=False)
-    colors = dict(zip(histories, ("tab:orange", "tab:blue", "tab:green", "tab:purple")))
+    palette = ("tab:orange", "tab:blue", "tab:green", "tab:purple", "tab:red", "tab:brown", "tab:pink", "tab:gray",
+               "tab:olive", "tab:cyan")   # matplotlib's ten: room for --members up to 9 beside the wide model
+    colors = {tag: palette[index % len(palette)] for index, tag in enumerate(histories)}
     for axis, metric in zip(axes[0], metrics):
         for tag, history in histories.items():
             epochs = np.arange(1, len(history.get(metric, [])) + 1)
