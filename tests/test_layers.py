@@ -24,6 +24,12 @@ TF32_RTOL = 1e-3
 TOKENS = np.array([[3, 1, 4, 1, 5, 0], [9, 2, 6, 0, 0, 0]], dtype="int32")  # 0 = padding
 
 
+def layer_norm(x, gamma=1.0, beta=0.0, epsilon=1e-6):
+    """Layer normalisation over the last axis, written out in numpy (the zoo's blocks use epsilon 1e-6)."""
+    centred = x - x.mean(-1, keepdims=True)
+    return centred / np.sqrt(centred.var(-1, keepdims=True) + epsilon) * gamma + beta
+
+
 def harness_test_name(layer_name: str) -> str:
     return f"test_{layer_name}_passes_keras_layer_tests"
 
@@ -208,9 +214,7 @@ class ZooLayersTest(TestCase):
         got = ops.convert_to_numpy(layer(inputs, mask=mask))
 
         def norm(x, sublayer):
-            gamma, beta = (ops.convert_to_numpy(w) for w in sublayer.weights)
-            centred = x - x.mean(-1, keepdims=True)
-            return centred / np.sqrt(centred.var(-1, keepdims=True) + 1e-6) * gamma + beta
+            return layer_norm(x, *(ops.convert_to_numpy(w) for w in sublayer.weights))
 
         def dense(x, sublayer):
             kernel, bias = (ops.convert_to_numpy(w) for w in sublayer.weights)
@@ -235,10 +239,8 @@ class ZooLayersTest(TestCase):
         rng = np.random.default_rng(0)
         for scale in (3e-2, 1e-3):
             small = rng.normal(scale=scale, size=(2, 6, 8)).astype("float32")
-            centred = small - small.mean(-1, keepdims=True)
-            expected = centred / np.sqrt(centred.var(-1, keepdims=True) + 1e-6)
             for norm in (layer.attention_norm, layer.feed_forward_norm):
-                np.testing.assert_allclose(ops.convert_to_numpy(norm(small)), expected, rtol=1e-3, atol=1e-4,
+                np.testing.assert_allclose(ops.convert_to_numpy(norm(small)), layer_norm(small), rtol=1e-3, atol=1e-4,
                                            err_msg=f"{norm.name} at scale {scale}")
 
     def test_a_causal_block_never_looks_ahead_and_a_plain_one_does(self):

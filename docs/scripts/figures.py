@@ -214,8 +214,8 @@ def training_curves(recipe: str) -> Path:
     if not metrics:
         raise ValueError(f"results/{recipe}/history*.csv logs neither loss nor accuracy")
     figure, axes = plt.subplots(1, len(metrics), figsize=(5.5 * len(metrics), 3.6), squeeze=False)
-    palette = ("tab:orange", "tab:blue", "tab:green", "tab:purple", "tab:red", "tab:brown", "tab:pink", "tab:gray",
-               "tab:olive", "tab:cyan")   # matplotlib's ten: room for --members up to 9 beside the wide model
+    # Matplotlib's ten Tableau colours, orange first (the first history's colour on every page), then cycling.
+    palette = ["tab:orange", *(name for name in matplotlib.colors.TABLEAU_COLORS if name != "tab:orange")]
     colors = {tag: palette[index % len(palette)] for index, tag in enumerate(histories)}
     for axis, metric in zip(axes[0], metrics):
         for tag, history in histories.items():
