@@ -330,3 +330,529 @@ def test_text_files_are_utf8_whatever_the_locale(tmp_path, ascii_locale_env):
     code = "import sys; from zoo.files import atomic_write_text; atomic_write_text(sys.argv[1], 'caf\\u00e9 \\u2014 \\u6771')"
     subprocess.run([sys.executable, "-c", code, str(tmp_path / "t.txt")], env=ascii_locale_env, check=True, timeout=60)
     assert (tmp_path / "t.txt").read_bytes() == "caf\u00e9 \u2014 \u6771".encode()
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# The run layer in this process: a toy recipe over the digits, so every promise above is also checked in seconds, with
+# the exact files and values a run writes (the kill tests above check the same promises end to end, in minutes).
+
+TOY_ARGV = ["--epochs", "3"]
+
+
+def _toy_args(folder, **flags):
+    import argparse
+
+    values = {"out": str(folder), "seed": 0, "epochs": 3, "learning_rate": 0.01, "argv": TOY_ARGV, **flags}
+    return argparse.Namespace(**values)
+
+
+def _toy_model(learning_rate=0.01):
+    import keras
+
+    model = keras.Sequential([keras.Input((64,)), keras.layers.Rescaling(1 / 16),
+                              keras.layers.Dense(10, activation="softmax")])
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss="sparse_categorical_crossentropy",
+                  metrics=["accuracy"])
+    return model
+
+
+@pytest.fixture(scope="module")
+def digits():
+    from zoo import data
+
+    return data.load("digits", seed=0)
+
+
+@pytest.fixture
+def toy_run(tmp_path, digits, capsys):
+    """A finished toy run: three epochs with early stopping, evaluated, saved, finished with a baseline."""
+    from zoo.runs import Run
+
+    folder = tmp_path / "toy"
+    with Run("toy", _toy_args(folder)) as run:
+        model = _toy_model()
+        fitted = run.fit(model, digits, batch_size=64, epochs=3, patience=5, monitor="val_accuracy")
+        metrics = run.evaluate(model, digits)
+        run.save_model(model)
+        path = run.finish(metrics, headline="toy headline", baseline={"headline": "toy baseline"}, data=digits,
+                          extra_key=7)
+    return {"folder": folder, "fitted": fitted, "metrics": metrics, "model": model, "path": path,
+            "out": capsys.readouterr().out, "results": json.loads((folder / "results.json").read_text())}
+
+
+def test_a_finished_toy_run_writes_its_results_and_drops_its_checkpoints(toy_run, digits):
+    import datetime
+
+    from zoo import fingerprint
+
+    folder, results = toy_run["folder"], toy_run["results"]
+    assert toy_run["path"] == folder / "results.json"
+    assert sorted(path.name for path in folder.iterdir()) == [
+        ".lock", "MODEL_CARD.md", "curves.png", "history.csv", "logs", "model.keras", "results.json", "run.json"]
+    assert results["recipe"] == "toy" and results["command"] == "python -m zoo.recipes.toy --epochs 3"
+    assert results["flags"] == {"seed": 0, "epochs": 3, "learning_rate": 0.01}
+    assert results["headline"] == "toy headline" and results["baseline"] == {"headline": "toy baseline"}
+    assert results["metrics"] == toy_run["metrics"] and results["extra_key"] == 7
+    assert results["data"] == digits.describe() and results["tuning"] is None and results["use"] is None
+    import keras
+
+    default = "_DefaultDistributionStrategy" if keras.backend.backend() == "tensorflow" else "_Single"
+    assert results["distribution"] == {"strategy": default, "replicas": 1}
+    assert 0 < results["wall_time_s"] < 300
+    finished = datetime.datetime.fromisoformat(results["finished"])
+    assert finished.utcoffset() == datetime.timedelta(0)
+    assert abs((datetime.datetime.now(datetime.timezone.utc) - finished).total_seconds()) < 300
+    assert results["epoch_seconds"]["fit"]["epochs_timed"] == 3 and list(results["epoch_seconds"]) == ["fit"]
+    assert results["fingerprint"] == fingerprint.of_recipe("toy")
+    assert results["environment"]["keras_backend"] == os.environ.get("KERAS_BACKEND", "tensorflow")
+    started = json.loads((folder / "run.json").read_text())
+    assert started["recipe"] == "toy" and started["flags"] == results["flags"]
+    assert started["command"] == results["command"] and started["started"] <= results["finished"]
+    assert toy_run["out"].splitlines()[-2:] == ["baseline, same split: toy baseline",
+                                                f"toy headline; wrote {folder / 'results.json'}"]
+
+
+def test_a_toy_run_trains_evaluates_and_saves_what_it_trained(toy_run, digits):
+    from zoo.runs import load_saved_model
+
+    fitted, metrics, model = toy_run["fitted"], toy_run["metrics"], toy_run["model"]
+    assert fitted.epochs_run == 3 and [int(row["epoch"]) for row in fitted.rows] == [0, 1, 2]
+    assert fitted.best_epoch == 1 + max(range(3), key=lambda epoch: float(fitted.rows[epoch]["val_accuracy"]))
+    assert 0 < fitted.seconds < 300 and fitted.value is not None   # the History that Keras's fit returned
+    assert [int(row["epoch"]) for row in _history(toy_run["folder"])] == [0, 1, 2]
+    assert sorted(metrics) == ["test_accuracy", "test_loss", "validation_accuracy"]
+    for split in ("validation", "test"):
+        loss, accuracy = model.evaluate(digits.evaluation_batches(split, 256), verbose=0)
+        assert metrics[f"{split}_accuracy"] == round(float(accuracy), 4)
+        if split == "test":
+            assert metrics["test_loss"] == round(float(loss), 4)
+    assert metrics["validation_accuracy"] > 0.8   # three epochs of a linear model on the digits
+    import numpy as np
+
+    saved = load_saved_model(toy_run["folder"] / "model.keras")
+    x, _ = next(iter(digits.evaluation_batches("test", 32)))
+    assert np.allclose(saved.predict(x, verbose=0), model.predict(x, verbose=0), atol=1e-6)
+
+
+def test_a_toy_run_draws_loss_and_accuracy_curves(toy_run):
+    from PIL import Image
+
+    with Image.open(toy_run["folder"] / "curves.png") as image:
+        assert image.format == "PNG" and image.size == (1000, 360)   # two panels, 5 x 3.6 inches each, at 100 dpi
+
+
+def test_the_lock_names_the_run_and_a_second_run_on_the_folder_is_refused(tmp_path):
+    from zoo.errors import RunFolderError
+    from zoo.runs import Run
+
+    with Run("toy", _toy_args(tmp_path)) as first:
+        holder = (tmp_path / ".lock").read_text()
+        assert holder.startswith(f"pid {os.getpid()}, `python -m zoo.recipes.toy --epochs 3`, since ")
+        with pytest.raises(RunFolderError) as refused:
+            Run("toy", _toy_args(tmp_path)).__enter__()
+        assert str(refused.value) == (f"{tmp_path} is in use by another run ({holder}); wait for it to end, or "
+                                      "choose another --out.")
+        assert first._lock_handle is not None
+    assert first._lock_handle is None
+    with Run("toy", _toy_args(tmp_path)):   # released: the folder's run can be resumed
+        pass
+
+
+def test_an_unlocked_folder_is_unlocked_again_when_claiming_it_fails(tmp_path):
+    from zoo.errors import RunFolderError
+    from zoo.runs import Run
+
+    (tmp_path / "notes.txt").write_text("mine")
+    with pytest.raises(RunFolderError):
+        Run("toy", _toy_args(tmp_path)).__enter__()
+    (tmp_path / "notes.txt").unlink()
+    with Run("toy", _toy_args(tmp_path)):   # the failed claim let go of the lock
+        pass
+
+
+@pytest.mark.parametrize("names, shown", [
+    (["a.txt"], "a.txt"),
+    (["f.txt", "e.txt", "d.txt", "c.txt", "b.txt"], "b.txt, c.txt, d.txt, e.txt, f.txt"),
+    (["f.txt", "e.txt", "d.txt", "c.txt", "b.txt", "a.txt"], "a.txt, b.txt, c.txt, d.txt, e.txt, ..."),
+])
+def test_a_folder_of_other_files_is_refused_naming_the_first_five(tmp_path, names, shown):
+    from zoo.errors import RunFolderError
+    from zoo.runs import Run
+
+    for name in names:
+        (tmp_path / name).write_text("")
+    (tmp_path / ".hidden").write_text("")
+    (tmp_path / "workers").mkdir()
+    with pytest.raises(RunFolderError) as refused:
+        with Run("toy", _toy_args(tmp_path)):
+            pass
+    assert str(refused.value) == f"--out={tmp_path} holds other files ({shown}) and no run; choose a new or empty folder."
+    assert not (tmp_path / "run.json").exists()
+
+
+def test_hidden_files_and_workers_alone_do_not_make_a_folder_taken(tmp_path):
+    from zoo.runs import Run
+
+    (tmp_path / ".hidden").write_text("")
+    (tmp_path / "workers").mkdir()
+    with Run("toy", _toy_args(tmp_path)):
+        pass
+    assert (tmp_path / "run.json").exists()
+
+
+def test_a_finished_folder_is_refused_in_process_and_its_stale_checkpoints_dropped(tmp_path):
+    from zoo.errors import RunFolderError
+    from zoo.runs import Run
+
+    (tmp_path / "results.json").write_text("{}")
+    (tmp_path / "checkpoints" / "fit").mkdir(parents=True)
+    with pytest.raises(RunFolderError) as refused:
+        with Run("toy", _toy_args(tmp_path)):
+            pass
+    assert str(refused.value) == (f"{tmp_path} holds a finished run (results.json); pass --overwrite to train again "
+                                  "in it (its files are replaced), or choose another --out.")
+    assert not (tmp_path / "checkpoints").exists() and (tmp_path / "results.json").read_text() == "{}"
+
+
+@pytest.mark.parametrize("left", ["results.json", "run.json"])
+def test_overwrite_clears_everything_but_the_lock(tmp_path, left):
+    from zoo.runs import Run
+
+    outside = tmp_path / "outside"
+    (outside / "kept").mkdir(parents=True)
+    folder = tmp_path / "run"
+    (folder / "checkpoints" / "fit").mkdir(parents=True)
+    (folder / left).write_text("{}")
+    (folder / "model.keras").write_text("old")
+    (folder / "linked").symlink_to(outside)
+    with Run("toy", _toy_args(folder, overwrite=True)):
+        assert sorted(path.name for path in folder.iterdir()) == [".lock", "run.json"]
+    assert (outside / "kept").is_dir()   # a link is removed, not what it points to
+
+
+def test_resuming_says_so_and_keeps_the_first_start(tmp_path, capsys):
+    from zoo.runs import Run
+
+    with Run("toy", _toy_args(tmp_path)):
+        pass
+    first = (tmp_path / "run.json").read_text()
+    capsys.readouterr()
+    with Run("toy", _toy_args(tmp_path, argv=["--epochs", "3", "--out", str(tmp_path)])):
+        pass
+    assert capsys.readouterr().err == f"resuming the run in {tmp_path}\n"
+    assert (tmp_path / "run.json").read_text() == first
+
+
+def test_resuming_with_other_flags_in_process_lists_each_difference(tmp_path):
+    from zoo.errors import RunFolderError
+    from zoo.runs import Run
+
+    with Run("toy", _toy_args(tmp_path, sizes=(1, 2))):
+        pass
+    with Run("toy", _toy_args(tmp_path, sizes=[1, 2])):   # a tuple is stored as a list: the same flags
+        pass
+    with pytest.raises(RunFolderError) as refused:
+        with Run("toy", _toy_args(tmp_path, learning_rate=0.5, sizes=(1, 2), dropout_rate=0.1)):
+            pass
+    assert str(refused.value) == (
+        f"{tmp_path} holds an unfinished run started with other flags: --dropout-rate None (now 0.1); "
+        "--learning-rate 0.01 (now 0.5). Rerun with its flags to resume it, pass --overwrite to start again, or "
+        "choose another --out.")
+
+
+@pytest.mark.parametrize("content", ["not json", "[1]", '{"recipe": "toy"}'])
+def test_an_unreadable_run_json_is_refused_with_the_fix(tmp_path, content):
+    from zoo.errors import RunFolderError
+    from zoo.runs import Run
+
+    (tmp_path / "run.json").write_text(content)
+    with pytest.raises(RunFolderError) as refused:
+        with Run("toy", _toy_args(tmp_path)):
+            pass
+    message = str(refused.value)
+    assert message.startswith(f"{tmp_path / 'run.json'} cannot be read (")
+    assert message.endswith("); pass --overwrite to start the run again, or choose another --out.")
+
+
+def test_without_out_a_run_gets_a_dated_folder_under_runs():
+    import argparse
+    import re
+
+    from zoo.runs import Run
+
+    run = Run("toy", argparse.Namespace(seed=0))
+    assert run.folder.parent == Path("runs") and re.fullmatch(r"toy-\d{8}-\d{6}", run.folder.name)
+    assert Run("toy", argparse.Namespace(seed=0, out="")).folder.parent == Path("runs")
+
+
+def test_the_command_is_the_recipe_and_its_arguments_quoted_for_a_shell(tmp_path, monkeypatch):
+    from zoo.runs import Run
+
+    assert Run("toy", _toy_args(tmp_path, argv=["--out", "my runs/a"])).command == \
+        "python -m zoo.recipes.toy --out 'my runs/a'"
+    monkeypatch.setattr(sys, "argv", ["prog", "--seed", "4"])
+    assert Run("toy", _toy_args(tmp_path, argv=None)).command == "python -m zoo.recipes.toy --seed 4"
+    assert Run("toy", _toy_args(tmp_path, argv=[])).command == "python -m zoo.recipes.toy"
+
+
+def test_setting_up_seeds_keras_and_sets_the_precision(tmp_path):
+    import keras
+
+    from zoo.runs import Run
+
+    draws = []
+    for folder, precision in (("a", "mixed_bfloat16"), ("b", "float32")):
+        with Run("toy", _toy_args(tmp_path / folder, seed=5, precision=precision)) as run:
+            draws.append(float(keras.random.uniform(())))
+            assert keras.config.dtype_policy().name == precision
+            assert run.scope() is not None
+    assert draws[0] == draws[1]
+    keras.utils.set_random_seed(6)
+    assert float(keras.random.uniform(())) != draws[0]
+
+
+def test_a_tuning_worker_keeps_its_files_apart_and_leaves_the_results_to_the_chief(tmp_path, monkeypatch, capsys):
+    from zoo.runs import Run
+
+    monkeypatch.setenv("KERASTUNER_TUNER_ID", "tuner3")
+    monkeypatch.setattr("zoo.tuning.distributed_role", lambda: "worker")
+    with Run("toy", _toy_args(tmp_path, tune="random")) as run:
+        assert not run.is_chief and run.own_folder == tmp_path / "workers" / "tuner3"
+        assert (run.own_folder / ".lock").exists() and not (tmp_path / "run.json").exists()
+        assert run.write_json("w.json", {"a": 1}) == run.own_folder / "w.json"
+        assert run.finish({}, headline="worker headline") is None
+    assert capsys.readouterr().out == "tuner3: worker headline; the chief writes the results\n"
+    assert not (tmp_path / "results.json").exists()
+
+
+def test_tune_off_searches_nothing(tmp_path, digits):
+    from zoo.runs import Run
+
+    with Run("toy", _toy_args(tmp_path, tune="off")) as run:
+        assert run.tune(lambda hp: _toy_model(), digits, batch_size=64) is None
+        assert run.trials is None and run.best_hyperparameters is None
+
+
+def test_write_json_is_indented_or_one_line(tmp_path):
+    from zoo.runs import Run
+
+    with Run("toy", _toy_args(tmp_path)) as run:
+        assert run.write_json("a.json", {"k": [1, 2]}) == tmp_path / "a.json"
+        run.write_json("b.json", {"k": [1, 2]}, indent=None)
+    assert (tmp_path / "a.json").read_text() == '{\n  "k": [\n    1,\n    2\n  ]\n}\n'
+    assert (tmp_path / "b.json").read_text().strip() == '{"k":[1,2]}'
+
+
+def test_tagged_trainings_keep_their_files_apart_and_print_progress_only_when_asked(tmp_path, digits, capsys):
+    from zoo.runs import Run
+
+    with Run("toy", _toy_args(tmp_path)) as run:
+        first = run.fit(_toy_model(), digits, batch_size=256, epochs=2, tag="one")
+        quiet = run.fit(_toy_model(), digits, batch_size=256, epochs=1, tag="two", progress=False)
+        assert first.best_epoch is None and quiet.epochs_run == 1
+        assert (tmp_path / "checkpoints" / "one").is_dir() and (tmp_path / "logs" / "two").is_dir()
+        assert sorted(run._epoch_seconds) == ["one", "two"] and len(run._epoch_seconds["one"]) == 2
+        printed = capsys.readouterr().out
+        run.finish({}, headline="tagged")
+    assert "one" in printed and "two" not in printed
+    for tag, epochs in (("one", 2), ("two", 1)):
+        with (tmp_path / f"history_{tag}.csv").open() as handle:
+            assert len(list(csv.DictReader(handle))) == epochs
+        assert (tmp_path / f"curves_{tag}.png").exists()
+    assert not (tmp_path / "checkpoints").exists() and not (tmp_path / "history.csv").exists()
+    results = json.loads((tmp_path / "results.json").read_text())
+    assert sorted(results["epoch_seconds"]) == ["one", "two"]
+    assert results["epoch_seconds"]["two"]["epochs_timed"] == 1
+
+
+def test_a_diverged_training_names_the_epoch_the_tag_and_the_learning_rate(tmp_path, digits):
+    import keras
+    import numpy as np
+
+    from zoo.errors import TrainingDivergedError
+    from zoo.runs import Run
+
+    inputs = keras.Input((64,))
+    model = keras.Model(inputs, keras.layers.Dense(10, activation="softmax")(
+        keras.layers.Lambda(lambda x: x * np.float32("inf"))(inputs)))
+    model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")
+    with Run("toy", _toy_args(tmp_path, learning_rate=1e30)) as run:
+        with pytest.raises(TrainingDivergedError) as diverged:
+            run.fit(model, digits, batch_size=256, epochs=3, tag="wide")
+    assert str(diverged.value) == ("the training loss became NaN or infinite in epoch 1 (wide); nothing was saved as "
+                                   "a result. Lower --learning-rate (now 1e+30) and rerun with --overwrite.")
+    assert run._fits == []
+
+
+def test_epoch_timing_keeps_the_first_epoch_apart_from_the_median_of_the_rest():
+    from zoo.runs import epoch_timing
+
+    assert epoch_timing([]) == {"epochs_timed": 0, "first": None, "median_after_first": None}
+    assert epoch_timing([2.00049]) == {"epochs_timed": 1, "first": 2.0, "median_after_first": None}
+    assert epoch_timing([9.87654, 1.000049, 3.0, 2.0]) == {"epochs_timed": 4, "first": 9.877,
+                                                           "median_after_first": 2.0}
+    assert epoch_timing([5.0, 1.0, 2.0])["median_after_first"] == 1.5
+
+
+def test_describe_strategy_gives_the_public_name_and_the_replicas():
+    from zoo.runs import describe_strategy
+
+    class CollectiveAllReduceStrategy:
+        num_replicas_in_sync = 4.0
+
+    class MirroredStrategy:
+        num_replicas_in_sync = 2
+
+    assert describe_strategy(CollectiveAllReduceStrategy()) == {"strategy": "MultiWorkerMirroredStrategy",
+                                                                "replicas": 4}
+    assert describe_strategy(MirroredStrategy()) == {"strategy": "MirroredStrategy", "replicas": 2}
+    assert type(describe_strategy(CollectiveAllReduceStrategy())["replicas"]) is int
+
+
+@pytest.mark.parametrize("error", [RuntimeError, ValueError])
+def test_devices_fall_back_to_the_cpu_when_keras_cannot_list_them(monkeypatch, error):
+    import keras
+
+    from zoo.runs import devices
+
+    listed = devices()
+    assert listed and all(isinstance(device, str) for device in listed)
+    monkeypatch.setattr(keras.distribution, "list_devices", lambda: [1, "gpu:0"])
+    assert devices() == ["1", "gpu:0"]
+
+    def fails():
+        raise error("no devices")
+
+    monkeypatch.setattr(keras.distribution, "list_devices", fails)
+    assert devices() == ["cpu:0"]
+
+
+def test_environment_records_versions_backend_policy_devices_and_machine(monkeypatch):
+    import platform
+    from importlib import metadata
+
+    import keras
+
+    from zoo import runs
+
+    monkeypatch.setattr(runs, "_PACKAGES", ("keras", "numpy", "no-such-package-zoo"))
+    keras.config.set_dtype_policy("mixed_float16")
+    recorded = runs.environment()
+    assert recorded == {
+        "python": sys.version.split()[0],
+        "packages": {"keras": metadata.version("keras"), "numpy": metadata.version("numpy")},
+        "keras_backend": keras.backend.backend(), "dtype_policy": "mixed_float16", "devices": runs.devices(),
+        "machine": {"platform": platform.platform(), "processor": platform.machine(), "cpu_count": os.cpu_count()},
+    }
+
+
+def test_every_package_a_result_depends_on_is_recorded():
+    from zoo import runs
+
+    assert runs._PACKAGES == ("keras", "tensorflow", "jax", "keras-tuner", "tensorflow-datasets", "numpy",
+                              "scikit-learn")
+    assert {"keras", "numpy", "scikit-learn", "keras-tuner"} <= set(runs.environment()["packages"])
+
+
+def _drawn(monkeypatch):
+    """The figures plot_curves draws, kept when it closes them."""
+    import matplotlib.pyplot as plt
+
+    figures = []
+    close = plt.close
+    monkeypatch.setattr(plt, "close", lambda figure=None: (figures.append(figure), close(figure)))
+    return figures
+
+
+def _write_history(path: Path, rows: list[dict]):
+    with path.open("w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]) if rows else ["epoch", "loss"])
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def test_plot_curves_draws_training_and_validation_per_epoch(tmp_path, monkeypatch):
+    from zoo.runs import plot_curves
+
+    figures = _drawn(monkeypatch)
+    _write_history(tmp_path / "history_wide.csv", [
+        {"epoch": epoch, "loss": 1.0 / (epoch + 1), "accuracy": 0.5 + epoch / 10, "val_loss": 2.0 - epoch / 10,
+         "val_accuracy": 0.4 + epoch / 10} for epoch in range(3)])
+    assert plot_curves(tmp_path, tag="wide", title="a title") == tmp_path / "curves_wide.png"
+    assert (tmp_path / "curves_wide.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    (figure,) = figures
+    assert figure._suptitle.get_text() == "a title"
+    loss, accuracy = figure.axes
+    assert (loss.get_xlabel(), loss.get_ylabel(), accuracy.get_ylabel()) == ("epoch", "loss", "accuracy")
+    assert [line.get_label() for line in loss.lines] == ["training", "validation"]
+    assert list(loss.lines[0].get_xdata()) == [1, 2, 3]
+    assert list(loss.lines[1].get_ydata()) == pytest.approx([2.0, 1.9, 1.8])
+    assert list(accuracy.lines[0].get_ydata()) == pytest.approx([0.5, 0.6, 0.7])
+    assert loss.lines[0].get_marker() == "o" and loss.get_legend() is not None
+
+
+def test_plot_curves_leaves_out_what_was_not_logged(tmp_path, monkeypatch):
+    from zoo.runs import plot_curves
+
+    figures = _drawn(monkeypatch)
+    _write_history(tmp_path / "history.csv", [{"epoch": epoch, "loss": 1.0, "val_loss": "NA" if epoch else 2.0}
+                                              for epoch in range(25)])
+    assert plot_curves(tmp_path) == tmp_path / "curves.png"
+    (figure,) = figures
+    assert figure._suptitle.get_text() == tmp_path.name
+    (axis,) = figure.axes
+    assert [line.get_label() for line in axis.lines] == ["training"]
+    assert axis.lines[0].get_marker() in (None, "None", "")   # many epochs: a line without markers
+
+
+def test_plot_curves_draws_nothing_without_a_history(tmp_path):
+    from zoo.runs import plot_curves
+
+    assert plot_curves(tmp_path) is None
+    _write_history(tmp_path / "history.csv", [])
+    assert plot_curves(tmp_path) is None
+    assert not (tmp_path / "curves.png").exists()
+
+
+def test_finished_run_folder_says_how_to_make_one(tmp_path):
+    from zoo.errors import RunFolderError
+    from zoo.runs import finished_run_folder
+
+    class Other(RunFolderError):
+        pass
+
+    assert finished_run_folder(tmp_path, "then x") == tmp_path
+    assert finished_run_folder(str(tmp_path), "then x") == tmp_path
+    with pytest.raises(Other) as missing:
+        finished_run_folder(tmp_path / "nope", "zoo predict it", error=Other)
+    assert str(missing.value) == (f"no folder {tmp_path / 'nope'}: pass the --out folder of a finished recipe run, "
+                                  "e.g. python -m zoo.recipes.mlp --quick --out runs/mlp, then zoo predict it")
+    (tmp_path / "f.txt").write_text("")
+    with pytest.raises(RunFolderError) as file:
+        finished_run_folder(tmp_path / "f.txt", "then x")
+    assert str(file.value) == f"{tmp_path / 'f.txt'} is a file; pass the run folder that holds it: {tmp_path}"
+
+
+def test_finished_run_folder_expands_the_home_folder(tmp_path, monkeypatch):
+    from zoo.runs import finished_run_folder
+
+    monkeypatch.setenv("HOME", str(tmp_path))
+    assert finished_run_folder("~", "then x") == tmp_path
+
+
+@pytest.mark.parametrize("content", [b"not a zip", b""])
+def test_an_unloadable_model_file_is_one_error_naming_it(tmp_path, content):
+    from zoo.errors import RunFolderError
+    from zoo.runs import load_saved_model
+
+    class Other(RunFolderError):
+        pass
+
+    path = tmp_path / "model.keras"
+    path.write_bytes(content)
+    with pytest.raises(Other) as refused:
+        load_saved_model(path, error=Other)
+    message = str(refused.value)
+    assert message.startswith(f"{path} cannot be loaded (") and message.endswith(
+        "); rerun the recipe with --overwrite to write it again.")
+    assert refused.value.__cause__ is not None
