@@ -856,3 +856,54 @@ def test_an_unloadable_model_file_is_one_error_naming_it(tmp_path, content):
     assert message.startswith(f"{path} cannot be loaded (") and message.endswith(
         "); rerun the recipe with --overwrite to write it again.")
     assert refused.value.__cause__ is not None
+
+
+def test_tune_hands_the_search_the_runs_splits_epochs_early_stopping_folder_and_strategy(tmp_path, digits,
+                                                                                        monkeypatch):
+    from zoo import tuning
+    from zoo.callbacks import ResumableEarlyStopping
+    from zoo.runs import Run
+
+    asked = {}
+
+    def search_if_asked(args, build, out, project_name, strategy, **fit_kwargs):
+        asked.update(args=args, build=build, out=out, project_name=project_name, strategy=strategy, **fit_kwargs)
+        return "best", ["trial"]
+
+    monkeypatch.setattr(tuning, "search_if_asked", search_if_asked)
+    build = object()
+    args = _toy_args(tmp_path, tune="random", epochs=4)
+    with Run("toy", args) as run:
+        assert run.tune(build, digits, batch_size=100, patience=2, monitor="val_accuracy",
+                        transform=lambda x, y: (x * 2, y)) == "best"
+        assert run.trials == ["trial"] and run.best_hyperparameters == "best"
+        strategy = run.strategy
+    assert asked["args"] is args and asked["build"] is build and asked["out"] == tmp_path
+    assert asked["project_name"] == "toy" and asked["strategy"] is strategy and asked["epochs"] == 4
+    (stopping,) = asked["callbacks"]
+    assert isinstance(stopping, ResumableEarlyStopping)
+    assert (stopping.monitor, stopping.patience, stopping.restore_best_weights) == ("val_accuracy", 2, True)
+    x, y = next(iter(asked["x"]))
+    assert len(x) == 100 and float(x.numpy().max()) == 32.0   # batches of the training split, transformed
+    validation, _ = next(iter(asked["validation_data"]))
+    expected, _ = next(iter(digits.evaluation_batches("validation", 100)))
+    assert (validation.numpy() == 2 * expected.numpy()).all()
+    with Run("toy", _toy_args(tmp_path / "b", tune="random")) as run:
+        run.tune(build, digits, batch_size=100)
+    assert asked["callbacks"] == []   # no patience: no early stopping
+
+
+def test_a_tuned_run_records_the_best_hyperparameters_and_every_trial(tmp_path, digits):
+    from zoo.runs import Run
+
+    def build(hp):
+        return _toy_model(hp.Choice("learning_rate", [0.01, 0.001]))
+
+    with Run("toy", _toy_args(tmp_path, tune="random", max_trials=2, epochs=1)) as run:
+        best = run.tune(build, digits, batch_size=256)
+        run.finish({}, headline="tuned")
+    results = json.loads((tmp_path / "results.json").read_text())
+    assert best.values["learning_rate"] in (0.01, 0.001)
+    assert results["tuning"] == {"best": best.values, "trials": run.trials}
+    assert len(run.trials) == 2 and {trial["status"] for trial in run.trials} == {"COMPLETED"}
+    assert json.loads((tmp_path / "tuner" / "trials.json").read_text()) == run.trials
