@@ -907,3 +907,17 @@ def test_a_tuned_run_records_the_best_hyperparameters_and_every_trial(tmp_path, 
     assert results["tuning"] == {"best": best.values, "trials": run.trials}
     assert len(run.trials) == 2 and {trial["status"] for trial in run.trials} == {"COMPLETED"}
     assert json.loads((tmp_path / "tuner" / "trials.json").read_text()) == run.trials
+
+
+def test_inside_a_run_messages_spell_arguments_as_flags_and_outside_as_python(tmp_path):
+    from zoo.errors import setting, spelled_as_flags
+    from zoo.runs import Run
+
+    assert not spelled_as_flags()
+    with Run("toy", _toy_args(tmp_path)):
+        assert setting("fine_tune_layers", 3) == "--fine-tune-layers 3"
+    assert setting("fine_tune_layers", 3) == "fine_tune_layers=3"
+    with pytest.raises(KeyError):
+        with Run("toy", _toy_args(tmp_path)):
+            raise KeyError("inside")
+    assert not spelled_as_flags()
