@@ -302,3 +302,20 @@ def test_a_recipe_without_a_source_file_or_a_docstring_has_an_empty_summary(monk
     monkeypatch.setattr(zoo.registry, "REGISTRY", registry)
     monkeypatch.setattr(zoo.registry, "source_file", files.get)
     assert zoo.registry.recipe_summaries() == {"latex": "typesets LaTeX", "bare": "", "missing": ""}
+
+
+def test_an_unknown_name_gets_at_most_three_suggestions_fragments_first_then_near_spellings():
+    registry = Registry()
+    for name in ("convnet", "convnet_1d", "convnet_lstm", "mini_bert", "vgg16_transfer", "mlp"):
+        registry.add(_spec(name))
+    known = "Known models: convnet, convnet_1d, convnet_lstm, mini_bert, mlp, vgg16_transfer."
+    with pytest.raises(zoo.UnknownModelError) as fragment:   # four candidates: three fragments, one spelling
+        registry.spec("net")
+    assert str(fragment.value) == ("No model named 'net' in the zoo. Did you mean 'convnet', 'convnet_1d', "
+                                   f"'convnet_lstm'? {known}")
+    with pytest.raises(zoo.UnknownModelError) as spelling:   # no fragment; half its letters in common
+        registry.spec("vgg_16")
+    assert str(spelling.value) == f"No model named 'vgg_16' in the zoo. Did you mean 'vgg16_transfer'? {known}"
+    with pytest.raises(zoo.UnknownModelError) as nothing:
+        registry.spec("zzz")
+    assert str(nothing.value) == f"No model named 'zzz' in the zoo. {known}"
