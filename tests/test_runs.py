@@ -921,3 +921,183 @@ def test_inside_a_run_messages_spell_arguments_as_flags_and_outside_as_python(tm
         with Run("toy", _toy_args(tmp_path)):
             raise KeyError("inside")
     assert not spelled_as_flags()
+
+
+class _Spy:
+    """A zoo.data.Dataset that records how the run asks for its pipelines, and hands out the real ones."""
+
+    def __init__(self, data):
+        self._data, self.calls = data, []
+
+    def __getattr__(self, name):
+        attribute = getattr(self._data, name)
+        if name not in ("batches", "evaluation_batches", "examples"):
+            return attribute
+
+        def recorded(*args, **kwargs):
+            self.calls.append((name, args, kwargs))
+            return attribute(*args, **kwargs)
+
+        return recorded
+
+
+def test_fit_trains_on_the_runs_seeded_transformed_batches_and_passes_its_settings_on(tmp_path, digits, monkeypatch):
+    from zoo.runs import Run
+
+    spy, double = _Spy(digits), lambda x, y: (x * 2, y)
+    with Run("toy", _toy_args(tmp_path, seed=3)) as run:
+        trained = []
+        train = run.train
+        monkeypatch.setattr(run, "train", lambda fit, **kwargs: trained.append(kwargs) or train(fit, **kwargs))
+        model = _toy_model()
+        fitted = run.fit(model, spy, batch_size=128, epochs=2, transform=double, patience=4, monitor="val_accuracy",
+                         tag="t", progress=False)
+    assert spy.calls == [("batches", (128,), {"seed": 3, "transform": double})]
+    assert trained == [{"tag": "t", "patience": 4, "monitor": "val_accuracy", "progress": False}]
+    assert fitted.epochs_run == 2 and "val_accuracy" in fitted.rows[0]
+    assert model.optimizer.iterations.numpy() == 2 * -(-digits.sizes["train"] // 128)   # every batch, twice
+
+
+def test_train_gives_the_fit_its_callbacks_in_order(tmp_path, capsys):
+    import keras
+
+    from zoo.callbacks import EpochTimer, ProgressLines, ResumableEarlyStopping, RunCheckpoint
+    from zoo.runs import Run
+
+    given = []
+
+    def fit(callbacks):
+        given.append(callbacks)
+        return "what fit returned"
+
+    with Run("toy", _toy_args(tmp_path)) as run:
+        plain = run.train(fit)
+        run.train(fit, tag="b", patience=2, progress=False)
+        run.train(fit, tag="c", patience=3, monitor="val_accuracy")
+        run.is_chief = False
+        run.train(fit, tag="d")
+    assert plain.value == "what fit returned" and plain.rows == [] and plain.best_epoch is None
+    kinds = [[type(callback) for callback in callbacks] for callbacks in given]
+    timed = [EpochTimer, keras.callbacks.TerminateOnNaN]
+    assert kinds[0] == [*timed, RunCheckpoint, keras.callbacks.TensorBoard, ProgressLines]
+    assert kinds[1] == [*timed, ResumableEarlyStopping, RunCheckpoint, keras.callbacks.TensorBoard]
+    assert kinds[2] == [*timed, ResumableEarlyStopping, RunCheckpoint, keras.callbacks.TensorBoard, ProgressLines]
+    assert kinds[3] == [*timed, RunCheckpoint, keras.callbacks.TensorBoard]   # a worker prints nothing
+    for callbacks, tag in zip(given, ("fit", "b", "c", "d")):
+        checkpoint, board = (next(c for c in callbacks if isinstance(c, kind))
+                             for kind in (RunCheckpoint, keras.callbacks.TensorBoard))
+        assert Path(board.log_dir) == tmp_path / "logs" / tag
+        assert checkpoint.folder == tmp_path / "checkpoints" / tag
+        assert checkpoint.history_path == tmp_path / ("history.csv" if tag == "fit" else f"history_{tag}.csv")
+    assert given[0][-1].label == "" and given[2][-1].label == "c"
+    for callbacks, monitor, patience in ((given[1], "val_loss", 2), (given[2], "val_accuracy", 3)):
+        stopping = callbacks[2]
+        assert (stopping.monitor, stopping.patience, stopping.restore_best_weights) == (monitor, patience, True)
+        assert callbacks[3].early_stopping is stopping
+    assert given[0][2].early_stopping is None
+    assert run._epoch_seconds == {"fit": [], "b": [], "c": [], "d": []}   # fit never trained: no epoch timed
+
+
+def test_evaluate_scores_the_runs_validation_and_test_batches(tmp_path, digits):
+    from zoo.runs import Run
+
+    spy, double, model = _Spy(digits), lambda x, y: (x * 2, y), _toy_model()
+    with Run("toy", _toy_args(tmp_path)) as run:
+        metrics = run.evaluate(model, spy, batch_size=500, transform=double)
+    assert spy.calls == [("evaluation_batches", ("validation", 500, double), {}),
+                         ("evaluation_batches", ("test", 500, double), {})]
+    assert sorted(metrics) == ["test_accuracy", "test_loss", "validation_accuracy"]
+    with Run("toy", _toy_args(tmp_path / "b")) as run:
+        assert run.evaluate(model, spy, transform=double) == metrics
+    assert spy.calls[-1] == ("evaluation_batches", ("test", 256, double), {})   # the default batch
+
+
+def test_evaluate_leaves_out_a_split_the_data_does_not_have(tmp_path, digits, monkeypatch):
+    from zoo.runs import Run
+
+    spy = _Spy(digits)
+    real = digits.evaluation_batches
+    monkeypatch.setattr(spy, "evaluation_batches",
+                        lambda split, *args: None if split == "validation" else real(split, *args), raising=False)
+    with Run("toy", _toy_args(tmp_path)) as run:
+        assert sorted(run.evaluate(_toy_model(), spy)) == ["test_accuracy", "test_loss"]
+
+
+@pytest.fixture
+def cluster():
+    from zoo.distributed import Cluster
+
+    return Cluster(jobs={"worker": ["127.0.0.1:1", "127.0.0.1:2"]}, task_type="worker", task_index=0)
+
+
+def test_in_a_cluster_fit_evaluate_and_finish_go_through_zoo_distributed(tmp_path, digits, monkeypatch, cluster):
+    from zoo import distributed
+    from zoo.runs import Run
+
+    asked = {}
+
+    def fit(model, strategy, cluster, train, **kwargs):
+        asked["fit"] = dict(model=model, strategy=strategy, cluster=cluster, train=train, **kwargs)
+        _write_history(kwargs["out"] / f"history_{kwargs['tag']}.csv", [{"epoch": 0, "loss": 0.5}])
+        return 1
+
+    def evaluate(model, batches):
+        asked.setdefault("evaluate", []).append(batches)
+        return 0.25, 0.75
+
+    monkeypatch.setattr(distributed, "fit", fit)
+    monkeypatch.setattr(distributed, "evaluate", evaluate)
+    monkeypatch.setattr(distributed, "finish", lambda out, cluster: asked.update(finish=(out, cluster)))
+    spy, double, model = _Spy(digits), lambda x, y: (x * 2, y), _toy_model()
+    with Run("toy", _toy_args(tmp_path, seed=4)) as run:
+        run.cluster = cluster
+        fitted = run.fit(model, spy, batch_size=64, epochs=5, transform=double, patience=2, tag="w")
+        metrics = run.evaluate(model, spy, transform=double)
+        run.finish(metrics, headline="cluster")
+    assert fitted.rows == [{"epoch": "0", "loss": "0.5"}] and 0 <= fitted.seconds < 60
+    called = asked["fit"]
+    assert called["model"] is model and called["strategy"] is run.strategy and called["cluster"] is cluster
+    assert {key: called[key] for key in ("train_size", "global_batch_size", "epochs", "seed", "out", "patience",
+                                         "tag")} == {"train_size": digits.sizes["train"], "global_batch_size": 64,
+                                                     "epochs": 5, "seed": 4, "out": tmp_path, "patience": 2,
+                                                     "tag": "w"}
+    assert [call[:2] for call in spy.calls[:2]] == [("examples", ("train", double)),
+                                                    ("examples", ("validation", double))]
+    assert called["train"] is not None and called["validation"] is not None
+    assert len(asked["evaluate"]) == 2 and metrics == {"test_accuracy": 0.75, "test_loss": 0.25,
+                                                       "validation_accuracy": 0.75}
+    assert asked["finish"] == (tmp_path, cluster)
+
+
+def test_in_a_cluster_an_untagged_fit_reads_history_csv_and_a_worker_reads_none(tmp_path, digits, monkeypatch,
+                                                                                cluster):
+    from zoo import distributed
+    from zoo.runs import Run
+
+    monkeypatch.setattr(distributed, "fit", lambda *args, out, tag, **kwargs: _write_history(
+        out / (f"history_{tag}.csv" if tag else "history.csv"), [{"epoch": 0, "loss": 1.5}]))
+    with Run("toy", _toy_args(tmp_path)) as run:
+        run.cluster = cluster
+        assert run.fit(_toy_model(), digits, batch_size=64, epochs=1).rows == [{"epoch": "0", "loss": "1.5"}]
+        run.is_chief = False
+        assert run.fit(_toy_model(), digits, batch_size=64, epochs=1).rows == []
+    (tmp_path / "history.csv").unlink()
+    monkeypatch.setattr(distributed, "fit", lambda *args, **kwargs: None)
+    with Run("toy", _toy_args(tmp_path)) as run:
+        run.cluster = cluster
+        assert run.fit(_toy_model(), digits, batch_size=64, epochs=1).rows == []   # no history written
+
+
+def test_a_cluster_worker_keeps_its_files_in_workers_and_does_not_claim_the_folder(tmp_path, monkeypatch):
+    from zoo import distributed
+    from zoo.distributed import Cluster
+    from zoo.runs import Run
+
+    worker = Cluster(jobs={"worker": ["127.0.0.1:1", "127.0.0.1:2"]}, task_type="worker", task_index=1)
+    monkeypatch.setattr(distributed, "cluster_from_env", lambda: worker)
+    single = distributed.strategy
+    monkeypatch.setattr(distributed, "strategy", lambda distribute: single("off"))   # not a real cluster
+    with Run("toy", _toy_args(tmp_path, distribute="multi_worker")) as run:
+        assert run.cluster is worker and not run.is_chief
+        assert run.own_folder == tmp_path / "workers" / "worker-1" and (run.own_folder / ".lock").exists()
+    assert not (tmp_path / "run.json").exists()
