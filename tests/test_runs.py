@@ -408,6 +408,7 @@ def test_a_finished_toy_run_writes_its_results_and_drops_its_checkpoints(toy_run
     started = json.loads((folder / "run.json").read_text())
     assert started["recipe"] == "toy" and started["flags"] == results["flags"]
     assert started["command"] == results["command"] and started["started"] <= results["finished"]
+    assert "/step" not in toy_run["out"]   # fit is silent (verbose=0): the run prints its own few lines
     assert toy_run["out"].splitlines()[-2:] == ["baseline, same split: toy baseline",
                                                 f"toy headline; wrote {folder / 'results.json'}"]
 
@@ -871,11 +872,10 @@ def test_tune_hands_the_search_the_runs_splits_epochs_early_stopping_folder_and_
         return "best", ["trial"]
 
     monkeypatch.setattr(tuning, "search_if_asked", search_if_asked)
-    build = object()
-    args = _toy_args(tmp_path, tune="random", epochs=4)
+    build, double = object(), lambda x, y: (x * 2, y)
+    args = _toy_args(tmp_path, tune="random", epochs=4, seed=3)
     with Run("toy", args) as run:
-        assert run.tune(build, digits, batch_size=100, patience=2, monitor="val_accuracy",
-                        transform=lambda x, y: (x * 2, y)) == "best"
+        assert run.tune(build, digits, batch_size=100, patience=2, monitor="val_accuracy", transform=double) == "best"
         assert run.trials == ["trial"] and run.best_hyperparameters == "best"
         strategy = run.strategy
     assert asked["args"] is args and asked["build"] is build and asked["out"] == tmp_path
@@ -885,10 +885,15 @@ def test_tune_hands_the_search_the_runs_splits_epochs_early_stopping_folder_and_
     assert (stopping.monitor, stopping.patience, stopping.restore_best_weights) == ("val_accuracy", 2, True)
     x, y = next(iter(asked["x"]))
     assert len(x) == 100 and float(x.numpy().max()) == 32.0   # batches of the training split, transformed
+    seeded, _ = next(iter(digits.batches(100, seed=3, transform=double)[0]))
+    assert (x.numpy() == seeded.numpy()).all()   # in the order the run's seed gives
     validation, _ = next(iter(asked["validation_data"]))
     expected, _ = next(iter(digits.evaluation_batches("validation", 100)))
     assert (validation.numpy() == 2 * expected.numpy()).all()
     with Run("toy", _toy_args(tmp_path / "b", tune="random")) as run:
+        run.tune(build, digits, batch_size=100, patience=1)
+        (stopping,) = asked["callbacks"]
+        assert (stopping.monitor, stopping.patience) == ("val_loss", 1)   # the default monitor
         run.tune(build, digits, batch_size=100)
     assert asked["callbacks"] == []   # no patience: no early stopping
 
