@@ -544,6 +544,16 @@ def test_resuming_says_so_and_keeps_the_first_start(tmp_path, capsys):
     assert (tmp_path / "run.json").read_text() == first
 
 
+def test_flags_that_json_cannot_hold_are_compared_as_text(tmp_path):
+    from zoo.runs import Run
+
+    with Run("toy", _toy_args(tmp_path, data_dir=Path("my data"))):
+        pass
+    assert json.loads((tmp_path / "run.json").read_text())["flags"]["data_dir"] == "my data"
+    with Run("toy", _toy_args(tmp_path, data_dir=Path("my data"))):   # resumes
+        pass
+
+
 def test_resuming_with_other_flags_in_process_lists_each_difference(tmp_path):
     from zoo.errors import RunFolderError
     from zoo.runs import Run
@@ -626,12 +636,16 @@ def test_a_tuning_worker_keeps_its_files_apart_and_leaves_the_results_to_the_chi
     assert not (tmp_path / "results.json").exists()
 
 
-def test_tune_off_searches_nothing(tmp_path, digits):
+def test_tune_off_searches_nothing(tmp_path, digits, monkeypatch):
+    from zoo import tuning
     from zoo.runs import Run
 
+    monkeypatch.setattr(tuning, "search_if_asked", lambda *args, **kwargs: pytest.fail("searched with --tune off"))
+    spy = _Spy(digits)
     with Run("toy", _toy_args(tmp_path, tune="off")) as run:
-        assert run.tune(lambda hp: _toy_model(), digits, batch_size=64) is None
+        assert run.tune(lambda hp: _toy_model(), spy, batch_size=64) is None
         assert run.trials is None and run.best_hyperparameters is None
+    assert spy.calls == []   # not even a pipeline built
 
 
 def test_write_json_is_indented_or_one_line(tmp_path):
@@ -683,6 +697,13 @@ def test_a_diverged_training_names_the_epoch_the_tag_and_the_learning_rate(tmp_p
     assert str(diverged.value) == ("the training loss became NaN or infinite in epoch 1 (wide); nothing was saved as "
                                    "a result. Lower --learning-rate (now 1e+30) and rerun with --overwrite.")
     assert run._fits == []
+    args = _toy_args(tmp_path / "b")
+    del args.learning_rate   # a recipe without the flag
+    with Run("toy", args) as run:
+        with pytest.raises(TrainingDivergedError) as untagged:
+            run.fit(model, digits, batch_size=256, epochs=3)
+    assert str(untagged.value) == ("the training loss became NaN or infinite in epoch 1; nothing was saved as a "
+                                   "result. Lower --learning-rate (now ?) and rerun with --overwrite.")
 
 
 def test_epoch_timing_keeps_the_first_epoch_apart_from_the_median_of_the_rest():
@@ -693,6 +714,7 @@ def test_epoch_timing_keeps_the_first_epoch_apart_from_the_median_of_the_rest():
     assert epoch_timing([9.87654, 1.000049, 3.0, 2.0]) == {"epochs_timed": 4, "first": 9.877,
                                                            "median_after_first": 2.0}
     assert epoch_timing([5.0, 1.0, 2.0])["median_after_first"] == 1.5
+    assert epoch_timing([5.0, 1.23456, 1.23458])["median_after_first"] == 1.2346
 
 
 def test_describe_strategy_gives_the_public_name_and_the_replicas():
@@ -797,13 +819,37 @@ def test_plot_curves_leaves_out_what_was_not_logged(tmp_path, monkeypatch):
 
     figures = _drawn(monkeypatch)
     _write_history(tmp_path / "history.csv", [{"epoch": epoch, "loss": 1.0, "val_loss": "NA" if epoch else 2.0}
-                                              for epoch in range(25)])
+                                              for epoch in range(21)])
+    _write_history(tmp_path / "history_b.csv", [{"epoch": epoch, "loss": 1.0, "val_loss": "" if epoch else 2.0}
+                                                for epoch in range(20)])
     assert plot_curves(tmp_path) == tmp_path / "curves.png"
-    (figure,) = figures
-    assert figure._suptitle.get_text() == tmp_path.name
-    (axis,) = figure.axes
-    assert [line.get_label() for line in axis.lines] == ["training"]
-    assert axis.lines[0].get_marker() in (None, "None", "")   # many epochs: a line without markers
+    assert plot_curves(tmp_path, tag="b") == tmp_path / "curves_b.png"
+    assert [figure._suptitle.get_text() for figure in figures] == [tmp_path.name, tmp_path.name]
+    (many,), (twenty,) = (figure.axes for figure in figures)
+    for axis in (many, twenty):
+        assert [line.get_label() for line in axis.lines] == ["training"]   # "NA" or "": not logged that epoch
+    assert many.lines[0].get_marker() in (None, "None", "")   # 21 epochs: a line without markers
+    assert twenty.lines[0].get_marker() == "o"                  # up to 20, each epoch a marker
+
+
+def test_plot_curves_ticks_whole_epochs_on_a_light_grid_at_100_dpi_whatever_matplotlibs_settings(tmp_path,
+                                                                                                 monkeypatch):
+    import matplotlib
+
+    from zoo.runs import plot_curves
+
+    figures = _drawn(monkeypatch)
+    _write_history(tmp_path / "history.csv", [{"epoch": epoch, "loss": 1.0 / (epoch + 1)} for epoch in range(3)])
+    with matplotlib.rc_context({"figure.dpi": 50, "savefig.dpi": 50, "savefig.format": "svg"}):
+        plot_curves(tmp_path)
+    (axis,) = figures[0].axes
+    ticks = [tick for tick in axis.get_xticks() if 1 <= tick <= 3]
+    assert ticks == [1, 2, 3]   # whole epochs, not 1.25 or 2.5
+    assert {line.get_alpha() for line in axis.xaxis.get_gridlines()} == {0.3}
+    from PIL import Image
+
+    with Image.open(tmp_path / "curves.png") as image:
+        assert image.format == "PNG" and image.size == (500, 360)
 
 
 def test_plot_curves_draws_nothing_without_a_history(tmp_path):
@@ -854,9 +900,25 @@ def test_an_unloadable_model_file_is_one_error_naming_it(tmp_path, content):
     with pytest.raises(Other) as refused:
         load_saved_model(path, error=Other)
     message = str(refused.value)
-    assert message.startswith(f"{path} cannot be loaded (") and message.endswith(
+    assert message.startswith(f"{path} cannot be loaded (ValueError: ") and message.endswith(
         "); rerun the recipe with --overwrite to write it again.")
-    assert refused.value.__cause__ is not None
+    assert isinstance(refused.value.__cause__, ValueError)
+
+
+def test_a_saved_model_loads_uncompiled_and_python_code_in_it_is_refused(tmp_path):
+    import keras
+
+    from zoo.errors import RunFolderError
+    from zoo.runs import load_saved_model
+
+    model = _toy_model()
+    model.save(tmp_path / "model.keras")
+    assert not load_saved_model(tmp_path / "model.keras").compiled   # no optimizer needed to predict
+    inputs = keras.Input((2,))
+    keras.Model(inputs, keras.layers.Lambda(lambda x: x * 2)(inputs)).save(tmp_path / "lambda.keras")
+    with pytest.raises(RunFolderError) as refused:
+        load_saved_model(tmp_path / "lambda.keras")
+    assert "cannot be loaded (ValueError: " in str(refused.value) and "safe_mode" in str(refused.value)
 
 
 def test_tune_hands_the_search_the_runs_splits_epochs_early_stopping_folder_and_strategy(tmp_path, digits,
@@ -1046,8 +1108,8 @@ def test_in_a_cluster_fit_evaluate_and_finish_go_through_zoo_distributed(tmp_pat
         _write_history(kwargs["out"] / f"history_{kwargs['tag']}.csv", [{"epoch": 0, "loss": 0.5}])
         return 1
 
-    def evaluate(model, batches):
-        asked.setdefault("evaluate", []).append(batches)
+    def evaluate(scored, batches):
+        asked.setdefault("evaluate", []).append((scored, batches))
         return 0.25, 0.75
 
     monkeypatch.setattr(distributed, "fit", fit)
@@ -1069,7 +1131,8 @@ def test_in_a_cluster_fit_evaluate_and_finish_go_through_zoo_distributed(tmp_pat
     assert [call[:2] for call in spy.calls[:2]] == [("examples", ("train", double)),
                                                     ("examples", ("validation", double))]
     assert called["train"] is not None and called["validation"] is not None
-    assert len(asked["evaluate"]) == 2 and metrics == {"test_accuracy": 0.75, "test_loss": 0.25,
+    assert [scored is model and batches is not None for scored, batches in asked["evaluate"]] == [True, True]
+    assert metrics == {"test_accuracy": 0.75, "test_loss": 0.25,
                                                        "validation_accuracy": 0.75}
     assert asked["finish"] == (tmp_path, cluster)
 
