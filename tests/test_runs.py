@@ -1169,3 +1169,130 @@ def test_a_cluster_worker_keeps_its_files_in_workers_and_does_not_claim_the_fold
         assert run.cluster is worker and not run.is_chief
         assert run.own_folder == tmp_path / "workers" / "worker-1" and (run.own_folder / ".lock").exists()
     assert not (tmp_path / "run.json").exists()
+
+
+@pytest.mark.parametrize("role_flags", [{}, {"tune": "off"}])
+def test_without_a_search_a_run_is_its_own_chief_whatever_the_tuner_environment(tmp_path, monkeypatch, role_flags):
+    from zoo import tuning
+    from zoo.runs import Run
+
+    monkeypatch.setattr(tuning, "distributed_role", lambda: "worker")   # KERASTUNER_* set for another run
+    with Run("toy", _toy_args(tmp_path, **role_flags)) as run:   # {}: a recipe without --tune
+        assert run.is_chief and run.own_folder == tmp_path
+    assert (tmp_path / "run.json").exists()
+
+
+def test_a_tuning_worker_without_a_tuner_id_keeps_to_workers(tmp_path, monkeypatch):
+    from zoo import tuning
+    from zoo.runs import Run
+
+    monkeypatch.delenv("KERASTUNER_TUNER_ID", raising=False)
+    monkeypatch.setattr(tuning, "distributed_role", lambda: "worker")
+    with Run("toy", _toy_args(tmp_path, tune="random")) as run:
+        assert run.own_folder == tmp_path / "workers"
+
+
+def test_a_cluster_chief_claims_the_folder(tmp_path, monkeypatch, cluster):
+    from zoo import distributed
+    from zoo.runs import Run
+
+    asked = []
+    single = distributed.strategy
+    monkeypatch.setattr(distributed, "cluster_from_env", lambda: cluster)
+    monkeypatch.setattr(distributed, "strategy", lambda distribute: asked.append(distribute) or single("off"))
+    with Run("toy", _toy_args(tmp_path, distribute="multi_worker")) as run:
+        assert run.is_chief is True and run.own_folder == tmp_path
+    assert asked == ["multi_worker"] and (tmp_path / "run.json").exists()
+
+
+def test_a_finished_folder_without_checkpoints_is_refused_all_the_same(tmp_path):
+    from zoo.errors import RunFolderError
+    from zoo.runs import Run
+
+    (tmp_path / "results.json").write_text("{}")
+    with pytest.raises(RunFolderError, match="holds a finished run"):
+        with Run("toy", _toy_args(tmp_path)):
+            pass
+
+
+def test_a_run_silences_only_kerass_shuffle_warning(tmp_path):
+    import warnings
+
+    from zoo.runs import Run
+
+    with Run("toy", _toy_args(tmp_path)):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.warn("`shuffle=True` was passed, but will be ignored since the data `x` was provided as a "
+                          "generator.", UserWarning)
+            warnings.warn("something else", UserWarning)
+    assert [str(warning.message) for warning in caught] == ["something else"]
+
+
+class _Flushes:
+    """A stream that keeps what had been written each time it was flushed."""
+
+    def __init__(self):
+        self.text, self.flushed = "", []
+
+    def write(self, text):
+        self.text += text
+        return len(text)
+
+    def flush(self):
+        self.flushed.append(self.text)
+
+
+def test_every_line_a_run_prints_is_flushed_at_once(tmp_path, monkeypatch):
+    """A log piped to a file or a CI page shows each line while the run goes on, not at its end."""
+    from zoo.runs import Run
+
+    out, err = _Flushes(), _Flushes()
+    with Run("toy", _toy_args(tmp_path)):
+        pass
+    monkeypatch.setattr(sys, "stdout", out)
+    monkeypatch.setattr(sys, "stderr", err)
+    with Run("toy", _toy_args(tmp_path)) as run:   # resumes
+        run.finish({}, headline="chief headline", baseline={"headline": "base"})
+        run.is_chief, run.own_folder = False, tmp_path / "workers" / "w1"
+        run.finish({}, headline="worker headline")
+    assert err.flushed == [f"resuming the run in {tmp_path}\n"]
+    lines = out.text.splitlines(keepends=True)
+    assert [line.split(";")[0] for line in lines] == ["baseline, same split: base\n", "chief headline",
+                                                      "w1: worker headline"]
+    assert out.flushed == ["".join(lines[:n]) for n in (1, 2, 3)]
+
+
+def test_the_curves_are_titled_with_the_recipe_the_training_and_the_data(tmp_path, digits, monkeypatch):
+    from zoo.runs import Run
+
+    figures = _drawn(monkeypatch)
+    for folder, data in (("named", digits), ("unnamed", {"rows": 3})):
+        with Run("toy", _toy_args(tmp_path / folder)) as run:
+            for tag in ("", "wide"):
+                _write_history(run.folder / (f"history_{tag}.csv" if tag else "history.csv"),
+                               [{"epoch": 0, "loss": 1.0}])
+            run.finish({}, headline="titled", data=data)
+    assert [figure._suptitle.get_text() for figure in figures] == ["toy on digits", "toy, wide on digits", "toy",
+                                                                  "toy, wide"]
+    assert json.loads((tmp_path / "unnamed" / "results.json").read_text())["data"] == {"rows": 3}
+
+
+def test_wall_time_is_seconds_since_the_run_began_to_a_hundredth(tmp_path, monkeypatch):
+    from zoo import runs
+
+    with runs.Run("toy", _toy_args(tmp_path)) as run:
+        run.started = 1000.0
+        monkeypatch.setattr(runs.time, "perf_counter", lambda: 1012.34567)
+        run.finish({}, headline="timed")
+    assert json.loads((tmp_path / "results.json").read_text())["wall_time_s"] == 12.35
+
+
+def test_a_recipes_stated_use_is_recorded(tmp_path):
+    from zoo.model_card import Use
+    from zoo.runs import Run
+
+    use = Use(intended_use="reading toy digits", limits=("toys only",), written_for={"epochs": 3})
+    with Run("toy", _toy_args(tmp_path)) as run:
+        run.finish({}, headline="used", use=use)
+    assert json.loads((tmp_path / "results.json").read_text())["use"] == {
+        "intended_use": "reading toy digits", "limits": ["toys only"], "written_for": {"epochs": 3}}
