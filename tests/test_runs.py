@@ -1296,3 +1296,16 @@ def test_a_recipes_stated_use_is_recorded(tmp_path):
         run.finish({}, headline="used", use=use)
     assert json.loads((tmp_path / "results.json").read_text())["use"] == {
         "intended_use": "reading toy digits", "limits": ["toys only"], "written_for": {"epochs": 3}}
+
+
+def test_a_lock_held_before_its_holder_wrote_its_name_is_another_process(tmp_path):
+    import fcntl
+
+    from zoo.errors import RunFolderError
+    from zoo.runs import Run
+
+    with open(tmp_path / ".lock", "a+") as other:   # a run that has the lock and has not written its line yet
+        fcntl.flock(other, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        with pytest.raises(RunFolderError) as refused:
+            Run("toy", _toy_args(tmp_path)).__enter__()
+    assert str(refused.value).startswith(f"{tmp_path} is in use by another run (another process); ")
