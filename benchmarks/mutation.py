@@ -203,6 +203,9 @@ REVIEWED = {
     "zoo.models.vgg.x_depth__mutmut_7": "equivalent: float() reads 'INF' as it reads 'inf'",
     **{f"zoo.registry.xǁModelSpecǁresolve_arguments__mutmut_{n}": "equivalent: only close[0] is read, and "
        "difflib.get_close_matches lists the best match first whatever n is" for n in (13, 14)},
+    "zoo.registry.xǁRegistryǁspec__mutmut_22": "equivalent: difflib.get_close_matches' default n is 3",
+    "zoo.registry.xǁRegistryǁspec__mutmut_25": "equivalent: difflib lists its matches best "
+        "first, so a fourth near spelling comes after three distinct names, and the list is cut to three",
     **{f"zoo.models.vgg.x_backbone__mutmut_{n}": "not observable offline: Keras refusing the ImageNet weights "
        "themselves needs the ImageNet file, which no test may download" for n in (20, 21)},
     "zoo.layers.seq2seq.xǁAttentionDecoderǁcall__mutmut_90": "equivalent: -1e9 - 1 hides a position as -1e9 does",
@@ -231,6 +234,30 @@ REVIEWED = {
     "zoo.layers.vision.xǁGramMatrixǁcall__mutmut_28": "equivalent: upper-case einsum subscripts name the same contraction",
     "zoo.layers.vision.xǁGramMatrixǁcompute_output_spec__mutmut_2": "equivalent: a KerasTensor's default dtype is float32",
     "zoo.layers.vision.xǁGramMatrixǁcompute_output_spec__mutmut_4": "equivalent: a KerasTensor's default dtype is float32",
+    # The run layer.
+    **{f"zoo.runs.xǁRunǁ{method}__mutmut_{n}": "equivalent: Keras reads verbose=None as 0, silent (tests/"
+       "test_runs.py fails on a progress bar)" for method, n in (("fit", 41), ("evaluate", 24))},
+    "zoo.runs.xǁRunǁ_fit_multi_worker__mutmut_1": "equivalent: its one caller, Run.fit, always passes the tag",
+    **{f"zoo.runs.xǁRunǁ__init____mutmut_{n}": "equivalent: __enter__ sets is_chief before anything reads it"
+       for n in (21, 22)},
+    "zoo.runs.xǁRunǁ__init____mutmut_27": "equivalent: _unlock runs only after _lock has set the handle (in "
+                                          "__exit__, or when claiming the locked folder fails)",
+    "zoo.runs.xǁRunǁ_claim__mutmut_4": "equivalent: overwrite is only tested for truth, and None is as false as False",
+    **{f"zoo.runs.xǁRunǁ_set_up__mutmut_{n}": "equivalent: warnings.filterwarnings matches the message "
+       "case-insensitively" for n in (8, 9)},
+    "zoo.runs.xǁRunǁfinish__mutmut_13": "equivalent: for history.csv the stem is 'history', and 'history'[8:] is '' "
+                                        "as well",
+    **{f"zoo.runs.x_load_saved_model__mutmut_{n}": "equivalent: Keras's load_model reads safe_mode=None as its "
+       "default, True (tests/test_runs.py checks a Lambda is refused)" for n in (2, 5)},
+    "zoo.runs.x_load_saved_model__mutmut_3": "equivalent: load_model reads compile=None as False, as it reads any "
+                                             "falsy value",
+    **{f"zoo.runs.x_plot_curves__mutmut_{n}": "equivalent: matplotlib backend names are case-insensitive"
+       for n in (5, 6)},
+    "zoo.runs.x_plot_curves__mutmut_29": "equivalent: subplots reads squeeze=None as False, as it reads any falsy "
+                                         "value",
+    **{f"zoo.runs.x_plot_curves__mutmut_{n}": "equivalent: the temporary file keeps the .png suffix (zoo.files."
+       "atomic_path), from which savefig takes the format; and format names are case-insensitive"
+       for n in (96, 99, 102)},
 }
 
 
@@ -395,11 +422,10 @@ def summarise(found: dict[str, str], reviewed: dict[str, str], carried: dict | N
 
 # What a reader of an area's row needs to know that the counts cannot say.
 AREA_NOTES = {
-    "zoo.runs": ("measured so far with the model and layer tests only, and without what child processes reach: "
-                 "the run layer's own test files (recipes, tuning, predict, export, model cards, results files, "
-                 "multi-worker) joined the selection afterwards, with the stats pass's record of the functions a "
-                 "recipe run in a child process calls. Its *other* mutants are in functions only such runs reach. "
-                 "The next run recollects the stats and rechecks every zoo.runs mutant not caught."),
+    "zoo.runs": ("measured with pyproject.toml's test selection, in which tests/test_runs.py is the run layer's "
+                 "own file: a toy recipe run in process for each promise (seconds per mutant), beside its "
+                 "end-to-end kill tests. The recipe suites (test_recipes, test_tuning, test_multiworker, ...) are "
+                 "not in the selection: with them each mutant would rerun whole recipes."),
 }
 
 

@@ -124,8 +124,6 @@ def test_the_recorded_statuses_rebuild_the_report_rows(monkeypatch, tmp_path):
         s for s in report["survivors"] if s["mutant"].rsplit(".", 1)[0] in current]
 
 
-@pytest.mark.xfail(strict=True, reason="not reached yet: most of zoo.runs, and 45 mutants of zoo.registry, are "
-                                       "not checked yet (benchmarks/results/mutation.md)")
 def test_every_area_was_checked_and_models_and_layers_meet_their_targets():
     benchmark, report = _benchmark(), _report()
     assert not report["not_run"], f"not run yet: {report['not_run']}"
