@@ -383,6 +383,8 @@ def toy_run(tmp_path, digits, capsys):
 def test_a_finished_toy_run_writes_its_results_and_drops_its_checkpoints(toy_run, digits):
     import datetime
 
+    import keras
+
     from zoo import fingerprint
 
     folder, results = toy_run["folder"], toy_run["results"]
@@ -394,8 +396,6 @@ def test_a_finished_toy_run_writes_its_results_and_drops_its_checkpoints(toy_run
     assert results["headline"] == "toy headline" and results["baseline"] == {"headline": "toy baseline"}
     assert results["metrics"] == toy_run["metrics"] and results["extra_key"] == 7
     assert results["data"] == digits.describe() and results["tuning"] is None and results["use"] is None
-    import keras
-
     default = "_DefaultDistributionStrategy" if keras.backend.backend() == "tensorflow" else "_Single"
     assert results["distribution"] == {"strategy": default, "replicas": 1}
     assert 0 < results["wall_time_s"] < 300
@@ -414,6 +414,8 @@ def test_a_finished_toy_run_writes_its_results_and_drops_its_checkpoints(toy_run
 
 
 def test_a_toy_run_trains_evaluates_and_saves_what_it_trained(toy_run, digits):
+    import numpy as np
+
     from zoo.runs import load_saved_model
 
     fitted, metrics, model = toy_run["fitted"], toy_run["metrics"], toy_run["model"]
@@ -428,8 +430,6 @@ def test_a_toy_run_trains_evaluates_and_saves_what_it_trained(toy_run, digits):
         if split == "test":
             assert metrics["test_loss"] == round(float(loss), 4)
     assert metrics["validation_accuracy"] > 0.8   # three epochs of a linear model on the digits
-    import numpy as np
-
     saved = load_saved_model(toy_run["folder"] / "model.keras")
     x, _ = next(iter(digits.evaluation_batches("test", 32)))
     assert np.allclose(saved.predict(x, verbose=0), model.predict(x, verbose=0), atol=1e-6)
@@ -459,7 +459,7 @@ def test_the_lock_names_the_run_and_a_second_run_on_the_folder_is_refused(tmp_pa
         pass
 
 
-def test_an_unlocked_folder_is_unlocked_again_when_claiming_it_fails(tmp_path):
+def test_a_failed_claim_lets_go_of_the_lock(tmp_path):
     from zoo.errors import RunFolderError
     from zoo.runs import Run
 
