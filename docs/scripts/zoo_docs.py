@@ -873,6 +873,7 @@ def recipe_page(recipe: str) -> str:
 
     out += ["## Results", "", results_section(recipe, page_src, heading="##"), ""]
     out += choices_section(recipe)
+    out += splits_section(recipe)
     out += xla_section(recipe)
     return "\n".join(out)
 
@@ -908,6 +909,34 @@ def choices_section(recipe: str) -> list[str]:
             "was chosen on it.", "", "\n".join(rows), "",
             f"Made by {_code(report['command'])} on {_value(results_machine(report))}; source: "
             f"`benchmarks/results/choices_{recipe}.json`.", ""]
+
+
+def splits_section(recipe: str) -> list[str]:
+    """The same comparison on other random splits, from benchmarks/results/splits_<recipe>.json."""
+    from zoo.results import machine as results_machine
+
+    report = benchmark_report(f"splits_{recipe}.json")
+    if report is None:
+        return []
+    measure, summary = report["measure"], report["summary"]
+    mean = summary["mean_gap"]
+    rows = [[_value(row["seed"]), _value(row["zoo"]), _value(row["baseline"]), _value(f"{row['gap']:+.4f}"),
+             _code(row["baseline_settings"])] for row in report["rows"]]
+    interval = summary.get("mean_gap_95")
+    spread = (f" (95% interval of the mean over these splits: {_value(f'{interval[0]:+.4f}')} to "
+              f"{_value(f'{interval[1]:+.4f}')})") if interval else ""
+    return ["## On other splits", "",
+            f"One test split is one draw. Here the full default run and its baseline were repeated with other "
+            f"`--seed` values, each of which draws another train/validation/test split (and other initial "
+            f"weights); the baseline chose its settings on each split's own validation data. The gap compares "
+            f"their {_value(measure)}: positive where the zoo model wins.", "",
+            _table(["seed", f"zoo {_value(measure)}", f"baseline {_value(measure)}", "gap", "baseline settings"],
+                   rows), "",
+            f"Over {_value(summary['splits'])} splits the mean gap is **{_value(f'{mean:+.4f}')}**"
+            f"{spread}; the zoo model wins {_value(summary['zoo_wins'])}, the baseline "
+            f"{_value(summary['baseline_wins'])}, ties {_value(summary['ties'])}.", "",
+            f"Made by {_code(report['command'])} on {_value(results_machine(report))}; source: "
+            f"`benchmarks/results/splits_{recipe}.json`.", ""]
 
 
 def xla_section(recipe: str) -> list[str]:

@@ -10,7 +10,11 @@ by side comparison, but no recurrence: every word looks at every other word
 through self-attention (Vaswani et al., 2017), and position embeddings say
 where each word stands. Like the LSTM recipe, it averages several
 Transformers (five) with a wide n-gram model (--members, --wide-ngrams; the
-choice is in benchmarks/results/choices_mini_transformer.json). After training, the
+choice is in benchmarks/results/choices_mini_transformer.json). Like the
+LSTM ensemble, it does not beat the TF-IDF + linear SVM baseline reliably:
+narrowly behind on the committed split, ahead on some of five random splits
+and behind on more (benchmarks/results/splits_mini_transformer.json, the
+page's "On other splits"). After training, the
 run records which words the first Transformer's first attention layer
 focused on for one real test review (attention.json), the picture the docs
 draw. Writes results.json, model.keras (scores raw strings),
