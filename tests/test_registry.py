@@ -270,6 +270,18 @@ def test_each_recipe_trains_the_entries_that_name_it():
     assert trained_by("zoo.recipes.no_such_recipe") == []
 
 
+def test_an_entry_without_a_recipe_is_trained_by_no_recipe(monkeypatch):
+    from zoo.registry import trained_by
+
+    registry = Registry()
+    registry.add(_spec("untrained"))
+    registry.add(_spec("trained", recipe="zoo.recipes.trained"))
+    monkeypatch.setattr(zoo.registry, "REGISTRY", registry)
+    assert zoo.info("untrained").recipe is None
+    assert trained_by("") == [] and trained_by("zoo.recipes.") == []
+    assert trained_by("trained") == ["trained"] == trained_by("zoo.recipes.trained")
+
+
 def test_recipe_summaries_are_each_recipes_first_docstring_line_read_as_utf8_whatever_the_locale(ascii_locale_env):
     from zoo.registry import REGISTRY, recipe_summaries
 

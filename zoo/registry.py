@@ -274,9 +274,13 @@ def recipes() -> dict[str, str]:
 
 
 def trained_by(recipe: str) -> list[str]:
-    """Sorted names of the entries a recipe trains (``"mlp"`` or ``"zoo.recipes.mlp"``): their ``recipe`` names it."""
+    """Sorted names of the entries a recipe trains (``"mlp"`` or ``"zoo.recipes.mlp"``): their ``recipe`` names it.
+
+    An entry without a recipe is trained by none: ``trained_by("")`` is empty.
+    """
     short = recipe.rpartition(".")[2]
-    return [name for name in list_models() if (info(name).recipe or "").rpartition(".")[2] == short]
+    modules = {name: info(name).recipe for name in list_models()}
+    return [name for name, module in modules.items() if short and module and module.rpartition(".")[2] == short]
 
 
 def source_file(module: str) -> Path | None:
