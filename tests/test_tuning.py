@@ -50,6 +50,26 @@ def test_each_tuner_kind_completes_its_trials_and_retrains_the_best(tmp_path, ki
     assert results["metrics"]["test_accuracy"] > QUICK_ACCURACY_FLOOR
 
 
+def test_only_the_bayesian_surrogates_convergence_warning_is_silenced():
+    import warnings
+
+    from sklearn.exceptions import ConvergenceWarning
+
+    def warn(category, module, line):
+        warnings.warn_explicit("length_scale is close to the specified lower bound", category, "kernels.py", line,
+                               module=module)
+
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        with tuning.quiet_surrogate():
+            warn(ConvergenceWarning, "sklearn.gaussian_process.kernels", 1)     # the surrogate's: silenced
+            warn(ConvergenceWarning, "sklearn.linear_model._logistic", 2)       # a model's own: kept
+            warn(UserWarning, "sklearn.gaussian_process.kernels", 3)            # another kind: kept
+        warn(ConvergenceWarning, "sklearn.gaussian_process.kernels", 4)         # after the search: kept
+    assert [(w.category, w.lineno) for w in seen] == [(ConvergenceWarning, 2), (UserWarning, 3),
+                                                      (ConvergenceWarning, 4)]
+
+
 def test_a_failing_trial_fails_the_search_loudly(tmp_path):
     import keras
 

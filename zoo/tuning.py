@@ -26,6 +26,7 @@ that dies mid-trial is waited for until a worker with the same id comes back.
 
 from __future__ import annotations
 
+import contextlib
 import os
 
 from zoo.errors import ZooError
@@ -106,6 +107,27 @@ def trial_records(tuner) -> list[dict]:
     return records
 
 
+@contextlib.contextmanager
+def quiet_surrogate():
+    """Silence scikit-learn's ConvergenceWarning from the Gaussian process of a Bayesian search, nothing else.
+
+    KerasTuner's BayesianOptimization refits that surrogate after every trial; on a few
+    noisy scores its length scale often ends at a bound and scikit-learn warns, several
+    times per trial. The warning is about the surrogate, not the model: the search goes on
+    as well either way, and there is nothing for the user to change.
+    """
+    import warnings
+
+    with warnings.catch_warnings():
+        try:
+            from sklearn.exceptions import ConvergenceWarning
+        except ImportError:   # no scikit-learn, no Gaussian process: nothing to silence
+            pass
+        else:
+            warnings.filterwarnings("ignore", category=ConvergenceWarning, module=r"sklearn\.gaussian_process")
+        yield
+
+
 def search(kind: str, build, directory, project_name: str, *, max_trials: int, fit_kwargs: dict,
            objective: str = "val_accuracy", seed: int = 0, distribution_strategy=None):
     """Run (or resume) a search; returns (best HyperParameters, trial records).
@@ -125,7 +147,8 @@ def search(kind: str, build, directory, project_name: str, *, max_trials: int, f
 
         tuner_id = os.environ["KERASTUNER_TUNER_ID"]
         try:
-            tuner.search(**fit_kwargs)
+            with quiet_surrogate():
+                tuner.search(**fit_kwargs)
         except (RuntimeError, grpc.RpcError) as error:  # a failed trial comes back from the chief as an RpcError
             raise TrialFailedError(f"tuner worker {tuner_id}: a trial failed, so it stopped (the chief at "
                                    f"{where} records it): {error}") from error
@@ -133,7 +156,8 @@ def search(kind: str, build, directory, project_name: str, *, max_trials: int, f
     if role == "chief":
         print(f"tuning chief: serving the oracle on {where}; the workers run the {max_trials} trials", flush=True)
     try:
-        tuner.search(**fit_kwargs)
+        with quiet_surrogate():
+            tuner.search(**fit_kwargs)
     except RuntimeError as error:
         failed = [r for r in trial_records(tuner) if r["status"] == keras_tuner.engine.trial.TrialStatus.FAILED]
         if not failed:
