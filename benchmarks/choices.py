@@ -3,6 +3,7 @@
     python benchmarks/choices.py mlp                 # writes benchmarks/results/choices_mlp.json
     python benchmarks/choices.py mlp --quick         # a smoke test: each variant with --quick
     python benchmarks/choices.py --list
+    python benchmarks/choices.py mlp --only "256 units, dropout 0.3"   # rerun one variant, keep the others
 
 Each variant is a full run of the recipe itself (``python -m zoo.recipes.<name>``
 with the variant's flags) in a temporary folder; its results.json gives the
@@ -20,6 +21,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
+import shlex
 import sys
 from pathlib import Path
 
@@ -54,6 +56,13 @@ def _sentiment_variants(one: str, many: str, unigrams: bool = False) -> dict:
                                                                "weight_decay": 0.05},
         f"5 {wide}, label smoothing 0.1": {**_SENTIMENT, "members": 5, "label_smoothing": 0.1},
     }
+
+
+def _with_search(variants: dict, chosen: str) -> dict:
+    """``variants`` and, last, ``chosen`` again with its sequence model's architecture searched by KerasTuner
+    (the recipe's own --tune over the entry's search space, on validation, before the members train)."""
+    return {**variants, f"{chosen}, architecture searched by KerasTuner (Bayesian, 10 trials)": {
+        **variants[chosen], "tune": "bayesian", "max_trials": 10}}
 
 
 _INCEPTION = {"stem_filters": 32, "stages": [2, 1], "width": 64, "dropout": 0.3, "shift": 2, "label_smoothing": 0.1}
@@ -113,8 +122,10 @@ VARIANTS = {
         "Adam 3e-3, decoder 64": {"learning_rate": 0.003, "decoder_units": 64},
         "Adam 3e-3, decoder 128": {"learning_rate": 0.003, "decoder_units": 128},
     },
-    "lstm_sentiment": _sentiment_variants("LSTM", "LSTMs", unigrams=True),
-    "mini_transformer": _sentiment_variants("Transformer", "Transformers"),
+    "lstm_sentiment": _with_search(_sentiment_variants("LSTM", "LSTMs", unigrams=True),
+                                   "3 LSTMs + 1-2-gram wide model, label smoothing 0.1, weight decay 0.05"),
+    "mini_transformer": _with_search(_sentiment_variants("Transformer", "Transformers"),
+                                     "5 Transformers + 1-2-gram wide model"),
 }
 
 
@@ -177,21 +188,47 @@ def best_variant(recipe: str, rows: dict) -> str:
     return max(rows, key=lambda name: sign * rows[name][key])   # max keeps the first of equals
 
 
-def choose(recipe: str, quick: bool = False) -> dict:
+def choose(recipe: str, quick: bool = False, only=None, earlier: dict | None = None) -> dict:
+    """Run the recipe's variants (``only`` these, the rest kept from ``earlier``, a committed report) and choose."""
     from zoo.runs import environment
 
     rows = {}
     key, better = chosen_on(recipe)
     for name, flags in VARIANTS[recipe].items():
+        if only is not None and name not in only:
+            rows[name] = earlier["variants"][name]
+            continue
         rows[name] = run_variant(recipe, flags, quick)
         test_key = key.replace("validation_", "test_")
         print(f"{recipe}: {name}: {key} {rows[name][key]:.4f}, {test_key} {rows[name][test_key]:.4f}", flush=True)
     chosen = best_variant(recipe, rows)
-    return {"benchmark": "benchmarks/choices.py", "command": f"python benchmarks/choices.py {recipe}"
-            + (" --quick" if quick else ""), "recipe": recipe, "quick": quick,
-            "chosen_on": key.replace("_", " ") + f" ({better} is better)" * (better != "higher"),
-            "chosen": chosen, "variants": rows,
-            "environment": environment()}
+    report = {"benchmark": "benchmarks/choices.py", "command": f"python benchmarks/choices.py {recipe}"
+              + (" --quick" if quick else ""), "recipe": recipe, "quick": quick,
+              "chosen_on": key.replace("_", " ") + f" ({better} is better)" * (better != "higher"),
+              "chosen": chosen, "variants": rows,
+              "environment": (earlier or {}).get("environment") if only is not None else environment()}
+    if only is not None:   # which rows were measured later, how and where (the plain command reruns them all)
+        added = {"command": report["command"] + " --only " + " ".join(shlex.quote(name) for name in only),
+                 "variants": list(only), "environment": environment()}
+        report["added"] = [*(earlier or {}).get("added", []), added]
+    return report
+
+
+def earlier_report(recipe: str, path: Path, quick: bool, only) -> dict:
+    """The committed report that ``--only`` adds to: it must hold every variant that is not rerun."""
+    unknown = [name for name in only if name not in VARIANTS[recipe]]
+    if unknown:
+        raise SystemExit(f"choices.py: {recipe} has no variant {', '.join(map(repr, unknown))}; "
+                         "python benchmarks/choices.py --list names them")
+    if not path.exists():
+        raise SystemExit(f"choices.py: --only adds to {path}, which does not exist: run without --only first")
+    earlier = json.loads(path.read_text())
+    missing = [name for name in VARIANTS[recipe] if name not in only and name not in earlier["variants"]]
+    if missing or earlier["quick"] != quick:
+        raise SystemExit(f"choices.py: {path} " + (f"lacks {', '.join(map(repr, missing))}" if missing else
+                         f"was {'' if earlier['quick'] else 'not '}made with --quick")
+                         + ": add those variants to --only, or run without it")
+    return earlier
 
 
 def main(argv=None):
@@ -200,14 +237,18 @@ def main(argv=None):
     parser.add_argument("--quick", action="store_true", help="each variant with --quick (a smoke test)")
     parser.add_argument("--list", action="store_true", help="print the variants and exit")
     parser.add_argument("--out", type=Path, help="JSON file (default: benchmarks/results/choices_RECIPE.json)")
+    parser.add_argument("--only", nargs="+", metavar="VARIANT",
+                        help="run only these variants and add them to the report at --out, which keeps the "
+                             "others' numbers (a variant added to the list later)")
     args = parser.parse_args(argv)
     if args.list or not args.recipe:
         print(json.dumps(VARIANTS, indent=2))
         return 0
     from zoo.files import atomic_write_json
 
-    report = choose(args.recipe, args.quick)
     out = args.out or RESULTS / f"choices_{args.recipe}.json"
+    earlier = earlier_report(args.recipe, out, args.quick, args.only) if args.only else None
+    report = choose(args.recipe, args.quick, args.only, earlier)
     atomic_write_json(out, report)
     default = is_default(args.recipe, report["variants"][report["chosen"]]["settings"])
     verdict = "the recipe defaults to it" if default else "NOT the recipe's default: make it the default"

@@ -137,6 +137,9 @@ def test_the_recipe_defaults_are_the_settings_chosen_on_validation():
         report = json.loads(path.read_text())
         key, better = choices.chosen_on(report["recipe"])
         assert not report["quick"] and report["chosen_on"].startswith(key.replace("_", " ")), path.name
+        # Every variant the script lists was run, with the settings it lists (--only adds the ones listed later).
+        assert [(name, row["settings"]) for name, row in report["variants"].items()] == list(choices.VARIANTS[
+            report["recipe"]].items()), f"{path.name}: not the variants benchmarks/choices.py lists; rerun it"
         scores = [row[key] for row in report["variants"].values()]
         best = max(scores) if better == "higher" else min(scores)
         # Variants are listed simplest first: the first of the best is the choice.

@@ -908,7 +908,10 @@ def choices_section(recipe: str) -> list[str]:
             f"The test {measure} is shown so you can see what each choice would have scored, but nothing "
             "was chosen on it.", "", "\n".join(rows), "",
             f"Made by {_code(report['command'])} on {_value(results_machine(report))}; source: "
-            f"`benchmarks/results/choices_{recipe}.json`.", ""]
+            f"`benchmarks/results/choices_{recipe}.json`."
+            + "".join(f" Added later: {', '.join(_value(name) for name in added['variants'])}, by "
+                      f"{_code(added['command'])} on {_value(results_machine(added))}."
+                      for added in report.get("added", [])), ""]
 
 
 def splits_section(recipe: str) -> list[str]:

@@ -1,0 +1,119 @@
+"""benchmarks/choices.py's bookkeeping: a full report, and variants added to it later with --only.
+
+Each variant is a full recipe run (minutes); here a stand-in returns its row, so what is
+tested is which variants run, what the report keeps and what it says about where each
+row came from. tests/test_results.py checks the committed reports themselves.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+BENCHMARKS = ROOT / "benchmarks"
+sys.path.insert(0, str(ROOT / "docs" / "scripts"))
+
+import zoo_docs  # noqa: E402
+
+RECIPE = "convnet_1d"   # four small variants, chosen on validation accuracy
+
+
+@pytest.fixture()
+def choices(monkeypatch):
+    """benchmarks/choices.py with each run replaced: validation accuracy 0.5 + 0.01 per call so far."""
+    sys.path.insert(0, str(BENCHMARKS))
+    try:
+        module = importlib.import_module("choices")
+        runs = []
+
+        def run_variant(recipe, settings, quick):
+            runs.append((recipe, settings, quick))
+            return {"settings": settings, "validation_accuracy": round(0.5 + 0.01 * len(runs), 4),
+                    "test_accuracy": 0.4, "epochs_run": 3, "seconds": 1.0}
+
+        monkeypatch.setattr(module, "run_variant", run_variant)
+        module.runs = runs
+        yield module
+    finally:
+        sys.path.remove(str(BENCHMARKS))
+        for name in ("choices", "recipe_runs"):
+            sys.modules.pop(name, None)
+
+
+def test_a_full_run_scores_every_variant_and_chooses_the_best_on_validation(choices, tmp_path, capsys):
+    out = tmp_path / "report.json"
+    choices.main([RECIPE, "--out", str(out)])
+    report = json.loads(out.read_text())
+    names = list(choices.VARIANTS[RECIPE])
+    assert [settings for _, settings, _ in choices.runs] == list(choices.VARIANTS[RECIPE].values())
+    assert list(report["variants"]) == names and report["chosen"] == names[-1]   # the last call scored best
+    assert report["command"] == f"python benchmarks/choices.py {RECIPE}" and "added" not in report
+    assert "environment" in report and not report["quick"]
+    assert f"chose {names[-1]!r} on validation" in capsys.readouterr().out
+
+
+def test_only_reruns_the_named_variants_and_keeps_the_others(choices, tmp_path):
+    out = tmp_path / "report.json"
+    choices.main([RECIPE, "--out", str(out)])
+    first = json.loads(out.read_text())
+    names = list(choices.VARIANTS[RECIPE])
+    choices.runs.clear()
+    choices.main([RECIPE, "--only", names[1], "--out", str(out)])
+    report = json.loads(out.read_text())
+
+    assert choices.runs == [(RECIPE, choices.VARIANTS[RECIPE][names[1]], False)]
+    assert report["variants"][names[1]]["validation_accuracy"] == 0.51
+    assert {name: row for name, row in report["variants"].items() if name != names[1]} == {
+        name: row for name, row in first["variants"].items() if name != names[1]}
+    assert list(report["variants"]) == names   # the listed order, simplest first
+    assert report["chosen"] == first["chosen"] == names[-1]
+    # The report still names the command that remakes all of it, and the environment of the full run;
+    # the rerun row says how and where it was measured.
+    assert report["command"] == first["command"] and report["environment"] == first["environment"]
+    assert report["added"] == [{"command": f"python benchmarks/choices.py {RECIPE} --only '{names[1]}'",
+                                "variants": [names[1]], "environment": report["added"][0]["environment"]}]
+    choices.main([RECIPE, "--only", names[0], "--out", str(out)])
+    assert [added["variants"] for added in json.loads(out.read_text())["added"]] == [[names[1]], [names[0]]]
+
+
+def test_the_page_says_which_variants_were_added_later(choices, tmp_path, monkeypatch):
+    out = tmp_path / f"choices_{RECIPE}.json"
+    choices.main([RECIPE, "--out", str(out)])
+    name = list(choices.VARIANTS[RECIPE])[2]
+    choices.main([RECIPE, "--only", name, "--out", str(out)])
+    monkeypatch.setattr(zoo_docs, "BENCHMARKS", tmp_path)
+    text = "\n".join(zoo_docs.choices_section(RECIPE))
+    assert f"Added later: {name}, by `python benchmarks/choices.py {RECIPE} --only '{name}'` on " in text
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--only", "no such variant"], "has no variant 'no such variant'; python benchmarks/choices.py --list"),
+    (["--only", "32-64-32 filters"], "does not exist: run without --only first"),
+])
+def test_only_refuses_what_it_cannot_add_to(choices, tmp_path, argv, message):
+    with pytest.raises(SystemExit, match=message):
+        choices.main([RECIPE, *argv, "--out", str(tmp_path / "none.json")])
+    assert choices.runs == []
+
+
+def test_only_refuses_a_report_missing_other_variants_or_made_another_way(choices, tmp_path):
+    out = tmp_path / "report.json"
+    choices.main([RECIPE, "--quick", "--out", str(out)])
+    names = list(choices.VARIANTS[RECIPE])
+    choices.runs.clear()
+    with pytest.raises(SystemExit, match="was made with --quick: add those variants to --only, or run without it"):
+        choices.main([RECIPE, "--only", names[0], "--out", str(out)])
+    report = json.loads(out.read_text())
+    del report["variants"][names[2]]
+    out.write_text(json.dumps(report))
+    with pytest.raises(SystemExit, match=f"lacks '{names[2]}': add those variants to --only"):
+        choices.main([RECIPE, "--quick", "--only", names[0], "--out", str(out)])
+    assert choices.runs == []
+    choices.main([RECIPE, "--quick", "--only", names[0], names[2], "--out", str(out)])
+    assert [settings for _, settings, _ in choices.runs] == [choices.VARIANTS[RECIPE][names[0]],
+                                                             choices.VARIANTS[RECIPE][names[2]]]
