@@ -1,9 +1,12 @@
-"""Shared test setup: a clean Keras state and fixed seeds for every test, and one quick run per recipe."""
+"""Shared test setup: a clean Keras state and fixed seeds for every test, one quick run per recipe, and the
+benchmark scripts imported as modules."""
 
 import contextlib
+import importlib
 import io
 import json
 import os
+import sys
 import time
 from collections.abc import Mapping
 from pathlib import Path
@@ -49,6 +52,28 @@ def _site_check_chromium() -> str:
     import check_site
 
     return check_site.CHROMIUM
+
+
+BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
+
+
+@contextlib.contextmanager
+def _benchmark_scripts(*names):
+    """benchmarks/ scripts imported as modules, the way they import each other (from their folder); forgotten
+    afterwards, with the helper modules they import, so the next import reads them afresh."""
+    sys.path.insert(0, str(BENCHMARKS))
+    try:
+        yield tuple(importlib.import_module(name) for name in names)
+    finally:
+        sys.path.remove(str(BENCHMARKS))
+        for name in (*names, "recipe_runs", "machine"):
+            sys.modules.pop(name, None)
+
+
+@pytest.fixture(scope="session")
+def benchmark_scripts():
+    """``with benchmark_scripts("splits") as (splits,): ...``: see ``_benchmark_scripts``."""
+    return _benchmark_scripts
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ row came from. tests/test_results.py checks the committed reports themselves.
 
 from __future__ import annotations
 
-import importlib
 import json
 import sys
 from pathlib import Path
@@ -15,7 +14,6 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-BENCHMARKS = ROOT / "benchmarks"
 sys.path.insert(0, str(ROOT / "docs" / "scripts"))
 
 import zoo_docs  # noqa: E402
@@ -24,11 +22,9 @@ RECIPE = "convnet_1d"   # four small variants, chosen on validation accuracy
 
 
 @pytest.fixture()
-def choices(monkeypatch):
+def choices(monkeypatch, benchmark_scripts):
     """benchmarks/choices.py with each run replaced: validation accuracy 0.5 + 0.01 per call so far."""
-    sys.path.insert(0, str(BENCHMARKS))
-    try:
-        module = importlib.import_module("choices")
+    with benchmark_scripts("choices") as (module,):
         runs = []
 
         def run_variant(recipe, settings, quick):
@@ -39,10 +35,6 @@ def choices(monkeypatch):
         monkeypatch.setattr(module, "run_variant", run_variant)
         module.runs = runs
         yield module
-    finally:
-        sys.path.remove(str(BENCHMARKS))
-        for name in ("choices", "recipe_runs"):
-            sys.modules.pop(name, None)
 
 
 def test_a_full_run_scores_every_variant_and_chooses_the_best_on_validation(choices, tmp_path, capsys):

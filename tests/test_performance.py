@@ -28,15 +28,10 @@ import zoo_docs  # noqa: E402
 
 
 @pytest.fixture(scope="module")
-def bench():
+def bench(benchmark_scripts):
     """benchmarks/machine.py and speed.py, imported as their scripts import each other (from their folder)."""
-    sys.path.insert(0, str(BENCHMARKS))
-    try:
-        yield importlib.import_module("machine"), importlib.import_module("speed")
-    finally:
-        sys.path.remove(str(BENCHMARKS))
-        for name in ("machine", "speed"):
-            sys.modules.pop(name, None)
+    with benchmark_scripts("machine", "speed") as modules:
+        yield modules
 
 
 def _run(script: str, *argv: str, timeout: int = 300) -> subprocess.CompletedProcess:

@@ -6,7 +6,6 @@ the committed reports are checked against the committed runs they repeat and aga
 
 from __future__ import annotations
 
-import importlib
 import json
 import sys
 from pathlib import Path
@@ -14,23 +13,17 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-BENCHMARKS = ROOT / "benchmarks"
-RESULTS = BENCHMARKS / "results"
+RESULTS = ROOT / "benchmarks" / "results"   # the committed reports
 sys.path.insert(0, str(ROOT / "docs" / "scripts"))
 
 import zoo_docs  # noqa: E402
 
 
 @pytest.fixture(scope="module")
-def splits():
+def splits(benchmark_scripts):
     """benchmarks/splits.py, imported as its folder's scripts import each other."""
-    sys.path.insert(0, str(BENCHMARKS))
-    try:
-        yield importlib.import_module("splits")
-    finally:
-        sys.path.remove(str(BENCHMARKS))
-        for name in ("splits", "recipe_runs"):
-            sys.modules.pop(name, None)
+    with benchmark_scripts("splits") as (module,):
+        yield module
 
 
 def _results(zoo_value, baseline_value, kind="accuracy"):
