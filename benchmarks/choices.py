@@ -223,11 +223,14 @@ def earlier_report(recipe: str, path: Path, quick: bool, only) -> dict:
     if not path.exists():
         raise SystemExit(f"choices.py: --only adds to {path}, which does not exist: run without --only first")
     earlier = json.loads(path.read_text())
+    if earlier["quick"] != quick:
+        raise SystemExit(f"choices.py: {path} was made {'with' if earlier['quick'] else 'without'} --quick and "
+                         f"this run is {'with' if quick else 'without'} it: rows of both kinds cannot share a "
+                         "report; run without --only")
     missing = [name for name in VARIANTS[recipe] if name not in only and name not in earlier["variants"]]
-    if missing or earlier["quick"] != quick:
-        raise SystemExit(f"choices.py: {path} " + (f"lacks {', '.join(map(repr, missing))}" if missing else
-                         f"was {'' if earlier['quick'] else 'not '}made with --quick")
-                         + ": add those variants to --only, or run without it")
+    if missing:
+        raise SystemExit(f"choices.py: {path} lacks {', '.join(map(repr, missing))}: add those variants to --only, "
+                         "or run without it")
     return earlier
 
 

@@ -19,7 +19,6 @@ ones its validation data chose (benchmarks/results/choices_*.json).
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import statistics
 from pathlib import Path
