@@ -27,12 +27,12 @@ import recipe_runs  # benchmarks/, beside this script
 
 RESULTS = Path(__file__).resolve().parent / "results"
 SEEDS = (0, 1, 2, 3, 4)
-# Two-sided 95% Student t quantiles by degrees of freedom: the interval of the mean gap over few splits.
-T_95 = {1: 12.706, 2: 4.303, 3: 3.182, 4: 2.776, 5: 2.571, 6: 2.447, 7: 2.365, 8: 2.306, 9: 2.262}
 
 
 def summary(rows: list[dict]) -> dict:
-    """Mean gap (zoo minus baseline), its 95% t interval over the splits, and the count of splits won."""
+    """Mean gap (zoo minus baseline), its 95% Student t interval over the splits, and the count of splits won."""
+    from scipy import stats
+
     gaps = [row["gap"] for row in rows]
     mean = statistics.fmean(gaps)
     out = {"splits": len(gaps), "mean_gap": round(mean, 4),
@@ -41,7 +41,7 @@ def summary(rows: list[dict]) -> dict:
            "mean_zoo": round(statistics.fmean(row["zoo"] for row in rows), 4),
            "mean_baseline": round(statistics.fmean(row["baseline"] for row in rows), 4)}
     if len(gaps) > 1:
-        half = T_95.get(len(gaps) - 1, 1.96) * statistics.stdev(gaps) / math.sqrt(len(gaps))
+        half = float(stats.t.ppf(0.975, len(gaps) - 1)) * statistics.stdev(gaps) / math.sqrt(len(gaps))
         out["mean_gap_95"] = [round(mean - half, 4), round(mean + half, 4)]
     return out
 

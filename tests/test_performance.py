@@ -8,7 +8,6 @@ benchmarks/results/ is complete, consistent and shown.
 
 from __future__ import annotations
 
-import importlib
 import json
 import os
 import subprocess
@@ -152,18 +151,14 @@ def test_speed_names_an_unknown_entry():
     assert done.returncode == 2 and "unknown entry resnet; choose from perceptron, mlp" in done.stderr
 
 
-def _footprint():
+@pytest.fixture()
+def footprint(benchmark_scripts):
     """benchmarks/footprint.py as a module, imported as its script imports machine.py (from its folder)."""
-    sys.path.insert(0, str(BENCHMARKS))
-    try:
-        return importlib.import_module("footprint")
-    finally:
-        sys.path.remove(str(BENCHMARKS))
-        sys.modules.pop("footprint", None)
+    with benchmark_scripts("footprint") as (module,):
+        yield module
 
 
-def test_footprint_of_some_entries_keeps_the_other_rows_and_says_who_measured_each():
-    footprint = _footprint()
+def test_footprint_of_some_entries_keeps_the_other_rows_and_says_who_measured_each(footprint):
     earlier = {"command": "python benchmarks/footprint.py", "cold_start": {"zoo list": {"median_s": 0.1},
                "zoo.get('mlp')": {"median_s": 6.0}}, "peak_memory": {"mlp": {"peak_rss_mib": 900.0}}}
     fresh = {"command": "python benchmarks/footprint.py convnet", "repeats": 3,
@@ -180,8 +175,7 @@ def test_footprint_of_some_entries_keeps_the_other_rows_and_says_who_measured_ea
                                                 "measured_by": "python benchmarks/footprint.py convnet"}
 
 
-def test_footprint_starts_each_entry_at_its_defaults_without_downloading_weights():
-    footprint = _footprint()
+def test_footprint_starts_each_entry_at_its_defaults_without_downloading_weights(footprint):
     assert footprint.get_code("vgg16_transfer") == "import zoo; zoo.get('vgg16_transfer', weights=None)"
     assert footprint.get_code("mlp") == "import zoo; zoo.get('mlp')"
 

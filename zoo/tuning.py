@@ -118,13 +118,10 @@ def quiet_surrogate():
     """
     import warnings
 
+    from sklearn.exceptions import ConvergenceWarning
+
     with warnings.catch_warnings():
-        try:
-            from sklearn.exceptions import ConvergenceWarning
-        except ImportError:   # no scikit-learn, no Gaussian process: nothing to silence
-            pass
-        else:
-            warnings.filterwarnings("ignore", category=ConvergenceWarning, module=r"sklearn\.gaussian_process")
+        warnings.filterwarnings("ignore", category=ConvergenceWarning, module=r"sklearn\.gaussian_process")
         yield
 
 
