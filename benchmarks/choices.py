@@ -13,7 +13,9 @@ validation score wins; among equals, the one listed first
 (variants are listed simplest first). The test accuracies are recorded so a
 reader can see what each choice would have scored, but nothing is chosen on
 them. The recipe's defaults must be the winner (tests/test_results.py
-checks it with ``is_default``).
+checks it with ``is_default``). Several ``--only`` runs may add to one
+report at once: each reads the report again when its variants are done and
+writes it back under a lock (``zoo.files.locked``), so none drops another's rows.
 """
 
 from __future__ import annotations
@@ -65,6 +67,14 @@ def _with_search(variants: dict, chosen: str) -> dict:
         **variants[chosen], "tune": "bayesian", "max_trials": 10}}
 
 
+def _with_thesaurus(variants: dict, chosen: str) -> dict:
+    """``variants`` and, last, ``chosen`` again with its wide model also counting thesaurus categories
+    (--thesaurus: zoo.layers.WordCategories over the packaged thesaurus)."""
+    return {**variants, f"{chosen}, thesaurus categories in the wide model": {**variants[chosen], "thesaurus": True}}
+
+
+_LSTM_CHOSEN = "3 LSTMs + 1-2-gram wide model, label smoothing 0.1, weight decay 0.05"
+_TRANSFORMER_CHOSEN = "5 Transformers + 1-2-gram wide model"
 _INCEPTION = {"stem_filters": 32, "stages": [2, 1], "width": 64, "dropout": 0.3, "shift": 2, "label_smoothing": 0.1}
 VARIANTS = {
     "mlp": {
@@ -122,10 +132,10 @@ VARIANTS = {
         "Adam 3e-3, decoder 64": {"learning_rate": 0.003, "decoder_units": 64},
         "Adam 3e-3, decoder 128": {"learning_rate": 0.003, "decoder_units": 128},
     },
-    "lstm_sentiment": _with_search(_sentiment_variants("LSTM", "LSTMs", unigrams=True),
-                                   "3 LSTMs + 1-2-gram wide model, label smoothing 0.1, weight decay 0.05"),
-    "mini_transformer": _with_search(_sentiment_variants("Transformer", "Transformers"),
-                                     "5 Transformers + 1-2-gram wide model"),
+    "lstm_sentiment": _with_thesaurus(_with_search(_sentiment_variants("LSTM", "LSTMs", unigrams=True), _LSTM_CHOSEN),
+                                      _LSTM_CHOSEN),
+    "mini_transformer": _with_thesaurus(_with_search(_sentiment_variants("Transformer", "Transformers"),
+                                                     _TRANSFORMER_CHOSEN), _TRANSFORMER_CHOSEN),
 }
 
 
@@ -188,19 +198,28 @@ def best_variant(recipe: str, rows: dict) -> str:
     return max(rows, key=lambda name: sign * rows[name][key])   # max keeps the first of equals
 
 
-def choose(recipe: str, quick: bool = False, only=None, earlier: dict | None = None) -> dict:
-    """Run the recipe's variants (``only`` these, the rest kept from ``earlier``, a committed report) and choose."""
+def measure(recipe: str, quick: bool = False, only=None) -> dict:
+    """``{variant: row}``: each of the recipe's variants (``only`` these) run in turn, in the listed order."""
+    rows = {}
+    key, _ = chosen_on(recipe)
+    for name, flags in VARIANTS[recipe].items():
+        if only is None or name in only:
+            rows[name] = run_variant(recipe, flags, quick)
+            test_key = key.replace("validation_", "test_")
+            print(f"{recipe}: {name}: {key} {rows[name][key]:.4f}, {test_key} {rows[name][test_key]:.4f}",
+                  flush=True)
+    return rows
+
+
+def choose(recipe: str, quick: bool = False, only=None, earlier: dict | None = None,
+           measured: dict | None = None) -> dict:
+    """The report: the variants ``measured`` (run here when None; ``only`` these), the rest kept from ``earlier``
+    (the committed report), and the one chosen on validation."""
     from zoo.runs import environment
 
-    rows = {}
+    measured = measure(recipe, quick, only) if measured is None else measured
     key, better = chosen_on(recipe)
-    for name, flags in VARIANTS[recipe].items():
-        if only is not None and name not in only:
-            rows[name] = earlier["variants"][name]
-            continue
-        rows[name] = run_variant(recipe, flags, quick)
-        test_key = key.replace("validation_", "test_")
-        print(f"{recipe}: {name}: {key} {rows[name][key]:.4f}, {test_key} {rows[name][test_key]:.4f}", flush=True)
+    rows = {name: measured[name] if name in measured else earlier["variants"][name] for name in VARIANTS[recipe]}
     chosen = best_variant(recipe, rows)
     report = {"benchmark": "benchmarks/choices.py", "command": f"python benchmarks/choices.py {recipe}"
               + (" --quick" if quick else ""), "recipe": recipe, "quick": quick,
@@ -247,12 +266,17 @@ def main(argv=None):
     if args.list or not args.recipe:
         print(json.dumps(VARIANTS, indent=2))
         return 0
-    from zoo.files import atomic_write_json
+    from zoo.files import atomic_write_json, locked
 
     out = args.out or RESULTS / f"choices_{args.recipe}.json"
-    earlier = earlier_report(args.recipe, out, args.quick, args.only) if args.only else None
-    report = choose(args.recipe, args.quick, args.only, earlier)
-    atomic_write_json(out, report)
+    if args.only:
+        earlier_report(args.recipe, out, args.quick, args.only)   # refused now, not after minutes of runs
+    measured = measure(args.recipe, args.quick, args.only)
+    with locked(out):
+        # Read again: another --only run may have added its rows while these ran; they stay.
+        earlier = earlier_report(args.recipe, out, args.quick, args.only) if args.only else None
+        report = choose(args.recipe, args.quick, args.only, earlier, measured)
+        atomic_write_json(out, report)
     default = is_default(args.recipe, report["variants"][report["chosen"]]["settings"])
     verdict = "the recipe defaults to it" if default else "NOT the recipe's default: make it the default"
     print(f"chose {report['chosen']!r} on validation; {verdict}; wrote {out}")

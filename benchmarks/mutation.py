@@ -126,6 +126,7 @@ _QUIET = "equivalent: predict(verbose=None) shows no progress bar either (the te
 _TRAINING_FLAG = ("equivalent: Keras passes the outer call's training flag to a sublayer called without one "
                   "or with training=None (tests/test_layers.py checks dropout acts in training only)")
 _EMBEDDING_BUILD = "equivalent: keras.layers.Embedding.build ignores the shape it is given"
+_INT_ZEROS = "equivalent: add_weight's initializer defaults to zeros for an integer weight"
 _DENSE_BUILD = "equivalent: keras.layers.Dense.build reads only the last axis of the shape it is given"
 # KerasTuner's own default when none is given: a Float's min_value, a Choice's first value, a Boolean's False.
 _TUNER_DEFAULT = "equivalent: KerasTuner's default for a hyperparameter given none is this one ({})"
@@ -138,6 +139,10 @@ REVIEWED = {
         "equivalent: a float 0/1 mask hides the same keys as a boolean one",
     **{f"zoo.layers.attention.xǁTransformerEncoderǁcall__mutmut_{n}": _TRAINING_FLAG for n in (22, 28, 35, 37, 45, 47)},
     **{f"zoo.layers.attention.xǁTransformerEncoderǁbuild__mutmut_{n}": _DENSE_BUILD for n in (10, 11)},
+    "zoo.layers.text.xǁWordCategoriesǁbuild__mutmut_5": _INT_ZEROS,
+    "zoo.layers.text.xǁWordCategoriesǁbuild__mutmut_10": _INT_ZEROS,
+    "zoo.layers.text.xǁWordCategoriesǁbuild__mutmut_6":
+        "equivalent: add_weight stores trainable=None as False, a non-trainable table either way",
     "zoo.layers.core.xǁConstantOutputǁbuild__mutmut_3": _SCALAR_SHAPE,
     "zoo.layers.core.xǁConstantOutputǁbuild__mutmut_7": _SCALAR_SHAPE,
     "zoo.models.style_transfer.x_content_loss__mutmut_5": _SAME_CAST,

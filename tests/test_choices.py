@@ -73,6 +73,27 @@ def test_only_reruns_the_named_variants_and_keeps_the_others(choices, tmp_path):
     assert [added["variants"] for added in json.loads(out.read_text())["added"]] == [[names[1]], [names[0]]]
 
 
+def test_two_only_runs_at_once_both_keep_their_rows(choices, tmp_path, monkeypatch):
+    """A second --only run that starts and finishes while the first one's variant runs: its row stays."""
+    out = tmp_path / "report.json"
+    choices.main([RECIPE, "--out", str(out)])
+    names = list(choices.VARIANTS[RECIPE])
+    stand_in = choices.run_variant
+
+    def first_run(recipe, settings, quick):
+        monkeypatch.setattr(choices, "run_variant", stand_in)
+        choices.main([RECIPE, "--only", names[2], "--out", str(out)])   # the other run, meanwhile
+        return stand_in(recipe, settings, quick)
+
+    monkeypatch.setattr(choices, "run_variant", first_run)
+    choices.main([RECIPE, "--only", names[1], "--out", str(out)])
+    report = json.loads(out.read_text())
+    calls = len(names)   # the full run's; then the other run's variant, then this one's
+    assert report["variants"][names[2]]["validation_accuracy"] == round(0.5 + 0.01 * (calls + 1), 4)
+    assert report["variants"][names[1]]["validation_accuracy"] == round(0.5 + 0.01 * (calls + 2), 4)
+    assert [added["variants"] for added in report["added"]] == [[names[2]], [names[1]]]
+
+
 def test_the_page_says_which_variants_were_added_later(choices, tmp_path, monkeypatch):
     out = tmp_path / f"choices_{RECIPE}.json"
     choices.main([RECIPE, "--out", str(out)])

@@ -313,3 +313,15 @@ def test_unlabelled_texts_are_real_documents_and_never_a_review():
     assert data.unlabelled_texts(["hamlet"]).keys() == {"hamlet"}
     with pytest.raises(data.UnknownDatasetError, match="no unlabelled text named 'tweets'; choose among film_plots"):
         data.unlabelled_texts(["tweets"])
+
+
+def test_the_thesaurus_files_single_lowercase_words_under_categories_of_meaning():
+    words = data.thesaurus()
+    assert len(words) == 70809 and len({category for categories in words.values() for category in categories}) == 1069
+    # Synonyms share a category: what lets a rare word borrow from a common one.
+    assert {"TEDIUM"} <= set(words["tedious"]) & set(words["boring"]) & set(words["dull"])
+    assert {"GOODNESS"} <= set(words["superb"]) & set(words["splendid"])
+    assert all(word.isalpha() and word.islower() for word in words)
+    assert all(categories and len(set(categories)) == len(categories) for categories in words.values())
+    # "Superb,PLANTS" (a genus) is a capitalised name: left out, and not merged into the adjective.
+    assert "PLANTS" not in words["superb"]

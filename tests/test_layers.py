@@ -9,6 +9,8 @@ weights. Numeric checks use relative tolerances so that they also hold on a GPU
 whose matmuls run in TF32 (about 1e-3 relative).
 """
 
+import re
+
 import keras
 import numpy as np
 import pytest
@@ -17,7 +19,8 @@ from keras.src.testing import TestCase
 
 import zoo.layers
 from zoo.layers import (AttentionDecoder, ConstantOutput, GramMatrix, ImageCanvas, MaskedPositions,
-                        TokenAndPositionEmbedding, TotalVariation, TransformerEncoder, VGGPreprocessing)
+                        TokenAndPositionEmbedding, TotalVariation, TransformerEncoder, VGGPreprocessing, WordCategories)
+from zoo.layers.text import category_table
 from zoo.layers.vision import IMAGENET_BGR_MEAN
 
 TF32_RTOL = 1e-3
@@ -123,6 +126,17 @@ class ZooLayersTest(TestCase):
         self.run_weightless_layer_test(MaskedPositions, input_data=[hidden, vectors],
                                        init_kwargs=dict(max_predictions=2, mask_id=7),
                                        expected_output_shape=(2, 2, 3), expected_output_dtype="float32")
+
+    def test_WordCategories_passes_keras_layer_tests(self):
+        self.run_layer_test(
+            WordCategories,
+            init_kwargs=dict(vocabulary_size=10, num_categories=4, categories_per_word=3),
+            input_data=TOKENS,
+            expected_output_shape=(2, 4),
+            expected_num_trainable_weights=0,
+            expected_num_non_trainable_weights=1,   # the table, int32
+            run_training_check=False,   # nothing to train: Keras refuses to fit no weights
+        )
 
     def test_ImageCanvas_passes_keras_layer_tests(self):
         self.run_layer_test(
@@ -365,6 +379,63 @@ class ZooLayersTest(TestCase):
         got = ConstantOutput(initial_value=0.75)(np.zeros((2, 3), "int32"))
         self.assertEqual(keras.backend.standardize_dtype(got.dtype), "float32")
         np.testing.assert_array_equal(ops.convert_to_numpy(got), np.full((2, 1), 0.75, "float32"))
+
+    def test_word_categories_count_each_words_categories_and_nothing_for_padding(self):
+        vocabulary = ["", "[UNK]", "superb", "dull", "film", "tedious", "set"]
+        thesaurus = {"superb": ("GOODNESS", "GREATNESS"), "dull": ("TEDIUM", "DARKNESS"), "tedious": ("TEDIUM",),
+                     "set": ("ORDER", "FIRMNESS", "GROUP"), "unused": ("ABSENCE",)}
+        table, categories = category_table(vocabulary, thesaurus, categories_per_word=2)
+        # Ids in order of first appearance; only the vocabulary's words count; "set" keeps its first two.
+        self.assertEqual(categories, ["GOODNESS", "GREATNESS", "TEDIUM", "DARKNESS", "ORDER", "FIRMNESS"])
+        np.testing.assert_array_equal(table, [[0, 0], [0, 0], [1, 2], [3, 4], [0, 0], [3, 0], [5, 6]])
+        counts = WordCategories(7, 6, 2, sublinear=False)
+        counts.set_table(table)
+        # "dull tedious superb dull" then padding; "[UNK] film" has no category at all.
+        ids = np.array([[3, 5, 2, 3, 0, 0], [1, 4, 0, 0, 0, 0]], dtype="int32")
+        expected = np.array([[1, 1, 3, 2, 0, 0], [0, 0, 0, 0, 0, 0]], dtype="float32")
+        np.testing.assert_array_equal(ops.convert_to_numpy(counts(ids)), expected)
+        damped = WordCategories(7, 6, 2, dtype="mixed_float16")   # sublinear by default
+        damped.set_table(table)
+        got = damped(ids)
+        self.assertEqual(keras.backend.standardize_dtype(got.dtype), "float16")
+        np.testing.assert_allclose(ops.convert_to_numpy(got).astype("float32"), np.log1p(expected), rtol=1e-3)
+        self.assertEqual(damped.compute_output_shape((2, 6)), (2, 6))
+
+    def test_word_categories_keep_their_table_through_saving_and_refuse_a_wrong_one(self):
+        layer = WordCategories(4, 3, 2, name="categories")
+        table = np.array([[0, 0], [1, 0], [2, 3], [3, 1]], dtype="int32")
+        layer.set_table(table)
+        inputs = keras.Input((5,), dtype="int32")
+        model = keras.Model(inputs, keras.layers.Dense(2)(layer(inputs)))
+        path = f"{self.get_temp_dir()}/categories.keras"
+        model.save(path)
+        loaded = keras.saving.load_model(path, safe_mode=True).get_layer("categories")
+        np.testing.assert_array_equal(ops.convert_to_numpy(loaded.table), table)
+        self.assertEqual(loaded.get_config()["num_categories"], 3)
+        with pytest.raises(ValueError, match=r"integers of shape \(4, 2\), not int32 of shape \(4, 3\)"):
+            layer.set_table(np.zeros((4, 3), "int32"))
+        with pytest.raises(ValueError, match=r"integers of shape \(4, 2\), not float32"):
+            layer.set_table(np.zeros((4, 2), "float32"))
+        with pytest.raises(ValueError, match=r"category ids must lie in \[0, 3\], not \[0, 4\]"):
+            layer.set_table(np.array([[0, 0], [1, 0], [2, 4], [3, 1]]))
+        with pytest.raises(ValueError, match=r"category ids must lie in \[0, 3\], not \[-1, 3\]"):
+            layer.set_table(np.array([[0, 0], [1, -1], [2, 3], [3, 1]]))
+        # The table is the layer's one weight, named and typed as documented; each size may be as small as 1.
+        self.assertEqual([(weight.name, weight.dtype, weight.trainable) for weight in layer.weights],
+                         [("table", "int32", False)])
+        smallest = WordCategories(1, 1, 1)
+        smallest.set_table(np.array([[1]]))
+        np.testing.assert_allclose(ops.convert_to_numpy(smallest(np.zeros((2, 3), "int32"))), np.log1p([[3], [3]]),
+                                   rtol=1e-6)
+        # Sixteen categories per word by default: 99% of the packaged thesaurus's words have at most as many.
+        self.assertEqual(WordCategories(4, 3).categories_per_word, 16)
+        many = {"word": tuple(f"C{n}" for n in range(20))}
+        self.assertEqual(category_table(["", "word"], many)[0].shape, (2, 16))
+        for argument in ("vocabulary_size", "num_categories", "categories_per_word"):
+            for bad in (0, 2.0, True):
+                with pytest.raises(ValueError, match=re.escape(f"WordCategories({argument}={bad!r}): {argument} "
+                                                               "must be a whole number >= 1")):
+                    WordCategories(**{"vocabulary_size": 4, "num_categories": 3, argument: bad})
 
     def test_constraints_keep_probabilities_and_pixels_in_range(self):
         from zoo.layers.core import _UnitInterval

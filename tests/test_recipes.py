@@ -242,6 +242,8 @@ def test_bad_flags_are_refused_with_the_value(argv, message):
     ("mini_transformer", ["--label-smoothing", "1"],
      "--label-smoothing=1 is out of range: use a finite number >= 0 and < 1"),
     ("lstm_sentiment", ["--weight-decay", "-0.1"], "--weight-decay=-0.1 is out of range: use a finite number >= 0"),
+    ("mini_transformer", ["--thesaurus", "--wide-ngrams", "0"],
+     "--thesaurus feeds the wide model, which --wide-ngrams 0 turns off: use --wide-ngrams 1, 2 or 3 with it"),
 ])
 def test_recipe_specific_flags_are_checked(recipe, argv, message):
     done = subprocess.run([sys.executable, "-m", f"zoo.recipes.{recipe}", *argv], capture_output=True, text=True,
@@ -390,6 +392,7 @@ def _timing_free(metrics):
 
 
 @pytest.mark.parametrize("recipe", list(KILLED_DURING))
+@pytest.mark.long
 def test_every_recipe_resumes_after_a_kill_and_ends_as_an_uninterrupted_run(recipe, quick_runs, tmp_path):
     """SIGKILL in the middle of a later training; the rerun keeps the finished ones and ends with the same numbers."""
     import signal
@@ -458,3 +461,52 @@ def test_sentiment_regularisers_reach_each_sequence_models_loss_and_optimizer(re
     assert isinstance(model.loss, SparseCategoricalCrossentropy) and model.loss.label_smoothing == 0.1
     assert model.optimizer.weight_decay == 0.05
     assert float(model.optimizer.learning_rate) == pytest.approx(0.002)
+
+
+def test_the_thesaurus_reaches_the_wide_model_and_the_saved_text_model(tmp_path):
+    import keras
+
+    from zoo.recipes import lstm_sentiment, sentiment
+
+    reviews = ["a superb film", "dull and tedious", "a splendid cast", "boring", "superb superb"]
+    vectorizer = keras.layers.TextVectorization(output_sequence_length=6, name="vectorizer")
+    vectorizer.adapt(reviews)
+    ngrams = keras.layers.TextVectorization(ngrams=2, output_mode="tf_idf", name="ngram_vectorizer")
+    ngrams.adapt(reviews)
+    plain_args = lstm_sentiment.parse_args(["--sequence-length", "6"])
+    plain = sentiment.wide_model(lstm_sentiment.SETTINGS, plain_args, ngrams.vocabulary_size(), 2)
+    assert not isinstance(plain.input, dict) and len(plain.inputs) == 1   # without --thesaurus: n-grams only
+    args = lstm_sentiment.parse_args(["--sequence-length", "6", "--thesaurus"])
+    categories = sentiment.word_categories(vectorizer)   # the packaged thesaurus, over the training vocabulary
+    wide = sentiment.wide_model(lstm_sentiment.SETTINGS, args, ngrams.vocabulary_size(), 2, categories)
+    assert set(wide.input) == {"ngrams", "token_ids"} and wide.get_layer("word_categories") is categories
+    # "dull and tedious" and "boring" share no word, but share TEDIUM.
+    counts = keras.ops.convert_to_numpy(categories(vectorizer(np.array(["dull and tedious", "boring"]))))
+    assert ((counts[0] > 0) & (counts[1] > 0)).any()
+
+    sequence = sentiment.build(lstm_sentiment.SETTINGS, args, vectorizer.vocabulary_size(), 2)
+    model = sentiment.raw_text_model(vectorizer, ngrams, sentiment.ensemble([sequence, wide], args, has_wide=True))
+    texts = np.array(["a superb film", "boring and dull"], dtype=object)
+    token_ids, features = vectorizer(texts), ngrams(texts)
+    expected = (keras.ops.convert_to_numpy(sequence(token_ids))
+                + keras.ops.convert_to_numpy(wide({"ngrams": features, "token_ids": token_ids}))) / 2
+    np.testing.assert_allclose(model.predict(texts, verbose=0), expected, rtol=1e-5, atol=1e-6)
+    model.save(tmp_path / "model.keras")
+    loaded = keras.saving.load_model(tmp_path / "model.keras", safe_mode=True)
+    np.testing.assert_allclose(loaded.predict(texts, verbose=0), expected, rtol=1e-5, atol=1e-6)
+
+
+def test_a_quick_run_with_the_thesaurus_trains_and_saves_the_categories(tmp_path):
+    import keras
+
+    import zoo.layers  # noqa: F401  (registers WordCategories for loading)
+    from zoo.recipes import mini_transformer
+
+    mini_transformer.main(["--quick", "--thesaurus", "--out", str(tmp_path)])
+    results = _results(tmp_path)
+    assert results["model"]["thesaurus"] is True and "with thesaurus categories" in results["headline"]
+    wide = keras.saving.load_model(tmp_path / "model.keras", safe_mode=True).get_layer("ensemble").get_layer(
+        "wide_ngrams")
+    table = keras.ops.convert_to_numpy(wide.get_layer("word_categories").table)
+    assert table.shape[1] == 16 and (table > 0).sum(axis=1).astype(bool).mean() > 0.3   # most words have one
+    assert (tmp_path / "history_wide.csv").is_file()

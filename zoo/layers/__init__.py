@@ -13,6 +13,7 @@ from zoo.layers.attention import TokenAndPositionEmbedding, TransformerEncoder
 from zoo.layers.bert import MaskedPositions
 from zoo.layers.core import ConstantOutput
 from zoo.layers.seq2seq import AttentionDecoder
+from zoo.layers.text import WordCategories
 from zoo.layers.vision import GramMatrix, ImageCanvas, TotalVariation, VGGPreprocessing
 
 __all__ = [
@@ -25,4 +26,5 @@ __all__ = [
     "TotalVariation",
     "TransformerEncoder",
     "VGGPreprocessing",
+    "WordCategories",
 ]

@@ -4,6 +4,7 @@
     python -m zoo.recipes.lstm_sentiment --quick                    # a smoke test
     python -m zoo.recipes.lstm_sentiment --dataset tfds:imdb_reviews --sequence-length 200
     python -m zoo.recipes.lstm_sentiment --tune bayesian --max-trials 8
+    python -m zoo.recipes.lstm_sentiment --thesaurus                # the wide model also counts meanings
     zoo launch --workers 2 -- zoo.recipes.lstm_sentiment --distribute multi_worker   # two local workers
 
 The story: a sequence network is many-to-one here: 12,808 real review
@@ -17,7 +18,11 @@ averages them, the choice the validation split made
 does not beat the linear model reliably: on the committed split it loses
 narrowly, and repeated on five random splits it wins on some and loses on
 more (benchmarks/results/splits_lstm_sentiment.json, the page's "On other
-splits"). The saved model.keras takes raw strings: vectorizers and ensemble in one.
+splits"). Nor did a thesaurus: with --thesaurus the wide model also counts
+each review's categories of meaning (zoo.layers.WordCategories), so a rare
+word borrows from its synonyms; the ensemble with it did not score higher
+on validation, and it stays off (the choices report lists both). The saved
+model.keras takes raw strings: vectorizers and ensemble in one.
 Writes results.json, model.keras, history.csv, curves.png and TensorBoard logs to --out.
 See recipes/sentiment.py for the steps both sentiment recipes share.
 """

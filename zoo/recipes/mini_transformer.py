@@ -14,7 +14,8 @@ choice is in benchmarks/results/choices_mini_transformer.json). Like the
 LSTM ensemble, it does not beat the TF-IDF + linear SVM baseline reliably:
 narrowly behind on the committed split, ahead on some of five random splits
 and behind on more (benchmarks/results/splits_mini_transformer.json, the
-page's "On other splits"). After training, the
+page's "On other splits"); counting thesaurus categories in the wide model
+(--thesaurus) did not score higher on validation either. After training, the
 run records which words the first Transformer's first attention layer
 focused on for one real test review (attention.json), the picture the docs
 draw. Writes results.json, model.keras (scores raw strings),

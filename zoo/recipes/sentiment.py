@@ -14,13 +14,17 @@ told here once:
    over the TF-IDF of word 1- and 2-grams (``--wide-ngrams``), the classic
    text classifier written in Keras. On 9,000 short snippets a bag of
    n-grams is hard to beat; word order, which only the sequence models see,
-   adds to it. The ensemble averages their class probabilities.
+   adds to it. With ``--thesaurus`` the wide model also counts the words'
+   categories of meaning in a thesaurus (``zoo.layers.WordCategories``), so
+   a word rare in training borrows from its synonyms. The ensemble averages
+   their class probabilities.
 5. Evaluate the ensemble once on test; save one end-to-end model that scores
    raw strings: vectorizers + ensemble.
 """
 
 from __future__ import annotations
 
+import argparse
 import dataclasses
 
 DATASETS = ("rotten_tomatoes",)  # embedded; tfds:imdb_reviews online
@@ -29,6 +33,7 @@ VALIDATION_FRACTION = 0.1
 QUICK_EPOCHS = 1
 QUICK_TRAIN_SIZE = 2000   # --quick also trains on a subset: a smoke test in seconds
 MIN_TOKENS = 3            # padding, out-of-vocabulary and at least one word: TextVectorization needs them
+CATEGORIES_PER_WORD = 16  # --thesaurus: 99% of the thesaurus's words have at most 16 categories (median 1)
 # What both sentiment models cannot do, for their model cards (zoo.model_card).
 LIMITS = (
     "English film-review snippets only: Rotten Tomatoes critics' one-line verdicts. Other kinds of text "
@@ -63,6 +68,7 @@ class Settings:
     label_smoothing: float = 0.0  # share of each target spread over both classes
     weight_decay: float = 0.0     # Adam's decoupled weight decay (AdamW): each step shrinks weights by lr * this
     wide_tokens: int = 30000    # its n-gram vocabulary: the most frequent in the training reviews
+    thesaurus: bool = False     # the wide model also counts the words' thesaurus categories
     # The wide model's settings come from a first exploration on validation, not kept in choices_*.json:
     # 1e-2 beat 3e-3 (0.785 vs 0.778), and a weight penalty of 1e-6 beat 1e-5 (0.785 vs 0.780).
     wide_learning_rate: float = 1e-2  # one linear layer on L2-normalised features: large steps are safe
@@ -90,13 +96,24 @@ def parse_args(settings: Settings, doc: str, argv=None):
                         help="sequence models trained from different seeds and averaged (default: %(default)s)")
     parser.add_argument("--wide-ngrams", type=command.integer("--wide-ngrams", 0, 3), default=settings.wide_ngrams,
                         help="the wide model's longest word n-gram; 0: no wide model (default: %(default)s)")
+    parser.add_argument("--thesaurus", action=argparse.BooleanOptionalAction, default=settings.thesaurus,
+                        help="the wide model also counts each review's categories of meaning in a thesaurus "
+                             f"(default: {'on' if settings.thesaurus else 'off'})")
     parser.add_argument("--label-smoothing", type=command.number("--label-smoothing", 0, 1, below=True),
                         default=settings.label_smoothing,
                         help="the sequence models' share of each target spread over all classes (default: %(default)s)")
     parser.add_argument("--weight-decay", type=command.number("--weight-decay", 0, 1),
                         default=settings.weight_decay,
                         help="the sequence models' decoupled weight decay; 0 turns it off (default: %(default)s)")
-    return command.parse(parser, argv)
+    return command.parse(parser, argv, check=_needs_wide_model)
+
+
+def _needs_wide_model(args):
+    from zoo.errors import FlagError
+
+    if args.thesaurus and not args.wide_ngrams:
+        raise FlagError("--thesaurus feeds the wide model, which --wide-ngrams 0 turns off: use --wide-ngrams 1, 2 "
+                        "or 3 with it, or --no-thesaurus.")
 
 
 def build(settings: Settings, args, vocabulary_size: int, num_classes: int, hp=None, name=None):
@@ -126,17 +143,28 @@ def build(settings: Settings, args, vocabulary_size: int, num_classes: int, hp=N
     return model
 
 
-def wide_model(settings: Settings, args, features: int, num_classes: int):
-    """TF-IDF of n-grams -> L2 normalisation -> one softmax layer: logistic regression, written in Keras."""
+def wide_model(settings: Settings, args, features: int, num_classes: int, categories=None):
+    """TF-IDF of n-grams -> L2 normalisation -> one softmax layer: logistic regression, written in Keras.
+
+    With ``categories`` (a ``WordCategories`` layer, its table set) the model also reads the token ids and
+    counts their thesaurus categories; each part is L2-normalised on its own, as two TF-IDF blocks side by
+    side would be, and one softmax layer reads both. Its inputs are then ``{"ngrams", "token_ids"}``.
+    """
     import keras
 
     from zoo import command
 
     ngrams = keras.Input(shape=(features,), name="ngrams")
     x = keras.layers.UnitNormalization(name="l2_normalise")(ngrams)
+    inputs = ngrams
+    if categories is not None:
+        token_ids = keras.Input(shape=(args.sequence_length,), dtype="int32", name="token_ids")
+        meanings = keras.layers.UnitNormalization(name="l2_normalise_categories")(categories(token_ids))
+        x = keras.layers.Concatenate(name="words_and_categories")([x, meanings])
+        inputs = {"ngrams": ngrams, "token_ids": token_ids}
     outputs = keras.layers.Dense(num_classes, activation="softmax", dtype="float32", name="predictions",
                                  kernel_regularizer=keras.regularizers.L2(settings.wide_l2))(x)
-    model = keras.Model(ngrams, outputs, name="wide_ngrams")
+    model = keras.Model(inputs, outputs, name="wide_ngrams")
     model.compile(optimizer=keras.optimizers.Adam(settings.wide_learning_rate), loss="sparse_categorical_crossentropy",
                   metrics=["accuracy"], jit_compile=command.jit_compile(args))
     return model
@@ -163,12 +191,29 @@ def train(settings: Settings, args, run, reviews, vectorizer, best):
                                                 output_mode="tf_idf", name="ngram_vectorizer")
         ngrams.adapt(reviews.train.map(lambda text, label: text).batch(1024))
         with run.scope():
-            wide = wide_model(settings, args, ngrams.vocabulary_size(), reviews.num_classes)
+            categories = word_categories(vectorizer) if args.thesaurus else None
+            wide = wide_model(settings, args, ngrams.vocabulary_size(), reviews.num_classes, categories)
+        to_wide = ((lambda text, label: ({"ngrams": ngrams(text), "token_ids": vectorizer(text)}, label))
+                   if args.thesaurus else (lambda text, label: (ngrams(text), label)))
         run.fit(wide, reviews, batch_size=settings.wide_batch_size, epochs=args.epochs, tag="wide",
-                transform=lambda text, label: (ngrams(text), label), monitor="val_accuracy",
-                patience=settings.wide_patience)
+                transform=to_wide, monitor="val_accuracy", patience=settings.wide_patience)
         models.append(wide)
     return models, ngrams, fits[0]
+
+
+def word_categories(vectorizer):
+    """A ``WordCategories`` layer over ``vectorizer``'s token ids, its table made from the packaged thesaurus.
+
+    Only the training vocabulary's words are looked up (the vectorizer learnt it from training reviews).
+    """
+    from zoo import data
+    from zoo.layers import WordCategories
+    from zoo.layers.text import category_table
+
+    table, categories = category_table(vectorizer.get_vocabulary(), data.thesaurus(), CATEGORIES_PER_WORD)
+    layer = WordCategories(len(table), max(len(categories), 1), CATEGORIES_PER_WORD, name="word_categories")
+    layer.set_table(table)
+    return layer
 
 
 def ensemble(models, args, has_wide: bool):
@@ -187,8 +232,12 @@ def ensemble(models, args, has_wide: bool):
         dtype="float32", name=name)(values)
     averaged = average(outputs, "sequence_models")
     if has_wide:
-        inputs["ngrams"] = keras.Input(shape=(models[-1].input_shape[-1],), name="ngrams")
-        averaged = average([averaged, models[-1](inputs["ngrams"])], "with_wide_model")
+        wide = models[-1]
+        inputs["ngrams"] = keras.Input(shape=wide.get_layer("ngrams").batch_shape[1:], name="ngrams")
+        # A wide model with thesaurus categories also reads the token ids.
+        reads = ({"ngrams": inputs["ngrams"], "token_ids": inputs["token_ids"]} if isinstance(wide.input, dict)
+                 else inputs["ngrams"])
+        averaged = average([averaged, wide(reads)], "with_wide_model")
     return keras.Model(inputs, averaged, name="ensemble")
 
 
@@ -226,7 +275,8 @@ def describe(settings: Settings, args) -> str:
     members = f"{args.members} {settings.recipe} model{'s' if args.members > 1 else ''}"
     if not args.wide_ngrams:
         return members + (", averaged" if args.members > 1 else "")
-    return f"{members} and a 1-{args.wide_ngrams}-gram linear model, averaged"
+    categories = " with thesaurus categories" if getattr(args, "thesaurus", False) else ""
+    return f"{members} and a 1-{args.wide_ngrams}-gram linear model{categories}, averaged"
 
 
 def main(settings: Settings, doc: str, argv=None, report=None):
@@ -261,7 +311,7 @@ def main(settings: Settings, doc: str, argv=None, report=None):
         run.save_model(raw_text_model(vectorizer, ngrams, averaged))
         extra = report(run, models[0], vectorizer, reviews) if report and run.is_chief else {}
         model = {"arguments": {**settings.model, **(best.values if best else {})}, "members": args.members,
-                 "wide_ngrams": args.wide_ngrams, "params": averaged.count_params()}
+                 "wide_ngrams": args.wide_ngrams, "thesaurus": args.thesaurus, "params": averaged.count_params()}
         run.finish({**metrics, "majority_class_baseline": majority, "epochs_run": fitted.epochs_run,
                     "best_epoch": fitted.best_epoch}, data=reviews, model=model, **extra,
                    baseline=baselines.tfidf_linear_svc(reviews),
