@@ -31,13 +31,7 @@ def pytest_report_header(config):
 
 
 def pytest_collection_modifyitems(config, items):
-    """The tests marked 'long' first; the browser tests left to `--browser` (the README's test command installs
-    Python packages only).
-
-    pytest-xdist hands tests out in collection order. A long test collected last would leave one worker
-    running it alone at the end; collected first, the two workers share them and the short ones fill in.
-    """
-    items.sort(key=lambda item: "long" not in item.keywords)   # stable: otherwise the collection order
+    """Leave the browser tests to `--browser`: the README's test command installs Python packages only."""
     if config.getoption("--browser"):
         chromium = _site_check_chromium()
         if not Path(chromium).is_file():

@@ -40,7 +40,6 @@ PARTS = {"learn-and-reload": [RELOADS, "tests/test_behaviour.py"],
 @pytest.mark.timeout(900)  # each part gets 900 s, beyond pytest's default 600
 @pytest.mark.parametrize("part", list(PARTS))
 @pytest.mark.parametrize("backend", ["jax"])
-@pytest.mark.long
 def test_registry_wide_test_passes_under(backend, part):
     # The test extra installs it (test_jax_is_in_the_test_extra): missing is a broken install, never a skip.
     assert importlib.util.find_spec(backend), f'{backend} is in the test extra but not installed: pip install -e ".[test]"'
@@ -63,7 +62,6 @@ def test_jax_is_in_the_test_extra():
 
 
 @pytest.mark.timeout(300)
-@pytest.mark.long
 def test_a_recipe_runs_end_to_end_under_jax(tmp_path):
     """mlp --quick under KERAS_BACKEND=jax: the run layer (checkpoints, results, card, saved model) is backend-agnostic."""
     out = tmp_path / "run"

@@ -141,7 +141,6 @@ def two_worker_run(tmp_path_factory):
 
 # ---------------------------------------------------------------------------- multi-worker training
 
-@pytest.mark.long
 def test_two_workers_agree_and_match_the_single_process_run(two_worker_run, tmp_path):
     from zoo.recipes import mlp
 
@@ -167,7 +166,6 @@ def test_two_workers_agree_and_match_the_single_process_run(two_worker_run, tmp_
     _assert_nothing_left(log)
 
 
-@pytest.mark.long
 def test_two_workers_train_a_sentiment_recipe_with_text_in_the_pipeline(tmp_path):
     """The text pipeline (vectorizer adapted on every worker) through the same loop: replicas agree."""
     out = tmp_path / "run"
@@ -183,7 +181,6 @@ def test_two_workers_train_a_sentiment_recipe_with_text_in_the_pipeline(tmp_path
     _assert_nothing_left(log)
 
 
-@pytest.mark.long
 def test_a_killed_worker_is_restarted_and_the_run_completes(two_worker_run, tmp_path):
     uninterrupted, _ = two_worker_run
     out = tmp_path / "run"
@@ -214,7 +211,6 @@ def test_a_killed_worker_is_restarted_and_the_run_completes(two_worker_run, tmp_
 
 # ---------------------------------------------------------------------------- distributed tuning
 
-@pytest.mark.long
 def test_distributed_search_finishes_after_a_worker_is_killed_mid_trial(tmp_path):
     out = tmp_path / "run"
     oracle = out / "tuner" / "mlp" / "oracle.json"
@@ -376,7 +372,6 @@ def test_distributed_tuning_environment_is_checked():
 # ---------------------------------------------------------------------------- GPU check, small, on the CPU
 
 @pytest.mark.no_keras
-@pytest.mark.long
 def test_gpu_check_runs_small_under_jax_with_two_devices_and_no_tensorflow(tmp_path):
     """The script the GPU machine runs, on 2 host devices: every entry, float32 and bf16, DataParallel splits batches."""
     out = tmp_path / "gpu_check.json"

@@ -392,7 +392,6 @@ def _timing_free(metrics):
 
 
 @pytest.mark.parametrize("recipe", list(KILLED_DURING))
-@pytest.mark.long
 def test_every_recipe_resumes_after_a_kill_and_ends_as_an_uninterrupted_run(recipe, quick_runs, tmp_path):
     """SIGKILL in the middle of a later training; the rerun keeps the finished ones and ends with the same numbers."""
     import signal

@@ -84,7 +84,6 @@ def uninterrupted(tmp_path_factory):
     return out
 
 
-@pytest.mark.long
 def test_twenty_kills_end_where_an_uninterrupted_run_ends(uninterrupted, tmp_path):
     out = tmp_path / "run"
     moments = (["after:1.0", "after:4.0", "epochs:1", "checkpoint", "epochs:1", "checkpoint", "epochs:2",
@@ -113,7 +112,6 @@ def test_twenty_kills_end_where_an_uninterrupted_run_ends(uninterrupted, tmp_pat
     assert not (out / "checkpoints" / "fit").exists()
 
 
-@pytest.mark.long
 def test_an_unreadable_checkpoint_falls_back_to_the_one_before(uninterrupted, tmp_path):
     out = tmp_path / "run"
     # Saving is skipped while it would cost more than a fifth of the time, so epochs alone do not say when.

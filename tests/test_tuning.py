@@ -136,7 +136,6 @@ def test_mirrored_strategy_trains_on_two_logical_cpus(tmp_path):
     assert results["metrics"]["test_accuracy"] > 0.5
 
 
-@pytest.mark.long
 def test_mirrored_tuning_builds_inside_the_strategy(tmp_path):
     script = textwrap.dedent(f"""
         import tensorflow as tf
