@@ -211,13 +211,11 @@ def measure(recipe: str, quick: bool = False, only=None) -> dict:
     return rows
 
 
-def choose(recipe: str, quick: bool = False, only=None, earlier: dict | None = None,
-           measured: dict | None = None) -> dict:
-    """The report: the variants ``measured`` (run here when None; ``only`` these), the rest kept from ``earlier``
-    (the committed report), and the one chosen on validation."""
+def choose(recipe: str, quick: bool, only, earlier: dict | None, measured: dict) -> dict:
+    """The report: the variants ``measured`` (``only`` these, or all), the rest kept from ``earlier`` (the
+    committed report), and the one chosen on validation."""
     from zoo.runs import environment
 
-    measured = measure(recipe, quick, only) if measured is None else measured
     key, better = chosen_on(recipe)
     rows = {name: measured[name] if name in measured else earlier["variants"][name] for name in VARIANTS[recipe]}
     chosen = best_variant(recipe, rows)

@@ -118,7 +118,7 @@ def main(argv=None) -> dict:
         parser.error(f"--repeats {args.repeats}: give at least 1")
     sys.path.insert(0, str(ROOT))
     import zoo
-    from zoo.files import atomic_write_json
+    from zoo.files import atomic_write_json, locked
 
     for name in args.entries:
         zoo.info(name)   # an unknown name: the registry's error, with the close matches
@@ -140,11 +140,12 @@ def main(argv=None) -> dict:
     out = args.out or (None if args.quick else RESULTS / "footprint.json")
     report = {"benchmark": "benchmarks/footprint.py", "command": command, "repeats": repeats,
               "environment": machine.describe(), "cold_start": starts, "peak_memory": memory}
-    if args.entries and out and out.exists():
-        report = merged(json.loads(out.read_text()), report)
     report["wall_time_s"] = round(time.perf_counter() - started, 1)
     if out:
-        atomic_write_json(out, report)
+        with locked(out):   # another footprint.py ENTRY run may merge into the same report
+            if args.entries and out.exists():
+                report = merged(json.loads(out.read_text()), report)
+            atomic_write_json(out, report)
         print(f"wrote {out}")
     return report
 

@@ -193,8 +193,8 @@ def train(settings: Settings, args, run, reviews, vectorizer, best):
         with run.scope():
             categories = word_categories(vectorizer) if args.thesaurus else None
             wide = wide_model(settings, args, ngrams.vocabulary_size(), reviews.num_classes, categories)
-        to_wide = ((lambda text, label: ({"ngrams": ngrams(text), "token_ids": vectorizer(text)}, label))
-                   if args.thesaurus else (lambda text, label: (ngrams(text), label)))
+        # With categories the wide model reads what the ensemble reads: n-grams and token ids.
+        to_wide = ensemble_inputs(vectorizer, ngrams) if args.thesaurus else (lambda text, label: (ngrams(text), label))
         run.fit(wide, reviews, batch_size=settings.wide_batch_size, epochs=args.epochs, tag="wide",
                 transform=to_wide, monitor="val_accuracy", patience=settings.wide_patience)
         models.append(wide)
