@@ -255,6 +255,26 @@ def test_packaged_hed_weights_convert_once_onto_vgg16(tmp_path):
             np.testing.assert_array_equal(bias, hed[group]["vars/1"][()])
 
 
+def test_converting_the_hed_weights_leaves_the_random_state_as_it_found_it(tmp_path, monkeypatch):
+    """A seeded model is the same whether its build converted the weights or found them cached: the
+    conversion builds a VGG16 of its own, whose initializers must not draw from the caller's seeded RNGs
+    (they did, and a recipe's head came out different in the run that happened to fill the cache)."""
+    import keras
+
+    import zoo
+
+    monkeypatch.setattr(weights, "keras_cache_dir", lambda: str(tmp_path))
+    heads = []
+    for _ in range(2):  # the first build converts into tmp_path, the second finds the file there
+        keras.backend.clear_session()
+        keras.utils.set_random_seed(0)
+        model = zoo.get("vgg16_transfer", input_shape=(32, 32, 3), num_classes=2, weights="hed_bsds500")
+        heads.append([w.copy() for w in model.get_layer("predictions").get_weights()])
+    assert (tmp_path / "vgg16_hed_bsds500_notop.weights.h5").is_file()
+    for converting, cached in zip(*heads):
+        np.testing.assert_array_equal(converting, cached)
+
+
 def test_dates_write_each_splits_own_days_and_answer_their_iso_form():
     import datetime
 

