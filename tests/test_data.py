@@ -266,7 +266,7 @@ def test_converting_the_hed_weights_leaves_the_random_state_as_it_found_it(tmp_p
     monkeypatch.setattr(weights, "keras_cache_dir", lambda: str(tmp_path))
     heads = []
     for _ in range(2):  # the first build converts into tmp_path, the second finds the file there
-        keras.backend.clear_session()
+        keras.backend.clear_session(free_memory=False)
         keras.utils.set_random_seed(0)
         model = zoo.get("vgg16_transfer", input_shape=(32, 32, 3), num_classes=2, weights="hed_bsds500")
         heads.append([w.copy() for w in model.get_layer("predictions").get_weights()])

@@ -309,7 +309,7 @@ def test_a_search_starts_from_the_default_model(name):
     offline = {"weights": None} if "weights" in spec.defaults else {}
     configs = []
     for arguments in ({}, overrides):
-        keras.backend.clear_session()
+        keras.backend.clear_session(free_memory=False)
         configs.append(json.dumps(zoo.get(name, **offline, **arguments).get_config(), sort_keys=True, default=str))
     assert configs[0] == configs[1], f"{name}: the search space's default point {overrides} is not the default model"
 
@@ -332,7 +332,7 @@ def test_every_value_of_the_search_space_builds_and_runs(name):
         hp.values[hyperparameter] = value
         overrides = spec.search_space(hp)  # a declared name returns its current value
         assert set(overrides) <= set(spec.defaults), overrides
-        keras.backend.clear_session()
+        keras.backend.clear_session(free_memory=False)
         model = zoo.get(name, **{**TINY[name][0], **overrides})
         x = np.full((1, 32, 32, 3), 128.0, "float32") if name == "style_transfer" else \
             tiny_batch(model, np.random.default_rng(0))[0][:2]
