@@ -38,7 +38,8 @@ _CONVNET_1D = {"filters": [32, 64, 32], "kernel_sizes": [8, 5, 3], "batch_norm":
 _CONVNET_LSTM = {"filters": [16, 32], "dense_units": 64, "lstm_units": 64, "dropout": 0.3, "shift": 2,
                  "label_smoothing": 0.1}
 _MINI_GPT = {"num_layers": 4, "dropout": 0.1}
-_SENTIMENT = {"members": 3, "wide_ngrams": 2, "label_smoothing": 0.0, "weight_decay": 0.0}
+_SENTIMENT = {"members": 3, "wide_ngrams": 2, "label_smoothing": 0.0, "weight_decay": 0.0,
+              "wide_characters": 0}
 
 
 def _sentiment_variants(one: str, many: str, unigrams: bool = False) -> dict:
@@ -71,6 +72,13 @@ def _with_thesaurus(variants: dict, chosen: str) -> dict:
     """``variants`` and, last, ``chosen`` again with its wide model also counting thesaurus categories
     (--thesaurus: zoo.layers.WordCategories over the packaged thesaurus)."""
     return {**variants, f"{chosen}, thesaurus categories in the wide model": {**variants[chosen], "thesaurus": True}}
+
+
+def _with_characters(variants: dict, chosen: str) -> dict:
+    """``variants`` and, last, ``chosen`` again with its wide model also reading character 1-5-grams
+    (--wide-characters 5: a second TextVectorization, split into characters, TF-IDF)."""
+    return {**variants, f"{chosen}, character 1-5-grams in the wide model": {**variants[chosen],
+                                                                             "wide_characters": 5}}
 
 
 _LSTM_CHOSEN = "3 LSTMs + 1-2-gram wide model, label smoothing 0.1, weight decay 0.05"
@@ -132,10 +140,11 @@ VARIANTS = {
         "Adam 3e-3, decoder 64": {"learning_rate": 0.003, "decoder_units": 64},
         "Adam 3e-3, decoder 128": {"learning_rate": 0.003, "decoder_units": 128},
     },
-    "lstm_sentiment": _with_thesaurus(_with_search(_sentiment_variants("LSTM", "LSTMs", unigrams=True), _LSTM_CHOSEN),
-                                      _LSTM_CHOSEN),
-    "mini_transformer": _with_thesaurus(_with_search(_sentiment_variants("Transformer", "Transformers"),
-                                                     _TRANSFORMER_CHOSEN), _TRANSFORMER_CHOSEN),
+    "lstm_sentiment": _with_characters(_with_thesaurus(_with_search(
+        _sentiment_variants("LSTM", "LSTMs", unigrams=True), _LSTM_CHOSEN), _LSTM_CHOSEN), _LSTM_CHOSEN),
+    "mini_transformer": _with_characters(_with_thesaurus(_with_search(
+        _sentiment_variants("Transformer", "Transformers"), _TRANSFORMER_CHOSEN), _TRANSFORMER_CHOSEN),
+        _TRANSFORMER_CHOSEN),
 }
 
 

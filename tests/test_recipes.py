@@ -4,6 +4,7 @@ The quick runs happen once per session (module fixture); each test then checks o
 artifacts, and one fresh Python process loads every saved model.keras and predicts.
 """
 
+import csv
 import json
 import os
 import socket
@@ -244,6 +245,10 @@ def test_bad_flags_are_refused_with_the_value(argv, message):
     ("lstm_sentiment", ["--weight-decay", "-0.1"], "--weight-decay=-0.1 is out of range: use a finite number >= 0"),
     ("mini_transformer", ["--thesaurus", "--wide-ngrams", "0"],
      "--thesaurus feeds the wide model, which --wide-ngrams 0 turns off: use --wide-ngrams 1, 2 or 3 with it"),
+    ("lstm_sentiment", ["--wide-characters", "5", "--wide-ngrams", "0"],
+     "--wide-characters 5 feeds the wide model, which --wide-ngrams 0 turns off: use --wide-ngrams 1, 2 or 3 "
+     "with it, or --wide-characters 0"),
+    ("lstm_sentiment", ["--wide-characters", "9"], "--wide-characters=9 is out of range: use an integer from 0 to 8"),
 ])
 def test_recipe_specific_flags_are_checked(recipe, argv, message):
     done = subprocess.run([sys.executable, "-m", f"zoo.recipes.{recipe}", *argv], capture_output=True, text=True,
@@ -462,19 +467,38 @@ def test_sentiment_regularisers_reach_each_sequence_models_loss_and_optimizer(re
     assert float(model.optimizer.learning_rate) == pytest.approx(0.002)
 
 
+_TOY_REVIEWS = ["a superb film", "dull and tedious", "a splendid cast", "boring", "superb superb"]
+
+
+def _toy_word_vectorizers():
+    """(token ids of 6 words, TF-IDF of word 1-2-grams): the ensemble's word vectorizers, on five toy reviews."""
+    import keras
+
+    vectorizer = keras.layers.TextVectorization(output_sequence_length=6, name="vectorizer")
+    vectorizer.adapt(_TOY_REVIEWS)
+    ngrams = keras.layers.TextVectorization(ngrams=2, output_mode="tf_idf", name="ngram_vectorizer")
+    ngrams.adapt(_TOY_REVIEWS)
+    return vectorizer, ngrams
+
+
+def _scores_raw_text_before_and_after_saving(model, texts, expected, folder):
+    import keras
+
+    np.testing.assert_allclose(model.predict(texts, verbose=0), expected, rtol=1e-5, atol=1e-6)
+    model.save(folder / "model.keras")
+    loaded = keras.saving.load_model(folder / "model.keras", safe_mode=True)
+    np.testing.assert_allclose(loaded.predict(texts, verbose=0), expected, rtol=1e-5, atol=1e-6)
+
+
 def test_the_thesaurus_reaches_the_wide_model_and_the_saved_text_model(tmp_path):
     import keras
 
     from zoo.recipes import lstm_sentiment, sentiment
 
-    reviews = ["a superb film", "dull and tedious", "a splendid cast", "boring", "superb superb"]
-    vectorizer = keras.layers.TextVectorization(output_sequence_length=6, name="vectorizer")
-    vectorizer.adapt(reviews)
-    ngrams = keras.layers.TextVectorization(ngrams=2, output_mode="tf_idf", name="ngram_vectorizer")
-    ngrams.adapt(reviews)
-    plain_args = lstm_sentiment.parse_args(["--sequence-length", "6"])
+    vectorizer, ngrams = _toy_word_vectorizers()
+    plain_args = lstm_sentiment.parse_args(["--sequence-length", "6", "--wide-characters", "0"])
     plain = sentiment.wide_model(lstm_sentiment.SETTINGS, plain_args, ngrams.vocabulary_size(), 2)
-    assert not isinstance(plain.input, dict) and len(plain.inputs) == 1   # without --thesaurus: n-grams only
+    assert not isinstance(plain.input, dict) and len(plain.inputs) == 1   # words alone: n-grams only
     args = lstm_sentiment.parse_args(["--sequence-length", "6", "--thesaurus"])
     categories = sentiment.word_categories(vectorizer)   # the packaged thesaurus, over the training vocabulary
     wide = sentiment.wide_model(lstm_sentiment.SETTINGS, args, ngrams.vocabulary_size(), 2, categories)
@@ -489,10 +513,50 @@ def test_the_thesaurus_reaches_the_wide_model_and_the_saved_text_model(tmp_path)
     token_ids, features = vectorizer(texts), ngrams(texts)
     expected = (keras.ops.convert_to_numpy(sequence(token_ids))
                 + keras.ops.convert_to_numpy(wide({"ngrams": features, "token_ids": token_ids}))) / 2
-    np.testing.assert_allclose(model.predict(texts, verbose=0), expected, rtol=1e-5, atol=1e-6)
-    model.save(tmp_path / "model.keras")
-    loaded = keras.saving.load_model(tmp_path / "model.keras", safe_mode=True)
-    np.testing.assert_allclose(loaded.predict(texts, verbose=0), expected, rtol=1e-5, atol=1e-6)
+    _scores_raw_text_before_and_after_saving(model, texts, expected, tmp_path)
+
+
+def test_character_ngrams_reach_the_wide_model_and_the_saved_text_model(tmp_path):
+    import keras
+
+    from zoo.recipes import lstm_sentiment, sentiment
+
+    vectorizer, ngrams = _toy_word_vectorizers()
+    characters = keras.layers.TextVectorization(standardize="lower", split="character", ngrams=3,
+                                                output_mode="tf_idf", name="character_vectorizer")
+    characters.adapt(_TOY_REVIEWS)
+    args = lstm_sentiment.parse_args(["--sequence-length", "6", "--wide-characters", "3"])
+    wide = sentiment.wide_model(lstm_sentiment.SETTINGS, args, ngrams.vocabulary_size(), 2,
+                                characters=characters.vocabulary_size())
+    assert set(wide.input) == {"ngrams", "characters"}
+    # "dullest" is no word of the training reviews, but shares "dul" and "ull" with "dull".
+    counts = keras.ops.convert_to_numpy(characters(np.array(["dull", "dullest"])))
+    assert ((counts[0] > 0) & (counts[1] > 0)).sum() >= 5   # d, u, l, du, ul, ll, dul, ull...
+    assert keras.ops.convert_to_numpy(ngrams(np.array(["dullest"])))[0, 1:].sum() == 0   # no known word
+
+    sequence = sentiment.build(lstm_sentiment.SETTINGS, args, vectorizer.vocabulary_size(), 2)
+    model = sentiment.raw_text_model(vectorizer, ngrams, sentiment.ensemble([sequence, wide], args, has_wide=True),
+                                     characters)
+    texts = np.array(["a superb film", "boring and dull"], dtype=object)
+    expected = (keras.ops.convert_to_numpy(sequence(vectorizer(texts)))
+                + keras.ops.convert_to_numpy(wide({"ngrams": ngrams(texts), "characters": characters(texts)}))) / 2
+    _scores_raw_text_before_and_after_saving(model, texts, expected, tmp_path)
+
+
+def test_a_quick_run_reports_each_part_of_the_ensemble_alone_on_validation(tmp_path):
+    from zoo.recipes import lstm_sentiment
+
+    lstm_sentiment.main(["--quick", "--wide-characters", "3", "--out", str(tmp_path)])
+    results = _results(tmp_path)
+    model = results["model"]
+    assert model["wide_characters"] == 3 and "with character 1-3-grams" in results["headline"]
+    alone = model["validation_accuracy_alone"]
+    assert set(alone) == {"sequence_models", "wide_model"}
+    # The wide model's number is its kept epoch's validation accuracy, as its own history recorded it.
+    history = [float(row["val_accuracy"]) for row in csv.DictReader((tmp_path / "history_wide.csv").open())]
+    assert alone["wide_model"] == pytest.approx(max(history), abs=1e-4)
+    history = [float(row["val_accuracy"]) for row in csv.DictReader((tmp_path / "history.csv").open())]
+    assert alone["sequence_models"] == pytest.approx(max(history), abs=1e-4)   # one member with --quick
 
 
 def test_a_quick_run_with_the_thesaurus_trains_and_saves_the_categories(tmp_path):
@@ -503,7 +567,8 @@ def test_a_quick_run_with_the_thesaurus_trains_and_saves_the_categories(tmp_path
 
     mini_transformer.main(["--quick", "--thesaurus", "--out", str(tmp_path)])
     results = _results(tmp_path)
-    assert results["model"]["thesaurus"] is True and "with thesaurus categories" in results["headline"]
+    assert results["model"]["thesaurus"] is True
+    assert "linear model with character 1-5-grams and thesaurus categories" in results["headline"]
     wide = keras.saving.load_model(tmp_path / "model.keras", safe_mode=True).get_layer("ensemble").get_layer(
         "wide_ngrams")
     table = keras.ops.convert_to_numpy(wide.get_layer("word_categories").table)

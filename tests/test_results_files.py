@@ -264,3 +264,20 @@ def test_committed_results_are_read_from_zoo_results_or_the_checkout(tmp_path):
     here = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True,
                           cwd=tmp_path).stdout.splitlines()
     assert here[0] == str(root / "results") and "read from ZOO_RESULTS" not in "\n".join(here)
+
+
+def test_the_recipe_page_scores_each_part_of_an_ensemble_alone_and_says_which_carries_it(tmp_path, monkeypatch):
+    monkeypatch.setattr(zoo_docs, "RESULTS", tmp_path)
+    results = _results("lstm_sentiment", metrics={"test_accuracy": 0.79, "validation_accuracy": 0.8},
+                       model={"members": 3, "validation_accuracy_alone": {"sequence_models": 0.77,
+                                                                          "wide_model": 0.81}})
+    _write(tmp_path, "lstm_sentiment", results)
+    text = "\n".join(zoo_docs.parts_section("lstm_sentiment"))
+    assert "| the 3 sequence models, averaged | 0.77 |" in text and "| the wide (linear) model | 0.81 |" in text
+    assert "| **the ensemble (what the recipe saves)** | **0.8** |" in text
+    assert "the wide (linear) model alone scores as high as the ensemble or higher" in text
+    results["model"]["validation_accuracy_alone"]["wide_model"] = 0.79   # now the parts' errors differ
+    _write(tmp_path, "lstm_sentiment", results)
+    assert "scores higher than any of its parts alone" in "\n".join(zoo_docs.parts_section("lstm_sentiment"))
+    _write(tmp_path, "lstm_sentiment", _results("lstm_sentiment"))   # a run without the numbers: no section
+    assert zoo_docs.parts_section("lstm_sentiment") == []

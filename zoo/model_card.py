@@ -119,7 +119,9 @@ _LABELS = {"dataset": "Dataset", "source": "Source", "num_classes": "Number of c
            "test": "Test examples", "content": "Content picture", "style": "Style picture",
            "content_shape": "Content picture size", "style_shape": "Style picture size",
            "arguments": "Arguments", "params": "Parameters", "members": "Sequence models averaged",
-           "wide_ngrams": "Longest n-gram of the wide model", "thesaurus": "Thesaurus categories in the wide model"}
+           "wide_ngrams": "Longest n-gram of the wide model", "thesaurus": "Thesaurus categories in the wide model",
+           "wide_characters": "Longest character n-gram of the wide model",
+           "validation_accuracy_alone": "Validation accuracy of each part alone"}
 _SPLITS = (("train", "training", "fitting the weights"),
            ("validation", "validation", "choices made in the run"),
            ("test", "test", "the reported result, measured once, at the end"))

@@ -872,6 +872,7 @@ def recipe_page(recipe: str) -> str:
                 + ", ".join(_code(name) for name in files) + ".", ""]
 
     out += ["## Results", "", results_section(recipe, page_src, heading="##"), ""]
+    out += parts_section(recipe)
     out += choices_section(recipe)
     out += splits_section(recipe)
     out += xla_section(recipe)
@@ -881,6 +882,34 @@ def recipe_page(recipe: str) -> str:
 def benchmark_report(name: str) -> dict | None:
     path = BENCHMARKS / name
     return json.loads(path.read_text()) if path.exists() else None
+
+
+def parts_section(recipe: str) -> list[str]:
+    """Each part of an ensemble alone on validation, beside the whole, from results.json's
+    ``model.validation_accuracy_alone`` (the sentiment recipes)."""
+    results = load_results(recipe) or {}
+    model = results.get("model") if isinstance(results.get("model"), dict) else {}
+    alone = model.get("validation_accuracy_alone")
+    whole = (results.get("metrics") or {}).get("validation_accuracy")
+    if not isinstance(alone, dict) or not _is_number(whole):
+        return []
+    members = model.get("members", 1)
+    names = {"sequence_models": f"the {members} sequence model{'s' if members != 1 else ''}"
+                                + (", averaged" if members != 1 else ""),
+             "wide_model": "the wide (linear) model"}
+    rows = [[_value(names.get(part, part)), _value(score)] for part, score in alone.items()]
+    rows.append(["**the ensemble (what the recipe saves)**", f"**{_value(whole)}**"])
+    best_part = max(alone, key=alone.get)
+    if alone[best_part] >= whole:
+        verdict = (f"On validation {_value(names.get(best_part, best_part))} alone scores as high as the ensemble "
+                   "or higher: on this data, averaging it with the other parts adds nothing validation can see.")
+    else:
+        verdict = "On validation the ensemble scores higher than any of its parts alone: the parts' errors differ."
+    return ["## Each part alone", "",
+            "The ensemble averages class probabilities. Here each part is scored alone on the validation "
+            "split, in the same run (the test split is scored once, for the ensemble only):", "",
+            _table(["part", "validation accuracy"], rows), "", verdict, "",
+            f"Source: `results/{recipe}/results.json` (`model.validation_accuracy_alone`).", ""]
 
 
 def choices_section(recipe: str) -> list[str]:
