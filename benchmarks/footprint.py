@@ -92,11 +92,23 @@ def merged(earlier: dict, report: dict) -> dict:
     """``report`` (some entries measured) over ``earlier`` (the committed report): every row says who measured it.
 
     Rows of ``report`` replace those of ``earlier``; the rest are kept, each with the command that measured it
-    (``measured_by``), and the report keeps the earlier command, the one that measured most rows.
+    (``measured_by``), and the report keeps the earlier command, the one that measured most rows. The report's
+    ``environment`` is the new one; a kept row measured on another machine (another CPU or platform) keeps its
+    own ``environment``, so no number is shown as measured where it was not.
     """
     result = {**report, "command": earlier["command"]}
+    now = report.get("environment") or {}
+
+    def where(environment: dict) -> dict:
+        return {key: environment.get(key) for key in ("cpu", "machine", "gpus")}
+
     for section in ("cold_start", "peak_memory"):
-        kept = {key: {"measured_by": earlier["command"], **row} for key, row in earlier[section].items()}
+        kept = {}
+        for key, row in earlier[section].items():
+            measured_on = row.get("environment") or earlier.get("environment") or {}
+            elsewhere = {"environment": measured_on} if where(measured_on) != where(now) else {}
+            kept[key] = {"measured_by": earlier["command"], **{k: v for k, v in row.items() if k != "environment"},
+                         **elsewhere}
         fresh = {key: {**row, "measured_by": report["command"]} for key, row in report[section].items()}
         result[section] = {**kept, **fresh}
     return result

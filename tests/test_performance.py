@@ -175,6 +175,30 @@ def test_footprint_of_some_entries_keeps_the_other_rows_and_says_who_measured_ea
                                                 "measured_by": "python benchmarks/footprint.py convnet"}
 
 
+def test_footprint_rows_kept_from_another_machine_keep_that_machine(footprint, monkeypatch):
+    amd = {"cpu": {"cores": 2, "model": "AMD EPYC"}, "machine": {"platform": "A"}, "packages": {"keras": "3.1"}}
+    intel = {"cpu": {"cores": 2, "model": "Intel Xeon"}, "machine": {"platform": "B"}, "packages": {"keras": "3.1"}}
+    earlier = {"command": "python benchmarks/footprint.py", "environment": amd,
+               "cold_start": {"zoo list": {"median_s": 0.1, "command": "-m zoo list"}},
+               "peak_memory": {"mlp": {"peak_rss_mib": 900.0, "wall_s": 30.0, "command": "python -m zoo.recipes.mlp"}}}
+    fresh = {"command": "python benchmarks/footprint.py convnet", "environment": intel, "cold_start": {},
+             "peak_memory": {"convnet": {"peak_rss_mib": 800.0, "wall_s": 90.0,
+                                         "command": "python -m zoo.recipes.convnet"}}}
+    report = footprint.merged(earlier, fresh)
+    assert report["environment"] == intel and "environment" not in report["peak_memory"]["convnet"]
+    assert report["peak_memory"]["mlp"]["environment"] == amd == report["cold_start"]["zoo list"]["environment"]
+    assert footprint.merged(report, {**fresh, "peak_memory": {}})["peak_memory"]["mlp"]["environment"] == amd
+    same = footprint.merged({**earlier, "environment": intel}, fresh)   # one machine: no row says it again
+    assert "environment" not in same["peak_memory"]["mlp"] and "environment" not in same["cold_start"]["zoo list"]
+    # The page names each row's machine when they differ, and the one machine when they do not.
+    for merged, mixed in ((report, True), (same, False)):
+        monkeypatch.setattr(zoo_docs, "benchmark_report", lambda name, merged=merged: merged)
+        text = zoo_docs.footprint_section("performance.md")
+        assert ("| `mlp` | 900 MiB |" in text) and ("2-core AMD EPYC CPU" in text) is mixed
+        assert ("Measured on the machine each row names" in text) is mixed
+        assert "2-core Intel Xeon CPU" in text
+
+
 def test_footprint_starts_each_entry_at_its_defaults_without_downloading_weights(footprint):
     assert footprint.get_code("vgg16_transfer") == "import zoo; zoo.get('vgg16_transfer', weights=None)"
     assert footprint.get_code("mlp") == "import zoo; zoo.get('mlp')"

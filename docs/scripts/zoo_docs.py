@@ -1087,14 +1087,19 @@ def footprint_section(page_src: str) -> str:
     report = benchmark_report("footprint.json")
     if report is None:
         return f"No footprint benchmark is committed yet: run {_code(FOOTPRINT_COMMAND)}."
-    starts = _table(["what starts", "seconds (median)", "command"],
-                    [[_value(label), _seconds(row["median_s"]), _table_code(row["command"])]
+    # Rows kept from an earlier run on another machine carry their own environment (footprint.merged).
+    mixed = any("environment" in row for section in ("cold_start", "peak_memory") for row in report[section].values())
+    where = (lambda row: [_value(hardware(row if "environment" in row else report))]) if mixed else (lambda row: [])
+    starts = _table(["what starts", "seconds (median)", "command", *(["machine"] if mixed else [])],
+                    [[_value(label), _seconds(row["median_s"]), _table_code(row["command"]), *where(row)]
                      for label, row in report["cold_start"].items()])
-    memory = _table(["recipe (full default run)", "peak memory", "seconds", "command"],
+    memory = _table(["recipe (full default run)", "peak memory", "seconds", "command", *(["machine"] if mixed else [])],
                     [[_code(recipe), f"{row['peak_rss_mib']:,.0f} MiB", _seconds(row["wall_s"]),
-                      _table_code(row["command"])] for recipe, row in report["peak_memory"].items()])
+                      _table_code(row["command"]), *where(row)] for recipe, row in report["peak_memory"].items()])
+    measured = ("Measured on the machine each row names" if mixed
+                else f"Measured on {_value(hardware(report))}")
     return "\n".join([
-        f"Measured on {_value(hardware(report))}, each in a fresh Python process.", "",
+        f"{measured}, each in a fresh Python process.", "",
         "### Cold start", "", starts, "",
         "### Peak memory of each recipe", "", memory, "",
         figure_link(FOOTPRINT_FIGURE, page_src, "cold starts and peak memory"), "",
