@@ -191,6 +191,7 @@ def test_footprint_rows_kept_from_another_machine_keep_that_machine(footprint, m
     same = footprint.merged({**earlier, "environment": intel}, fresh)   # one machine: no row says it again
     assert "environment" not in same["peak_memory"]["mlp"] and "environment" not in same["cold_start"]["zoo list"]
     # The page names each row's machine when they differ, and the one machine when they do not.
+    monkeypatch.setattr(zoo_docs, "figure_link", lambda relative, page_src, alt: f"![{alt}](figures/{relative})")
     for merged, mixed in ((report, True), (same, False)):
         monkeypatch.setattr(zoo_docs, "benchmark_report", lambda name, merged=merged: merged)
         text = zoo_docs.footprint_section("performance.md")

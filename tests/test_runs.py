@@ -1108,18 +1108,6 @@ def test_evaluate_scores_the_runs_validation_and_test_batches(tmp_path, digits):
     assert spy.calls[-1] == ("evaluation_batches", ("test", 256, double), {})   # the default batch
 
 
-def test_evaluate_on_validation_alone_leaves_the_test_split_untouched(tmp_path, digits):
-    from zoo.runs import Run
-
-    spy, model = _Spy(digits), _toy_model()
-    with Run("toy", _toy_args(tmp_path)) as run:
-        metrics = run.evaluate(model, spy, splits=("validation",))
-        assert spy.calls == [("evaluation_batches", ("validation", 256, None), {})]
-        assert sorted(metrics) == ["validation_accuracy"]
-        with pytest.raises(ValueError, match="scores the 'validation' and 'test' splits, not 'train'"):
-            run.evaluate(model, spy, splits=("train",))
-
-
 def test_evaluate_leaves_out_a_split_the_data_does_not_have(tmp_path, digits, monkeypatch):
     from zoo.runs import Run
 

@@ -281,18 +281,13 @@ class Run:
         rows = list(csv.DictReader(history.open())) if self.is_chief and history.exists() else []
         return Fitted(rows=rows, seconds=time.perf_counter() - started)
 
-    def evaluate(self, model, data, *, batch_size: int = 256, transform=None,
-                 splits: tuple = ("validation", "test")) -> dict:
+    def evaluate(self, model, data, *, batch_size: int = 256, transform=None) -> dict:
         """``test_loss`` and ``test_accuracy`` on the test split: call it once, at the end.
 
         Also ``validation_accuracy`` of the kept weights: the number choices between runs are made on.
-        ``splits=("validation",)`` scores a part of the model (an ensemble's member) without touching test.
         """
-        unknown = [split for split in splits if split not in ("validation", "test")]
-        if unknown:
-            raise ValueError(f"Run.evaluate scores the 'validation' and 'test' splits, not {unknown[0]!r}.")
         scores = {}
-        for split in splits:
+        for split in ("validation", "test"):
             batches = data.evaluation_batches(split, batch_size, transform)
             if batches is None:
                 continue

@@ -85,8 +85,8 @@ class Settings:
     wide_batch_size: int = 64
     wide_patience: int = 5      # a linear model improves slowly and steadily: more patience
     use: object = None          # a zoo.model_card.Use: what the model is for and its limits (its card)
-    # Keras's choice, XLA off on CPUs. One flag sets it for every model of the run; on, the LSTMs trained 2.1x as fast
-    # per epoch here but the wide model 0.96x, the Transformers 1.14x and their wide model 0.87x (xla.json): it stays off.
+    # Keras's choice, XLA off on CPUs. One flag sets it for every model of the run; on, the LSTMs trained 2.1x as
+    # fast per epoch here but their wide model 0.96x, the Transformers 1.14x and theirs 0.87x (xla.json): it stays off.
     jit_compile: str = "auto"
 
 
@@ -313,12 +313,17 @@ def describe(settings: Settings, args) -> str:
 
 
 def arms(run, models, reviews, inputs, has_wide: bool) -> dict:
-    """Validation accuracy of each part of the ensemble alone (test untouched): what each part brings."""
+    """Validation accuracy of each part of the ensemble alone: what each part brings.
+
+    The parts are scored on a copy of ``reviews`` without its test split (``Run.evaluate`` leaves out a
+    split the data does not have), so they cannot touch test.
+    """
     parts = {"sequence_models": ensemble(models[:-1] if has_wide else models, run.args, has_wide=False)}
     if has_wide:
         parts["wide_model"] = models[-1]
-    return {name: run.evaluate(scorer(part), reviews, transform=reads(part, inputs),
-                               splits=("validation",))["validation_accuracy"] for name, part in parts.items()}
+    without_test = dataclasses.replace(reviews, test=None)
+    return {name: run.evaluate(scorer(part), without_test, transform=reads(part, inputs))["validation_accuracy"]
+            for name, part in parts.items()}
 
 
 def reads(model, inputs):
@@ -341,17 +346,14 @@ def main(settings: Settings, doc: str, argv=None, report=None):
         # 1. Data: three stratified splits of real reviews; test is touched once, at the end.
         reviews = data.load(args.dataset, seed=args.seed, test_fraction=TEST_FRACTION, kinds=("text",),
                             validation_fraction=VALIDATION_FRACTION, train_size=QUICK_TRAIN_SIZE if args.quick else None)
-
         # 2. Text to token ids, inside the input pipeline: the vocabulary comes from training reviews only.
         vectorizer = keras.layers.TextVectorization(max_tokens=args.max_tokens, name="vectorizer",
                                                     output_sequence_length=args.sequence_length)
         vectorizer.adapt(reviews.train.map(lambda text, label: text).batch(1024))
         build_for = lambda hp: build(settings, args, vectorizer.vocabulary_size(), reviews.num_classes, hp)  # noqa: E731
-
         # 3. Optional KerasTuner search over the entry's own space.
         best = run.tune(build_for, reviews, batch_size=args.batch_size, monitor="val_accuracy",
                         patience=settings.patience, transform=lambda text, label: (vectorizer(text), label))
-
         # 4. The sequence models and the wide n-gram model (fit, or the multi-worker loop), then their average.
         models, wide_vectorizers, fitted = train(settings, args, run, reviews, vectorizer, best)
         has_wide = bool(wide_vectorizers)
@@ -360,19 +362,16 @@ def main(settings: Settings, doc: str, argv=None, report=None):
         parts = arms(run, models, reviews, inputs, has_wide)  # each part alone, on validation
         metrics = run.evaluate(scorer(averaged), reviews, transform=inputs)
         majority = baselines.majority_class(reviews)
-
         # 5. Save what scores raw strings, and what the recipe reports besides.
         run.save_model(raw_text_model(vectorizer, wide_vectorizers.get("ngrams"), averaged,
                                       wide_vectorizers.get("characters")))
         extra = report(run, models[0], vectorizer, reviews) if report and run.is_chief else {}
         model = {"arguments": {**settings.model, **(best.values if best else {})}, "members": args.members,
-                 "wide_ngrams": args.wide_ngrams, "wide_characters": args.wide_characters,
-                 "thesaurus": args.thesaurus, "params": averaged.count_params(),
-                 "validation_accuracy_alone": parts}
+                 "wide_ngrams": args.wide_ngrams, "wide_characters": args.wide_characters, "thesaurus": args.thesaurus,
+                 "params": averaged.count_params(), "validation_accuracy_alone": parts}
         run.finish({**metrics, "majority_class_baseline": majority, "epochs_run": fitted.epochs_run,
                     "best_epoch": fitted.best_epoch}, data=reviews, model=model, **extra,
-                   baseline=baselines.tfidf_linear_svc(reviews),
-                   use=settings.use,
+                   baseline=baselines.tfidf_linear_svc(reviews), use=settings.use,
                    headline=f"test accuracy {metrics['test_accuracy']:.4f} on {reviews.sizes['test']} held-out "
                             f"reviews: {describe(settings, args)} (majority class {majority:.4f})")
     return metrics["test_accuracy"]
