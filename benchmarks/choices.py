@@ -61,24 +61,20 @@ def _sentiment_variants(one: str, many: str, unigrams: bool = False) -> dict:
     }
 
 
-def _with_search(variants: dict, chosen: str) -> dict:
-    """``variants`` and, last, ``chosen`` again with its sequence model's architecture searched by KerasTuner
-    (the recipe's own --tune over the entry's search space, on validation, before the members train)."""
-    return {**variants, f"{chosen}, architecture searched by KerasTuner (Bayesian, 10 trials)": {
-        **variants[chosen], "tune": "bayesian", "max_trials": 10}}
+def _then_again(variants: dict, chosen: str, change: str, **settings) -> dict:
+    """``variants`` and, last, ``chosen`` again with ``settings`` on top, named "<chosen>, <change>"."""
+    return {**variants, f"{chosen}, {change}": {**variants[chosen], **settings}}
 
 
-def _with_thesaurus(variants: dict, chosen: str) -> dict:
-    """``variants`` and, last, ``chosen`` again with its wide model also counting thesaurus categories
-    (--thesaurus: zoo.layers.WordCategories over the packaged thesaurus)."""
-    return {**variants, f"{chosen}, thesaurus categories in the wide model": {**variants[chosen], "thesaurus": True}}
-
-
-def _with_characters(variants: dict, chosen: str) -> dict:
-    """``variants`` and, last, ``chosen`` again with its wide model also reading character 1-5-grams
-    (--wide-characters 5: a second TextVectorization, split into characters, TF-IDF)."""
-    return {**variants, f"{chosen}, character 1-5-grams in the wide model": {**variants[chosen],
-                                                                             "wide_characters": 5}}
+def _with_more(variants: dict, chosen: str) -> dict:
+    """The sentiment variants tried after the first table, each on top of the choice so far: the sequence
+    model's architecture searched by KerasTuner (the recipe's own --tune, on validation, before the members
+    train), thesaurus categories in the wide model (--thesaurus: zoo.layers.WordCategories over the packaged
+    thesaurus), character 1-5-grams in the wide model (--wide-characters 5: a second TextVectorization)."""
+    variants = _then_again(variants, chosen, "architecture searched by KerasTuner (Bayesian, 10 trials)",
+                           tune="bayesian", max_trials=10)
+    variants = _then_again(variants, chosen, "thesaurus categories in the wide model", thesaurus=True)
+    return _then_again(variants, chosen, "character 1-5-grams in the wide model", wide_characters=5)
 
 
 _LSTM_CHOSEN = "3 LSTMs + 1-2-gram wide model, label smoothing 0.1, weight decay 0.05"
@@ -140,11 +136,8 @@ VARIANTS = {
         "Adam 3e-3, decoder 64": {"learning_rate": 0.003, "decoder_units": 64},
         "Adam 3e-3, decoder 128": {"learning_rate": 0.003, "decoder_units": 128},
     },
-    "lstm_sentiment": _with_characters(_with_thesaurus(_with_search(
-        _sentiment_variants("LSTM", "LSTMs", unigrams=True), _LSTM_CHOSEN), _LSTM_CHOSEN), _LSTM_CHOSEN),
-    "mini_transformer": _with_characters(_with_thesaurus(_with_search(
-        _sentiment_variants("Transformer", "Transformers"), _TRANSFORMER_CHOSEN), _TRANSFORMER_CHOSEN),
-        _TRANSFORMER_CHOSEN),
+    "lstm_sentiment": _with_more(_sentiment_variants("LSTM", "LSTMs", unigrams=True), _LSTM_CHOSEN),
+    "mini_transformer": _with_more(_sentiment_variants("Transformer", "Transformers"), _TRANSFORMER_CHOSEN),
 }
 
 
