@@ -38,7 +38,7 @@ MODEL = dict(embed_dim=64, num_heads=2, ff_dim=128, num_layers=1, dropout=0.1)  
 USE = model_card.Use(
     intended_use=("Teaching and comparison: whether a short English film-review snippet is fresh (positive) or"
                   " rotten (negative), side by side with lstm_sentiment on the same split."),
-    limits=(*sentiment.LIMITS,
+    limits=(*sentiment.ENSEMBLE_LIMITS,
             "Its attention weights show what the layer mixed, not why the model decided."),
     written_for={"dataset": "rotten_tomatoes", "sequence_length": 48},   # the flag values this text describes
 )

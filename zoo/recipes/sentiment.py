@@ -39,14 +39,20 @@ QUICK_EPOCHS = 1
 QUICK_TRAIN_SIZE = 2000   # --quick also trains on a subset: a smoke test in seconds
 MIN_TOKENS = 3            # padding, out-of-vocabulary and at least one word: TextVectorization needs them
 CATEGORIES_PER_WORD = 16  # --thesaurus: 99% of the thesaurus's words have at most 16 categories (median 1)
-# What both sentiment models cannot do, for their model cards (zoo.model_card).
-LIMITS = (
-    "English film-review snippets only: Rotten Tomatoes critics' one-line verdicts. Other kinds of text "
-    "(product reviews, social-media posts, long reviews) and other languages were never measured.",
-    "It reads at most the first 48 tokens of a text, with a vocabulary learnt from the training split; words "
-    "it never saw there all share one out-of-vocabulary token.",
-    "Two classes only: a mixed or neutral review is still called fresh or rotten.",
-)
+# What the sentiment classifiers cannot do, for their model cards (zoo.model_card): LIMITS for one sequence model
+# (mini_bert's), ENSEMBLE_LIMITS for the recipes' average of sequence models and a wide model.
+_DOMAIN = ("English film-review snippets only: Rotten Tomatoes critics' one-line verdicts. Other kinds of text "
+           "(product reviews, social-media posts, long reviews) and other languages were never measured.")
+_TWO_CLASSES = "Two classes only: a mixed or neutral review is still called fresh or rotten."
+LIMITS = (_DOMAIN, "It reads at most the first 48 tokens of a text, with a vocabulary learnt from the training "
+                   "split; words it never saw there all share one out-of-vocabulary token.", _TWO_CLASSES)
+ENSEMBLE_LIMITS = (
+    _DOMAIN,
+    "Its sequence models read at most the first 48 tokens of a text, with a vocabulary learnt from the training "
+    "split; words they never saw there all share one out-of-vocabulary token. Its wide model (unless "
+    "--wide-ngrams 0) reads the whole text, but only the word and character n-grams most frequent in the "
+    "training split.",
+    _TWO_CLASSES)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -271,10 +277,16 @@ def ensemble(models, args, has_wide: bool):
     return keras.Model(inputs, averaged, name="ensemble")
 
 
+def input_layers(vectorizer, ngrams=None, characters=None) -> dict:
+    """The ensemble's inputs by name, each with the text vectorizer that makes it (the wide model's where it has
+    them): what the input pipeline and the saved raw-text model both apply."""
+    layers = {"token_ids": vectorizer, "ngrams": ngrams, "characters": characters}
+    return {name: layer for name, layer in layers.items() if layer is not None}
+
+
 def ensemble_inputs(vectorizer, ngrams=None, characters=None):
     """The input pipeline's map from (text, label) to the ensemble's inputs: a dict with a key per vectorizer."""
-    layers = {"token_ids": vectorizer, "ngrams": ngrams, "characters": characters}
-    layers = {name: layer for name, layer in layers.items() if layer is not None}
+    layers = input_layers(vectorizer, ngrams, characters)
     return lambda text, label: ({name: layer(text) for name, layer in layers.items()}, label)
 
 
@@ -296,8 +308,7 @@ def raw_text_model(vectorizer, ngrams, model, characters=None):
     import keras
 
     texts = keras.Input(shape=(), dtype="string", name="review")  # one string per review
-    layers = {"token_ids": vectorizer, "ngrams": ngrams, "characters": characters}
-    inputs = {name: layer(texts) for name, layer in layers.items() if layer is not None}
+    inputs = {name: layer(texts) for name, layer in input_layers(vectorizer, ngrams, characters).items()}
     return keras.Model(texts, model(inputs), name=f"{model.name}_on_text")
 
 
