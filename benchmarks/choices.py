@@ -9,7 +9,9 @@ Each variant is a full run of the recipe itself (``python -m zoo.recipes.<name>`
 with the variant's flags) in a temporary folder; its results.json gives the
 validation accuracy of the kept weights and the test accuracy (a language
 model's: bits per character, ``CHOSEN_ON``). The variant with the best
-validation score wins; among equals, the one listed first
+validation score wins; among equals, the one with the better second
+validation measure where the recipe names one (``THEN_ON``: a validation
+score every variant maxes out cannot choose), then the one listed first
 (variants are listed simplest first). The test accuracies are recorded so a
 reader can see what each choice would have scored, but nothing is chosen on
 them. The recipe's defaults must be the winner (tests/test_results.py
@@ -173,9 +175,22 @@ CHOSEN_ON = {"mini_gpt": ("validation_bits_per_character", "lower"),
              "attention_seq2seq": ("validation_exact_match", "higher")}
 
 
+# What decides between variants of equal validation score, where a recipe names it: attention_seq2seq's variants
+# can all answer every validation date right, and then the one surer of its right answers is chosen.
+THEN_ON = {"attention_seq2seq": ("validation_loss", "lower")}
+
+
 def chosen_on(recipe: str) -> tuple[str, str]:
     """(the validation metric a recipe's variants are compared on, "higher" or "lower" is better)."""
     return CHOSEN_ON.get(recipe, ("validation_accuracy", "higher"))
+
+
+def described(recipe: str) -> str:
+    """How a recipe's variants are compared, in words: "validation exact match, then validation loss (lower is
+    better)"."""
+    measures = [chosen_on(recipe), *([THEN_ON[recipe]] if recipe in THEN_ON else [])]
+    return ", then ".join(key.replace("_", " ") + f" ({better} is better)" * (better != "higher")
+                          for key, better in measures)
 
 
 def run_variant(recipe: str, settings: dict, quick: bool) -> dict:
@@ -187,17 +202,18 @@ def run_variant(recipe: str, settings: dict, quick: bool) -> dict:
            "epochs_run": metrics.get("epochs_run", metrics.get("arms", {}).get("attention", {}).get("epochs_run")),
            "seconds": round(seconds, 1)}
     for key in ("validation_bits_per_character", "test_bits_per_character", "validation_exact_match",
-                "test_exact_match"):
+                "test_exact_match", "validation_loss"):
         if key in metrics:
             row[key] = metrics[key]
     return row
 
 
 def best_variant(recipe: str, rows: dict) -> str:
-    """The variant with the best validation score; among equals, the one listed first (the simplest)."""
-    key, better = chosen_on(recipe)
-    sign = 1 if better == "higher" else -1
-    return max(rows, key=lambda name: sign * rows[name][key])   # max keeps the first of equals
+    """The variant with the best validation score; among equals, the one with the better ``THEN_ON`` measure
+    (where the recipe names one), then the one listed first (the simplest)."""
+    measures = [chosen_on(recipe), *([THEN_ON[recipe]] if recipe in THEN_ON else [])]
+    return max(rows, key=lambda name: tuple((1 if better == "higher" else -1) * rows[name][key]
+                                            for key, better in measures))   # max keeps the first of equals
 
 
 def measure(recipe: str, quick: bool = False, only=None) -> dict:
@@ -218,12 +234,11 @@ def choose(recipe: str, quick: bool, only, earlier: dict | None, measured: dict)
     committed report), and the one chosen on validation."""
     from zoo.runs import environment
 
-    key, better = chosen_on(recipe)
     rows = {name: measured[name] if name in measured else earlier["variants"][name] for name in VARIANTS[recipe]}
     chosen = best_variant(recipe, rows)
     report = {"benchmark": "benchmarks/choices.py", "command": f"python benchmarks/choices.py {recipe}"
               + (" --quick" if quick else ""), "recipe": recipe, "quick": quick,
-              "chosen_on": key.replace("_", " ") + f" ({better} is better)" * (better != "higher"),
+              "chosen_on": described(recipe),
               "chosen": chosen, "variants": rows,
               "environment": (earlier or {}).get("environment") if only is not None else environment()}
     if only is not None:   # which rows were measured later, how and where (the plain command reruns them all)

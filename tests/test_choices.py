@@ -131,3 +131,33 @@ def test_only_refuses_a_report_missing_other_variants_or_made_another_way(choice
     choices.main([RECIPE, "--quick", "--only", names[0], names[2], "--out", str(out)])
     assert [settings for _, settings, _ in choices.runs] == [choices.VARIANTS[RECIPE][names[0]],
                                                              choices.VARIANTS[RECIPE][names[2]]]
+
+
+def test_equal_validation_scores_are_decided_by_the_second_measure_then_by_the_order(choices):
+    # attention_seq2seq's variants can all answer every validation date right: the lower validation loss decides.
+    rows = {"first": {"validation_exact_match": 1.0, "validation_loss": 0.002},
+            "second": {"validation_exact_match": 1.0, "validation_loss": 0.001},
+            "third": {"validation_exact_match": 0.999, "validation_loss": 0.0001}}
+    assert choices.best_variant("attention_seq2seq", rows) == "second"
+    rows["first"]["validation_loss"] = 0.001
+    assert choices.best_variant("attention_seq2seq", rows) == "first"   # equal on both: the one listed first
+    assert choices.described("attention_seq2seq") == "validation exact match, then validation loss (lower is better)"
+    # A recipe that names no second measure: the first of equals wins, whatever else its rows hold.
+    rows = {"a": {"validation_accuracy": 0.9, "validation_loss": 0.5},
+            "b": {"validation_accuracy": 0.9, "validation_loss": 0.1}}
+    assert choices.best_variant(RECIPE, rows) == "a" and choices.described(RECIPE) == "validation accuracy"
+    assert choices.described("mini_gpt") == "validation bits per character (lower is better)"
+
+
+def test_the_page_shows_the_measure_that_decided_between_equals(choices, tmp_path, monkeypatch):
+    rows = {name: {"validation_exact_match": 1.0, "test_exact_match": 0.9995, "validation_loss": loss,
+                   "epochs_run": 30, "seconds": 200.0, "settings": settings}
+            for (name, settings), loss in zip(choices.VARIANTS["attention_seq2seq"].items(), (3e-4, 1e-4, 2e-4))}
+    monkeypatch.setattr(choices, "measure", lambda recipe, quick, only: rows)
+    choices.main(["attention_seq2seq", "--out", str(tmp_path / "choices_attention_seq2seq.json")])
+    monkeypatch.setattr(zoo_docs, "BENCHMARKS", tmp_path)
+    text = "\n".join(zoo_docs.choices_section("attention_seq2seq"))
+    second = list(rows)[1]
+    assert "| variant | validation exact match | validation loss | test exact match | epochs | seconds |" in text
+    assert f"| **{second} (chosen)** | 1.0 | 0.0001 | 0.9995 |" in text
+    assert "among equals, the lower validation loss, then the simpler one, listed first" in text

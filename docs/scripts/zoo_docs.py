@@ -195,6 +195,7 @@ METRIC_LABELS = {
     "validation_exact_match": ("validation exact match", "accuracy"),
     "test_character_accuracy": ("test accuracy per character", "accuracy"),
     "validation_character_accuracy": ("validation accuracy per character", "accuracy"),
+    "validation_loss": ("validation loss (cross-entropy per character)", "loss"),
     "epochs_to_validation_character_accuracy_0999": ("first epoch with validation accuracy per character "
                                                      ">= 0.999", "count"),
     "exact_match_gain_over_no_attention": ("test exact match gained over the same network without attention",
@@ -926,14 +927,20 @@ def choices_section(recipe: str) -> list[str]:
         ("validation exact", "exact match", "exact_match")) if report["chosen_on"].startswith(prefix)),
         ("accuracy", "accuracy"))
     best = "lowest" if measure == "bits per character" else "best"
-    rows = [f"| variant | validation {measure} | test {measure} | epochs | seconds |", "| --- | --- | --- | --- | --- |"]
+    # A second validation measure decides between equal scores where the report names one (choices.THEN_ON).
+    then = report["chosen_on"].partition(", then ")[2].replace(" (lower is better)", "")
+    then_key = then.replace(" ", "_")
+    rows = [f"| variant | validation {measure} |{f' {then} |' if then else ''} test {measure} | epochs | seconds |",
+            "| --- | --- | --- | --- | --- |" + " --- |" * bool(then)]
     for name, row in report["variants"].items():
         label = f"**{_value(name)} (chosen)**" if name == report["chosen"] else _value(name)
-        rows.append(f"| {label} | {_value(row['validation_' + key])} | {_value(row['test_' + key])} | "
+        rows.append(f"| {label} | {_value(row['validation_' + key])} |"
+                    f"{f' {_value(row[then_key])} |' if then else ''} {_value(row['test_' + key])} | "
                     f"{_value(row['epochs_run'])} | {_value(row['seconds'])} |")
+    among = f"the lower {then}, then the simpler one, listed first" if then else "the simpler one, listed first"
     return ["## How the defaults were chosen", "",
             "Each variant below is a full run of this recipe with other flags. The one with the "
-            f"{best} validation {measure} became the default (among equals, the simpler one, listed first). "
+            f"{best} validation {measure} became the default (among equals, {among}). "
             f"The test {measure} is shown so you can see what each choice would have scored, but nothing "
             "was chosen on it.", "", "\n".join(rows), "",
             f"Made by {_code(report['command'])} on {_value(results_machine(report))}; source: "
