@@ -185,12 +185,16 @@ def chosen_on(recipe: str) -> tuple[str, str]:
     return CHOSEN_ON.get(recipe, ("validation_accuracy", "higher"))
 
 
+def compared_on(recipe: str) -> list[tuple[str, str]]:
+    """The validation measures a recipe's variants are compared on, in order: ``chosen_on``, then ``THEN_ON``'s."""
+    return [chosen_on(recipe), *([THEN_ON[recipe]] if recipe in THEN_ON else [])]
+
+
 def described(recipe: str) -> str:
     """How a recipe's variants are compared, in words: "validation exact match, then validation loss (lower is
     better)"."""
-    measures = [chosen_on(recipe), *([THEN_ON[recipe]] if recipe in THEN_ON else [])]
     return ", then ".join(key.replace("_", " ") + f" ({better} is better)" * (better != "higher")
-                          for key, better in measures)
+                          for key, better in compared_on(recipe))
 
 
 def run_variant(recipe: str, settings: dict, quick: bool) -> dict:
@@ -211,9 +215,8 @@ def run_variant(recipe: str, settings: dict, quick: bool) -> dict:
 def best_variant(recipe: str, rows: dict) -> str:
     """The variant with the best validation score; among equals, the one with the better ``THEN_ON`` measure
     (where the recipe names one), then the one listed first (the simplest)."""
-    measures = [chosen_on(recipe), *([THEN_ON[recipe]] if recipe in THEN_ON else [])]
     return max(rows, key=lambda name: tuple((1 if better == "higher" else -1) * rows[name][key]
-                                            for key, better in measures))   # max keeps the first of equals
+                                            for key, better in compared_on(recipe)))   # max keeps the first of equals
 
 
 def measure(recipe: str, quick: bool = False, only=None) -> dict:

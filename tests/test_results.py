@@ -134,8 +134,8 @@ def test_the_recipe_defaults_are_the_settings_chosen_on_validation():
         assert [(name, row["settings"]) for name, row in report["variants"].items()] == list(choices.VARIANTS[
             report["recipe"]].items()), f"{path.name}: not the variants benchmarks/choices.py lists; rerun it"
         # The validation score, then (where the recipe names one) the measure that decides between equals.
-        measures = [choices.chosen_on(recipe), *([choices.THEN_ON[recipe]] if recipe in choices.THEN_ON else [])]
-        score = lambda row: tuple(row[key] if better == "higher" else -row[key] for key, better in measures)  # noqa: E731
+        score = lambda row: tuple(row[key] if better == "higher" else -row[key]  # noqa: E731
+                                  for key, better in choices.compared_on(recipe))
         best = max(score(row) for row in report["variants"].values())
         # Variants are listed simplest first: the first of the best is the choice.
         assert report["chosen"] == next(name for name, row in report["variants"].items() if score(row) == best), (
