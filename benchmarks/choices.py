@@ -39,7 +39,12 @@ _CONVNET = {"filters": [16, 32], "dense_units": 64, "dropout": 0.3, "shift": 2, 
 _CONVNET_1D = {"filters": [32, 64, 32], "kernel_sizes": [8, 5, 3], "batch_norm": True}
 _CONVNET_LSTM = {"filters": [16, 32], "dense_units": 64, "lstm_units": 64, "dropout": 0.3, "shift": 2,
                  "label_smoothing": 0.1}
-_MINI_GPT = {"num_layers": 4, "dropout": 0.1}
+# mini_gpt's first training: constant Adam, a window every 64 characters, no weight decay, early stopping alone.
+_MINI_GPT = {"num_layers": 4, "dropout": 0.1, "learning_rate": 0.001, "epochs": 100, "schedule": "constant",
+             "train_stride": 64, "weight_decay": 0.0, "patience": 5}
+# Then: twice the training windows, weight decay, and a step size that warms up and falls along a cosine in 10 epochs.
+_MINI_GPT_COSINE = {"num_layers": 4, "dropout": 0.3, "learning_rate": 0.002, "epochs": 10, "schedule": "cosine",
+                    "train_stride": 32, "weight_decay": 0.1, "patience": 3}
 _SENTIMENT = {"members": 3, "wide_ngrams": 2, "label_smoothing": 0.0, "weight_decay": 0.0,
               "wide_characters": 0}
 
@@ -129,9 +134,13 @@ VARIANTS = {
     },
     "mini_gpt": {
         "2 blocks, dropout 0.1": {**_MINI_GPT, "num_layers": 2},
-        "2 blocks, dropout 0.3": {"num_layers": 2, "dropout": 0.3},
+        "2 blocks, dropout 0.3": {**_MINI_GPT, "num_layers": 2, "dropout": 0.3},
         "4 blocks, dropout 0.1": _MINI_GPT,
         "4 blocks, dropout 0.3": {**_MINI_GPT, "dropout": 0.3},
+        "4 blocks, dropout 0.3, windows every 32 characters, weight decay 0.1, cosine from 2e-3 over 10 epochs":
+            _MINI_GPT_COSINE,
+        "4 blocks, dropout 0.3, windows every 32 characters, weight decay 0.1, cosine from 3e-3 over 10 epochs":
+            {**_MINI_GPT_COSINE, "learning_rate": 0.003},
     },
     "attention_seq2seq": {
         "Adam 1e-3, decoder 64": {"learning_rate": 0.001, "decoder_units": 64},

@@ -249,6 +249,8 @@ def test_bad_flags_are_refused_with_the_value(argv, message):
      "--wide-characters 5 feeds the wide model, which --wide-ngrams 0 turns off: use --wide-ngrams 1, 2 or 3 "
      "with it, or --wide-characters 0"),
     ("lstm_sentiment", ["--wide-characters", "9"], "--wide-characters=9 is out of range: use an integer from 0 to 8"),
+    ("mini_gpt", ["--schedule", "linear"], "--schedule: invalid choice: 'linear' (choose from"),
+    ("mini_gpt", ["--train-stride", "0"], "--train-stride=0 is out of range: use an integer from 1 to 4096"),
 ])
 def test_recipe_specific_flags_are_checked(recipe, argv, message):
     done = subprocess.run([sys.executable, "-m", f"zoo.recipes.{recipe}", *argv], capture_output=True, text=True,
@@ -465,6 +467,35 @@ def test_sentiment_regularisers_reach_each_sequence_models_loss_and_optimizer(re
     assert isinstance(model.loss, SparseCategoricalCrossentropy) and model.loss.label_smoothing == 0.1
     assert model.optimizer.weight_decay == 0.05
     assert float(model.optimizer.learning_rate) == pytest.approx(0.002)
+
+
+def test_mini_gpt_warms_up_then_follows_a_cosine_over_the_epochs_and_decays_weights():
+    from types import SimpleNamespace
+
+    from zoo.recipes import mini_gpt
+
+    text = SimpleNamespace(num_classes=20, sizes={"train": 640})   # 20 batches of 32 an epoch
+    args = mini_gpt.parse_args(["--sequence-length", "8", "--embed-dim", "8", "--num-heads", "2", "--ff-dim", "8",
+                                "--num-layers", "1", "--epochs", "30", "--learning-rate", "0.002"])
+    model = mini_gpt.build(args, text)
+    steps, warm = 20 * 30, mini_gpt.WARMUP_STEPS
+    assert model.optimizer.weight_decay == mini_gpt.WEIGHT_DECAY > 0
+
+    def rate(step):
+        model.optimizer.iterations.assign(step)
+        return float(model.optimizer.learning_rate)
+
+    assert rate(0) == pytest.approx(0.0002, rel=1e-5)   # a tenth of the peak
+    assert rate(warm // 2) == pytest.approx(0.0011, rel=1e-5)   # halfway up, in a straight line
+    assert rate(warm) == pytest.approx(0.002, rel=1e-5)   # the peak, then down along the cosine
+    assert rate(warm + steps // 2) == pytest.approx(0.002 * (0.05 + 0.95 / 2), rel=1e-4)
+    assert rate(warm + steps) == pytest.approx(0.002 * 0.05, rel=1e-4)   # a twentieth, for good
+    assert rate(warm + 2 * steps) == pytest.approx(0.002 * 0.05, rel=1e-4)
+    constant = mini_gpt.build(mini_gpt.parse_args(["--sequence-length", "8", "--embed-dim", "8", "--num-heads", "2",
+                                                   "--ff-dim", "8", "--num-layers", "1", "--schedule", "constant",
+                                                   "--weight-decay", "0"]), text)
+    assert float(constant.optimizer.learning_rate) == pytest.approx(mini_gpt.LEARNING_RATE)
+    assert constant.optimizer.weight_decay is None
 
 
 _TOY_REVIEWS = ["a superb film", "dull and tedious", "a splendid cast", "boring", "superb superb"]
