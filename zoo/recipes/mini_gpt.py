@@ -112,7 +112,8 @@ def build(args, text, hp=None):
 
     Adam with --weight-decay (decoupled, as AdamW). With --schedule cosine the step size
     climbs from a tenth of the learning rate to it over ``WARMUP_STEPS``, then falls along
-    a cosine towards a twentieth of it, reached after --epochs epochs of ``text``.
+    a cosine to a twentieth of it over as many steps as --epochs epochs of ``text`` take,
+    and stays there.
     """
     import keras
 
