@@ -147,6 +147,12 @@ VARIANTS = {
         "Adam 3e-3, decoder 64": {"learning_rate": 0.003, "decoder_units": 64},
         "Adam 3e-3, decoder 128": {"learning_rate": 0.003, "decoder_units": 128},
     },
+    # The fine-tuned classifier alone, or averaged with the sentiment recipes' wide model (the same for both arms).
+    "mini_bert": {
+        "pretrained classifier alone": {"wide_ngrams": 0, "wide_characters": 0},
+        "averaged with a 1-2-gram wide model": {"wide_ngrams": 2, "wide_characters": 0},
+        "averaged with a 1-2-gram wide model with character 1-5-grams": {"wide_ngrams": 2, "wide_characters": 5},
+    },
     "lstm_sentiment": _with_more(_sentiment_variants("LSTM", "LSTMs", unigrams=True), _LSTM_CHOSEN),
     "mini_transformer": _with_more(_sentiment_variants("Transformer", "Transformers"), _TRANSFORMER_CHOSEN),
 }
@@ -175,8 +181,9 @@ def is_default(recipe: str, settings: dict) -> bool:
 
 
 # Flags every variant of a recipe gets that are not choices: the comparison arms (convnet's MLP, inception's
-# plain stack) do not change the model chosen.
-FIXED_FLAGS = {"convnet": ["--skip-mlp"], "inception": ["--skip-plain"], "attention_seq2seq": ["--skip-no-attention"]}
+# plain stack, mini_bert's classifier from scratch) do not change the model chosen.
+FIXED_FLAGS = {"convnet": ["--skip-mlp"], "inception": ["--skip-plain"], "attention_seq2seq": ["--skip-no-attention"],
+               "mini_bert": ["--skip-scratch"]}
 
 
 # What each recipe's variants are compared on (validation accuracy, higher is better, unless named here).
@@ -210,9 +217,11 @@ def run_variant(recipe: str, settings: dict, quick: bool) -> dict:
     flags = [*command_line(settings), *FIXED_FLAGS.get(recipe, []), *(["--quick"] if quick else [])]
     results, seconds = recipe_runs.run(recipe, flags)
     metrics = results["metrics"]
+    arms = metrics.get("arms", {})   # attention_seq2seq's and mini_bert's kept arm has the epochs
     row = {"settings": settings, "validation_accuracy": metrics.get("validation_accuracy"),
            "test_accuracy": metrics.get("test_accuracy"),
-           "epochs_run": metrics.get("epochs_run", metrics.get("arms", {}).get("attention", {}).get("epochs_run")),
+           "epochs_run": metrics.get("epochs_run", (arms.get("attention") or arms.get("pretrained") or {}).get(
+               "epochs_run")),
            "seconds": round(seconds, 1)}
     for key in ("validation_bits_per_character", "test_bits_per_character", "validation_exact_match",
                 "test_exact_match", "validation_loss"):

@@ -166,6 +166,15 @@ def test_quick_metrics_are_the_real_ones(quick_runs):
     assert set(arms) == {"pretrained", "scratch"} and arms["pretrained"]["params"] == arms["scratch"]["params"]
     assert arms["pretrained"]["copied_layers"] == ["embedding", "encoder_1"] and arms["scratch"]["copied_layers"] == []
     assert metrics["test_accuracy"] == arms["pretrained"]["test_accuracy"]
+    # Each arm is its classifier averaged with one wide model, the same for both: its parts alone on validation.
+    assert arms["pretrained"]["wide_model_alone_validation_accuracy"] == arms["scratch"][
+        "wide_model_alone_validation_accuracy"]
+    assert arms["pretrained"]["classifier_alone_validation_accuracy"] != arms["scratch"][
+        "classifier_alone_validation_accuracy"]
+    assert bert["model"]["validation_accuracy_alone"] == {
+        "classifier": arms["pretrained"]["classifier_alone_validation_accuracy"],
+        "wide_model": arms["pretrained"]["wide_model_alone_validation_accuracy"]}
+    assert bert["headline"].endswith("each classifier averaged with a 1-2-gram linear model with character 1-5-grams")
     assert metrics["accuracy_gain_over_scratch"] == pytest.approx(
         arms["pretrained"]["test_accuracy"] - arms["scratch"]["test_accuracy"], abs=1e-4)
     # --quick: 3,000 passages of unlabelled text and the 2,000 training reviews, every one hidden in two ways.
@@ -240,6 +249,7 @@ def test_bad_flags_are_refused_with_the_value(argv, message):
     ("mini_bert", ["--unlabelled", "tweets"], "--unlabelled=tweets: tweets is not unlabelled text the zoo knows; use "
                                               "all, none, or some of film_plots"),
     ("mini_bert", ["--mask-rate", "1"], "--mask-rate=1 is out of range: use a finite number > 0 and < 1"),
+    ("mini_bert", ["--wide-ngrams", "0"], "--wide-characters 5 feeds the wide model, which --wide-ngrams 0 turns off"),
     ("mini_transformer", ["--label-smoothing", "1"],
      "--label-smoothing=1 is out of range: use a finite number >= 0 and < 1"),
     ("lstm_sentiment", ["--weight-decay", "-0.1"], "--weight-decay=-0.1 is out of range: use a finite number >= 0"),
@@ -382,9 +392,9 @@ def test_the_checkout_alias_runs_the_installed_recipe_modules(tmp_path):
 KILLED_DURING = {"vgg16_transfer": "scratch", "style_transfer": "fit", "lstm_sentiment": "wide", "mini_bert": "scratch",
                  "attention_seq2seq": "no_attention", "perceptron": "optimist", "convnet": "mlp", "inception": "plain",
                  "mini_transformer": "wide", "convnet_1d": "fit", "convnet_lstm": "fit", "mini_gpt": "fit"}
-# Trainings done before the kill (mini_bert: the pretraining and the pretrained classifier's fine-tuning;
-# perceptron: its rationalist and pessimist neurons).
-FINISHED_BEFORE = {"vgg16_transfer": 1, "style_transfer": 0, "lstm_sentiment": 1, "mini_bert": 2, "attention_seq2seq": 1,
+# Trainings done before the kill (mini_bert: the pretraining, the wide model and the pretrained classifier's
+# fine-tuning; perceptron: its rationalist and pessimist neurons).
+FINISHED_BEFORE = {"vgg16_transfer": 1, "style_transfer": 0, "lstm_sentiment": 1, "mini_bert": 3, "attention_seq2seq": 1,
                    "perceptron": 2, "convnet": 1, "inception": 1, "mini_transformer": 1, "convnet_1d": 0,
                    "convnet_lstm": 0, "mini_gpt": 0}
 

@@ -209,6 +209,9 @@ METRIC_LABELS = {
     "validation_commonest_word_accuracy": ("the same, always answering the word hidden most often in training",
                                            "accuracy"),
     "seconds": ("training time", "seconds"),
+    # mini_bert's arms with a wide model: each part of the arm's average alone.
+    "classifier_alone_validation_accuracy": ("validation accuracy of the classifier alone", "accuracy"),
+    "wide_model_alone_validation_accuracy": ("validation accuracy of the wide model alone", "accuracy"),
     # The parts of a loss that is a weighted sum (style transfer's).
     "content": ("content loss", "loss"),
     "style": ("style loss", "loss"),
@@ -887,7 +890,7 @@ def benchmark_report(name: str) -> dict | None:
 
 def parts_section(recipe: str) -> list[str]:
     """Each part of an ensemble alone on validation, beside the whole, from results.json's
-    ``model.validation_accuracy_alone`` (the sentiment recipes)."""
+    ``model.validation_accuracy_alone`` (the sentiment recipes, mini_bert with a wide model)."""
     results = load_results(recipe) or {}
     model = results.get("model") if isinstance(results.get("model"), dict) else {}
     alone = model.get("validation_accuracy_alone")
@@ -897,7 +900,7 @@ def parts_section(recipe: str) -> list[str]:
     members = model.get("members", 1)
     names = {"sequence_models": f"the {members} sequence model{'s' if members != 1 else ''}"
                                 + (", averaged" if members != 1 else ""),
-             "wide_model": "the wide (linear) model"}
+             "classifier": "the fine-tuned classifier", "wide_model": "the wide (linear) model"}
     rows = [[_value(names.get(part, part)), _value(score)] for part, score in alone.items()]
     rows.append(["**the ensemble (what the recipe saves)**", f"**{_value(whole)}**"])
     best_part = max(alone, key=alone.get)

@@ -14,17 +14,24 @@ al., 2019): which words go together, which fit a sentence. None of that text is
 a validation or test review. Its encoder is then copied into a mini_transformer
 and fine-tuned on the labelled training reviews; the same classifier, started
 from random weights on the same reviews and budget, is the comparison arm, and
-a TF-IDF + linear SVM, settings chosen on validation, is the baseline. The
-measure is test accuracy on the sentiment recipes' split (so the numbers stand
-beside lstm_sentiment's and mini_transformer's). Every setting below was chosen
-on validation data (the exploration is listed beside them). The attention
-picture (attention.json) is the fine-tuned classifier's, as in mini_transformer.
-Writes results.json, model.keras (the fine-tuned classifier, scoring raw strings),
-pretrained.keras (the masked-token model), history*.csv, curves*.png and
-TensorBoard logs to --out.
+a TF-IDF + linear SVM, settings chosen on validation, is the baseline. As in
+the sentiment recipes, each arm's classifier is then averaged with a wide
+model, one linear layer over the TF-IDF of word 1-2-grams and character
+1-5-grams (``zoo.recipes.sentiment``), trained once and shared by both arms,
+so the arms still differ only by the pretraining; each part is also scored
+alone on validation. The measure is test accuracy on the sentiment recipes'
+split (so the numbers stand beside lstm_sentiment's and mini_transformer's).
+Every setting below was chosen on validation data (the exploration is listed
+beside them; the wide model's choice is in benchmarks/results/choices_mini_bert.json).
+The attention picture (attention.json) is the fine-tuned classifier's, as in
+mini_transformer. Writes results.json, model.keras (the pretrained arm, the
+classifier averaged with the wide model, scoring raw strings), pretrained.keras
+(the masked-token model), history*.csv, curves*.png and TensorBoard logs to --out.
 """
 
 from __future__ import annotations
+
+import dataclasses
 
 from zoo import model_card
 from zoo.recipes import sentiment
@@ -39,7 +46,8 @@ from zoo.recipes import sentiment
 #     fine-tuned at 5e-4: 0.747
 #   the same on the film synopses and training reviews alone, 4 copies: 0.749 / 0.778
 # The defaults are the best pretrained classifier's (0.761): on this little text, pretraining does not beat
-# training from scratch (the page says so).
+# training from scratch (the page says so). Alone, it also loses to the TF-IDF + linear SVM; averaged with the
+# wide model (WIDE_NGRAMS, WIDE_CHARACTERS below), it wins.
 DATASETS = ("rotten_tomatoes",)   # the labelled reviews
 UNLABELLED = "all"         # the unlabelled text pretraining reads besides the training reviews: zoo.data.UNLABELLED
 MODEL = dict(embed_dim=64, num_heads=2, ff_dim=128, num_layers=1, dropout=0.1)   # mini_transformer's recipe's
@@ -61,6 +69,13 @@ SEED = 0
 QUICK_EPOCHS = 1
 QUICK_PRETRAIN_EPOCHS = 1
 QUICK_PASSAGES = 1_000     # --quick pretrains on this many passages and fine-tunes on sentiment's subset
+# Each arm's classifier is averaged with the sentiment recipes' wide model (one linear layer over TF-IDF n-grams,
+# zoo.recipes.sentiment), the same for both arms. Chosen on validation (benchmarks/results/choices_mini_bert.json):
+# the pretrained classifier alone 0.7551, averaged with word 1-2-grams 0.7678, with character 1-5-grams too 0.7922.
+WIDE_NGRAMS = 2            # the wide model's longest word n-gram; 0: the classifier alone
+WIDE_CHARACTERS = 5        # the wide model also reads character 1..5-grams
+WIDE = sentiment.Settings(recipe="mini_transformer", model=MODEL, wide_ngrams=WIDE_NGRAMS,
+                          wide_characters=WIDE_CHARACTERS)
 JIT_COMPILE = "auto"       # Keras's choice, off on CPUs: forced on, the pretraining model trained 0.26x as fast (speed.json)
 USE = model_card.Use(
     intended_use=("Teaching: what self-supervised pretraining on unlabelled text adds to a small Transformer "
@@ -113,7 +128,8 @@ def parse_args(argv=None):
                         default=MASK_RATE, help="share of each passage's tokens hidden (default: %(default)s)")
     parser.add_argument("--skip-scratch", action="store_true",
                         help="do not train the same classifier from random weights (the comparison arm)")
-    return command.parse(parser, argv)
+    sentiment.add_wide_flags(parser, WIDE)
+    return command.parse(parser, argv, check=sentiment.needs_wide_model)
 
 
 def passages(texts, words: int = WINDOW_WORDS) -> list[str]:
@@ -266,8 +282,13 @@ def pretrain(args, run, reviews, texts, vectorizer):
                    "best_epoch": fitted.best_epoch, "seconds": round(fitted.seconds, 1)}, best
 
 
-def fine_tune(args, run, reviews, vectorizer, arguments, pretrained=None):
-    """One arm: the mini_transformer, its encoder copied from ``pretrained`` (or random), fitted and scored."""
+def fine_tune(args, run, reviews, vectorizer, arguments, pretrained=None, wide=None):
+    """One arm: the mini_transformer, its encoder copied from ``pretrained`` (or random), fitted and scored.
+
+    With ``wide`` (the wide model and its text vectorizers, ``sentiment.train_wide``) the arm is the classifier
+    averaged with it, and each part alone is scored on validation (the test split scores the average only).
+    Returns (the classifier, what is scored on test and served: the classifier or the average, the arm's numbers).
+    """
     import keras
 
     from zoo.models.bert import copy_encoder
@@ -281,10 +302,19 @@ def fine_tune(args, run, reviews, vectorizer, arguments, pretrained=None):
     to_ids = lambda text, label: (vectorizer(text), label)  # noqa: E731
     fitted = run.fit(model, reviews, batch_size=args.batch_size, epochs=args.epochs, transform=to_ids, tag=arm,
                      monitor="val_accuracy", patience=PATIENCE)
-    scores = run.evaluate(model, reviews, transform=to_ids)
-    return model, {**scores, "copied_layers": copied, "epochs_run": fitted.epochs_run,
-                   "best_epoch": fitted.best_epoch, "seconds": round(fitted.seconds, 1),
-                   "params": int(model.count_params())}
+    served, alone = model, {}
+    if wide is not None:
+        inputs = sentiment.ensemble_inputs(vectorizer, **wide[1])
+        parts = sentiment.arms(run, [model, wide[0]], reviews, inputs, has_wide=True)   # validation only
+        alone = {"classifier_alone_validation_accuracy": parts["sequence_models"],
+                 "wide_model_alone_validation_accuracy": parts["wide_model"]}
+        served = sentiment.ensemble([model, wide[0]], args, has_wide=True)
+        scores = run.evaluate(sentiment.scorer(served), reviews, transform=inputs)
+    else:
+        scores = run.evaluate(model, reviews, transform=to_ids)
+    return model, served, {**scores, **alone, "copied_layers": copied, "epochs_run": fitted.epochs_run,
+                           "best_epoch": fitted.best_epoch, "seconds": round(fitted.seconds, 1),
+                           "params": int(model.count_params())}
 
 
 def summary(arms: dict, pretraining: dict) -> dict:
@@ -311,28 +341,55 @@ def main(argv=None):
         # 1. One vocabulary from the text pretraining reads; 2. masked-token pretraining (optional search first).
         texts, vectorizer = vocabulary(args, reviews)
         pretrained, pretraining, best = pretrain(args, run, reviews, texts, vectorizer)
-        # 3. The classifier, its encoder copied from the pretrained model, and the same classifier from scratch.
+        # 3. The wide model both arms are averaged with (unless --wide-ngrams 0), then the classifier, its encoder
+        # copied from the pretrained model, and the same classifier from scratch.
+        wide = sentiment.train_wide(WIDE, args, run, reviews, vectorizer) if args.wide_ngrams else None
         sizes = bert_arguments(args, vectorizer.vocabulary_size(), best)
         arguments = {key: sizes[key] for key in MODEL}   # the encoder's sizes, the classifier's too
-        arms, classifiers = {}, {}
+        arms, kept = {}, {}
         for arm, source in (("pretrained", pretrained), ("scratch", None)):
             if (arm == "pretrained" and pretrained is None) or (arm == "scratch" and args.skip_scratch and pretrained):
                 continue
-            classifiers[arm], arms[arm] = fine_tune(args, run, reviews, vectorizer, arguments, source)
-        classifier = classifiers.get("pretrained") or classifiers["scratch"]
+            *kept[arm], arms[arm] = fine_tune(args, run, reviews, vectorizer, arguments, source, wide)
+        classifier, served = kept.get("pretrained") or kept["scratch"]
         # 4. Save what scores raw strings (and the pretrained model); attention.json from the kept classifier.
-        run.save_model(sentiment.raw_text_model(vectorizer, None, classifier))
+        texts_in = wide[1] if wide else {}   # the wide model's text vectorizers, if any
+        run.save_model(sentiment.raw_text_model(vectorizer, texts_in.get("ngrams"), served, texts_in.get("characters")))
         if pretrained is not None:
             run.save_model(pretrained, "pretrained.keras")
         extra = attention_report(run, classifier, vectorizer, reviews) if run.is_chief else {}
         metrics = {**summary(arms, pretraining), "majority_class_baseline": baselines.majority_class(reviews)}
-        versus = f" vs {arms['scratch']['test_accuracy']:.4f} from scratch" if len(arms) == 2 else ""
-        run.finish(metrics, data=reviews, baseline=baselines.tfidf_linear_svc(reviews), use=USE, **extra,
-                   model={"arguments": sizes,
-                          "classifier": "mini_transformer of the same sizes", "params": int(classifier.count_params())},
-                   headline=f"test accuracy {metrics['test_accuracy']:.4f}{versus} on {reviews.sizes['test']:,} "
-                            f"held-out reviews{' after pretraining' if pretrained is not None else ''}")
+        run.finish(metrics, data=reviews, baseline=baselines.tfidf_linear_svc(reviews), use=use(args), **extra,
+                   model=described(args, sizes, classifier, served, arms),
+                   headline=headline(args, arms, metrics, reviews))
     return metrics["test_accuracy"]
+
+
+def use(args) -> model_card.Use:
+    """The model card's text: the classifier's limits, or the average's with a wide model."""
+    return USE if not args.wide_ngrams else dataclasses.replace(USE, limits=(*sentiment.ENSEMBLE_LIMITS,
+                                                                            USE.limits[-1]))
+
+
+def described(args, sizes: dict, classifier, served, arms: dict) -> dict:
+    """results.json's "model": the mini_bert's arguments, what the classifier is, the wide model's settings and,
+    with one, the kept arm's parts alone on validation (the recipe pages' "Each part alone")."""
+    wide = {"wide_ngrams": args.wide_ngrams, "wide_characters": args.wide_characters, "thesaurus": args.thesaurus}
+    kept = arms.get("pretrained") or arms["scratch"]
+    parts = {part: kept[f"{part}_alone_validation_accuracy"] for part in ("classifier", "wide_model")
+             if f"{part}_alone_validation_accuracy" in kept}
+    return {"arguments": sizes, "classifier": "mini_transformer of the same sizes", **wide,
+            "params": int(classifier.count_params()), "params_served": int(served.count_params()),
+            **({"validation_accuracy_alone": parts} if parts else {})}
+
+
+def headline(args, arms: dict, metrics: dict, reviews) -> str:
+    """'test accuracy 0.7900 vs 0.7850 from scratch on 2,562 held-out reviews after pretraining, ...'."""
+    versus = f" vs {arms['scratch']['test_accuracy']:.4f} from scratch" if len(arms) == 2 else ""
+    after = " after pretraining" if "pretraining" in metrics else ""
+    averaged = f", each classifier averaged with {sentiment.describe_wide(args)}" if args.wide_ngrams else ""
+    return (f"test accuracy {metrics['test_accuracy']:.4f}{versus} on {reviews.sizes['test']:,} held-out "
+            f"reviews{after}{averaged}")
 
 
 if __name__ == "__main__":

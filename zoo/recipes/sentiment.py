@@ -111,6 +111,20 @@ def parse_args(settings: Settings, doc: str, argv=None):
                         help="token ids per review: longer ones are cut, shorter ones padded (default: %(default)s)")
     parser.add_argument("--members", type=command.integer("--members", 1, 16), default=settings.members,
                         help="sequence models trained from different seeds and averaged (default: %(default)s)")
+    add_wide_flags(parser, settings)
+    parser.add_argument("--label-smoothing", type=command.number("--label-smoothing", 0, 1, below=True),
+                        default=settings.label_smoothing,
+                        help="the sequence models' share of each target spread over all classes (default: %(default)s)")
+    parser.add_argument("--weight-decay", type=command.number("--weight-decay", 0, 1),
+                        default=settings.weight_decay,
+                        help="the sequence models' decoupled weight decay; 0 turns it off (default: %(default)s)")
+    return command.parse(parser, argv, check=needs_wide_model)
+
+
+def add_wide_flags(parser, settings: Settings) -> None:
+    """--wide-ngrams, --wide-characters and --thesaurus: the wide model's flags (mini_bert's too)."""
+    from zoo import command
+
     parser.add_argument("--wide-ngrams", type=command.integer("--wide-ngrams", 0, 3), default=settings.wide_ngrams,
                         help="the wide model's longest word n-gram; 0: no wide model (default: %(default)s)")
     parser.add_argument("--wide-characters", type=command.integer("--wide-characters", 0, 8),
@@ -120,16 +134,9 @@ def parse_args(settings: Settings, doc: str, argv=None):
     parser.add_argument("--thesaurus", action=argparse.BooleanOptionalAction, default=settings.thesaurus,
                         help="the wide model also counts each review's categories of meaning in a thesaurus "
                              f"(default: {'on' if settings.thesaurus else 'off'})")
-    parser.add_argument("--label-smoothing", type=command.number("--label-smoothing", 0, 1, below=True),
-                        default=settings.label_smoothing,
-                        help="the sequence models' share of each target spread over all classes (default: %(default)s)")
-    parser.add_argument("--weight-decay", type=command.number("--weight-decay", 0, 1),
-                        default=settings.weight_decay,
-                        help="the sequence models' decoupled weight decay; 0 turns it off (default: %(default)s)")
-    return command.parse(parser, argv, check=_needs_wide_model)
 
 
-def _needs_wide_model(args):
+def needs_wide_model(args):
     from zoo.errors import FlagError
 
     if args.thesaurus and not args.wide_ngrams:
@@ -215,25 +222,34 @@ def train(settings: Settings, args, run, reviews, vectorizer, best):
         models.append(model)
     wide_vectorizers = {}
     if args.wide_ngrams:
-        texts = reviews.train.map(lambda text, label: text).batch(1024)
-        wide_vectorizers["ngrams"] = keras.layers.TextVectorization(
-            max_tokens=settings.wide_tokens, ngrams=args.wide_ngrams, output_mode="tf_idf", name="ngram_vectorizer")
-        if args.wide_characters:  # punctuation and spaces kept: "!" and word boundaries are characters too
-            wide_vectorizers["characters"] = keras.layers.TextVectorization(
-                max_tokens=settings.wide_character_tokens, standardize="lower", split="character",
-                ngrams=args.wide_characters, output_mode="tf_idf", name="character_vectorizer")
-        for layer in wide_vectorizers.values():
-            layer.adapt(texts)
-        with run.scope():
-            categories = word_categories(vectorizer) if args.thesaurus else None
-            characters = wide_vectorizers["characters"].vocabulary_size() if args.wide_characters else 0
-            wide = wide_model(settings, args, wide_vectorizers["ngrams"].vocabulary_size(), reviews.num_classes,
-                              categories, characters)
-        run.fit(wide, reviews, batch_size=settings.wide_batch_size, epochs=args.epochs, tag="wide",
-                transform=reads(wide, ensemble_inputs(vectorizer, **wide_vectorizers)), monitor="val_accuracy",
-                patience=settings.wide_patience)
+        wide, wide_vectorizers = train_wide(settings, args, run, reviews, vectorizer)
         models.append(wide)
     return models, wide_vectorizers, fits[0]
+
+
+def train_wide(settings: Settings, args, run, reviews, vectorizer):
+    """The wide model over the training reviews' n-grams (``args.wide_ngrams``, at least 1), fitted with early
+    stopping: (the model, its text vectorizers {"ngrams", "characters"}, as many as it reads)."""
+    import keras
+
+    texts = reviews.train.map(lambda text, label: text).batch(1024)
+    wide_vectorizers = {"ngrams": keras.layers.TextVectorization(
+        max_tokens=settings.wide_tokens, ngrams=args.wide_ngrams, output_mode="tf_idf", name="ngram_vectorizer")}
+    if args.wide_characters:  # punctuation and spaces kept: "!" and word boundaries are characters too
+        wide_vectorizers["characters"] = keras.layers.TextVectorization(
+            max_tokens=settings.wide_character_tokens, standardize="lower", split="character",
+            ngrams=args.wide_characters, output_mode="tf_idf", name="character_vectorizer")
+    for layer in wide_vectorizers.values():
+        layer.adapt(texts)
+    with run.scope():
+        categories = word_categories(vectorizer) if args.thesaurus else None
+        characters = wide_vectorizers["characters"].vocabulary_size() if args.wide_characters else 0
+        wide = wide_model(settings, args, wide_vectorizers["ngrams"].vocabulary_size(), reviews.num_classes,
+                          categories, characters)
+    run.fit(wide, reviews, batch_size=settings.wide_batch_size, epochs=args.epochs, tag="wide",
+            transform=reads(wide, ensemble_inputs(vectorizer, **wide_vectorizers)), monitor="val_accuracy",
+            patience=settings.wide_patience)
+    return wide, wide_vectorizers
 
 
 def word_categories(vectorizer):
@@ -317,10 +333,14 @@ def describe(settings: Settings, args) -> str:
     members = f"{args.members} {settings.recipe} model{'s' if args.members > 1 else ''}"
     if not args.wide_ngrams:
         return members + (", averaged" if args.members > 1 else "")
+    return f"{members} and {describe_wide(args)}, averaged"
+
+
+def describe_wide(args) -> str:
+    """The wide model in words: 'a 1-2-gram linear model with character 1-5-grams'."""
     reads = [*([f"character 1-{args.wide_characters}-grams"] if getattr(args, "wide_characters", 0) else []),
              *(["thesaurus categories"] if getattr(args, "thesaurus", False) else [])]
-    return f"{members} and a 1-{args.wide_ngrams}-gram linear model{' with ' + ' and '.join(reads) if reads else ''}" \
-           ", averaged"
+    return f"a 1-{args.wide_ngrams}-gram linear model{' with ' + ' and '.join(reads) if reads else ''}"
 
 
 def arms(run, models, reviews, inputs, has_wide: bool) -> dict:
