@@ -149,9 +149,12 @@ VARIANTS = {
     },
     # The fine-tuned classifier alone, or averaged with the sentiment recipes' wide model (the same for both arms).
     "mini_bert": {
-        "pretrained classifier alone": {"wide_ngrams": 0, "wide_characters": 0},
-        "averaged with a 1-2-gram wide model": {"wide_ngrams": 2, "wide_characters": 0},
-        "averaged with a 1-2-gram wide model with character 1-5-grams": {"wide_ngrams": 2, "wide_characters": 5},
+        "pretrained classifier alone": {"members": 1, "wide_ngrams": 0, "wide_characters": 0},
+        "averaged with a 1-2-gram wide model": {"members": 1, "wide_ngrams": 2, "wide_characters": 0},
+        "averaged with a 1-2-gram wide model with character 1-5-grams": {"members": 1, "wide_ngrams": 2,
+                                                                         "wide_characters": 5},
+        "3 pretrained classifiers, averaged with the same wide model": {"members": 3, "wide_ngrams": 2,
+                                                                        "wide_characters": 5},
     },
     "lstm_sentiment": _with_more(_sentiment_variants("LSTM", "LSTMs", unigrams=True), _LSTM_CHOSEN),
     "mini_transformer": _with_more(_sentiment_variants("Transformer", "Transformers"), _TRANSFORMER_CHOSEN),

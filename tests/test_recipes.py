@@ -175,6 +175,7 @@ def test_quick_metrics_are_the_real_ones(quick_runs):
         "classifier": arms["pretrained"]["classifier_alone_validation_accuracy"],
         "wide_model": arms["pretrained"]["wide_model_alone_validation_accuracy"]}
     assert bert["headline"].endswith("each classifier averaged with a 1-2-gram linear model with character 1-5-grams")
+    assert arms["pretrained"]["members"] == arms["scratch"]["members"] == 1   # --quick: one classifier per arm
     assert metrics["accuracy_gain_over_scratch"] == pytest.approx(
         arms["pretrained"]["test_accuracy"] - arms["scratch"]["test_accuracy"], abs=1e-4)
     # --quick: 3,000 passages of unlabelled text and the 2,000 training reviews, every one hidden in two ways.
@@ -250,6 +251,7 @@ def test_bad_flags_are_refused_with_the_value(argv, message):
                                               "all, none, or some of film_plots"),
     ("mini_bert", ["--mask-rate", "1"], "--mask-rate=1 is out of range: use a finite number > 0 and < 1"),
     ("mini_bert", ["--wide-ngrams", "0"], "--wide-characters 5 feeds the wide model, which --wide-ngrams 0 turns off"),
+    ("mini_bert", ["--members", "0"], "--members=0 is out of range: use an integer from 1 to 16"),
     ("mini_transformer", ["--label-smoothing", "1"],
      "--label-smoothing=1 is out of range: use a finite number >= 0 and < 1"),
     ("lstm_sentiment", ["--weight-decay", "-0.1"], "--weight-decay=-0.1 is out of range: use a finite number >= 0"),
@@ -582,6 +584,31 @@ def test_character_ngrams_reach_the_wide_model_and_the_saved_text_model(tmp_path
     expected = (keras.ops.convert_to_numpy(sequence(vectorizer(texts)))
                 + keras.ops.convert_to_numpy(wide({"ngrams": ngrams(texts), "characters": characters(texts)}))) / 2
     _scores_raw_text_before_and_after_saving(model, texts, expected, tmp_path)
+
+
+def test_mini_bert_averages_several_classifiers_per_arm_with_or_without_the_wide_model(tmp_path):
+    """--members 2: the arm's two classifiers, fitted from two seeds, are averaged, and the saved model of the
+    average scores raw strings; without pretraining, the scratch arm is the one kept."""
+    import keras
+
+    from zoo.recipes import mini_bert
+
+    mini_bert.main(["--quick", "--pretrain-epochs", "0", "--members", "2", "--wide-ngrams", "0",
+                    "--wide-characters", "0", "--out", str(tmp_path)])
+    results = _results(tmp_path)
+    assert set(results["metrics"]["arms"]) == {"scratch"} and results["metrics"]["arms"]["scratch"]["members"] == 2
+    assert results["headline"].endswith("reviews, each arm's 2 classifiers averaged")
+    assert "validation_accuracy_alone" not in results["model"] and results["model"]["members"] == 2
+    first, second = ([row["val_accuracy"] for row in csv.DictReader((tmp_path / name).open())]
+                     for name in ("history_scratch.csv", "history_scratch_member_2.csv"))
+    assert first != second   # two seeds, two classifiers
+    model = keras.saving.load_model(tmp_path / "model.keras", safe_mode=True)
+    probabilities = model.predict(np.array(["a gorgeous, moving film", "dull and far too long"], dtype=object),
+                                  verbose=0)
+    assert probabilities.shape == (2, 2) and np.allclose(probabilities.sum(axis=1), 1, atol=1e-5)
+    assert [layer.name for layer in model.layers if layer.name.startswith("mini_transformer")] == []
+    assert len([layer for layer in model.get_layer("ensemble").layers if layer.name.startswith(
+        "mini_transformer_scratch")]) == 2
 
 
 def test_a_quick_run_reports_each_part_of_the_ensemble_alone_on_validation(tmp_path):

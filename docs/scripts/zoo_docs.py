@@ -210,7 +210,8 @@ METRIC_LABELS = {
                                            "accuracy"),
     "seconds": ("training time", "seconds"),
     # mini_bert's arms with a wide model: each part of the arm's average alone.
-    "classifier_alone_validation_accuracy": ("validation accuracy of the classifier alone", "accuracy"),
+    "classifier_alone_validation_accuracy": ("validation accuracy without the wide model", "accuracy"),
+    "members": ("classifiers averaged", "count"),
     "wide_model_alone_validation_accuracy": ("validation accuracy of the wide model alone", "accuracy"),
     # The parts of a loss that is a weighted sum (style transfer's).
     "content": ("content loss", "loss"),
@@ -900,7 +901,9 @@ def parts_section(recipe: str) -> list[str]:
     members = model.get("members", 1)
     names = {"sequence_models": f"the {members} sequence model{'s' if members != 1 else ''}"
                                 + (", averaged" if members != 1 else ""),
-             "classifier": "the fine-tuned classifier", "wide_model": "the wide (linear) model"}
+             "classifier": f"the {members} fine-tuned classifiers, averaged" if members != 1
+                           else "the fine-tuned classifier",
+             "wide_model": "the wide (linear) model"}
     rows = [[_value(names.get(part, part)), _value(score)] for part, score in alone.items()]
     rows.append(["**the ensemble (what the recipe saves)**", f"**{_value(whole)}**"])
     best_part = max(alone, key=alone.get)

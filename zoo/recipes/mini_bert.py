@@ -71,7 +71,9 @@ QUICK_PRETRAIN_EPOCHS = 1
 QUICK_PASSAGES = 1_000     # --quick pretrains on this many passages and fine-tunes on sentiment's subset
 # Each arm's classifier is averaged with the sentiment recipes' wide model (one linear layer over TF-IDF n-grams,
 # zoo.recipes.sentiment), the same for both arms. Chosen on validation (benchmarks/results/choices_mini_bert.json):
-# the pretrained classifier alone 0.7551, averaged with word 1-2-grams 0.7678, with character 1-5-grams too 0.7922.
+# the pretrained classifier alone 0.7551, averaged with word 1-2-grams 0.7678, with character 1-5-grams too 0.7922;
+# three classifiers from three seeds, averaged with that wide model, 0.7824.
+MEMBERS = 1                # classifiers per arm, each fine-tuned from its own seed and averaged
 WIDE_NGRAMS = 2            # the wide model's longest word n-gram; 0: the classifier alone
 WIDE_CHARACTERS = 5        # the wide model also reads character 1..5-grams
 WIDE = sentiment.Settings(recipe="mini_transformer", model=MODEL, wide_ngrams=WIDE_NGRAMS,
@@ -108,7 +110,8 @@ def parse_args(argv=None):
 
     parser = command.recipe_parser("mini_bert", __doc__, command.Defaults(
         epochs=EPOCHS, batch_size=BATCH_SIZE, learning_rate=LEARNING_RATE, seed=SEED, datasets=DATASETS,
-        kinds=("text",), classes=2, quick={"epochs": QUICK_EPOCHS, "pretrain_epochs": QUICK_PRETRAIN_EPOCHS},
+        kinds=("text",), classes=2, quick={"epochs": QUICK_EPOCHS, "pretrain_epochs": QUICK_PRETRAIN_EPOCHS,
+                                           "members": 1},
         jit_compile=JIT_COMPILE))
     parser.add_argument("--sequence-length", type=command.integer("--sequence-length", 2, 100_000),
                         default=SEQUENCE_LENGTH, help="token ids per text: longer ones are cut, shorter ones padded "
@@ -128,6 +131,9 @@ def parse_args(argv=None):
                         default=MASK_RATE, help="share of each passage's tokens hidden (default: %(default)s)")
     parser.add_argument("--skip-scratch", action="store_true",
                         help="do not train the same classifier from random weights (the comparison arm)")
+    parser.add_argument("--members", type=command.integer("--members", 1, 16), default=MEMBERS,
+                        help="classifiers fine-tuned from different seeds in each arm, and averaged "
+                             "(default: %(default)s)")
     sentiment.add_wide_flags(parser, WIDE)
     return command.parse(parser, argv, check=sentiment.needs_wide_model)
 
@@ -283,38 +289,47 @@ def pretrain(args, run, reviews, texts, vectorizer):
 
 
 def fine_tune(args, run, reviews, vectorizer, arguments, pretrained=None, wide=None):
-    """One arm: the mini_transformer, its encoder copied from ``pretrained`` (or random), fitted and scored.
+    """One arm: ``--members`` mini_transformers, each with its encoder copied from ``pretrained`` (or random),
+    fitted from its own seed, averaged, and scored.
 
-    With ``wide`` (the wide model and its text vectorizers, ``sentiment.train_wide``) the arm is the classifier
+    With ``wide`` (the wide model and its text vectorizers, ``sentiment.train_wide``) the classifiers are
     averaged with it, and each part alone is scored on validation (the test split scores the average only).
-    Returns (the classifier, what is scored on test and served: the classifier or the average, the arm's numbers).
+    Returns (the first classifier, what is scored on test and served, the arm's numbers).
     """
     import keras
 
     from zoo.models.bert import copy_encoder
 
     arm = "pretrained" if pretrained is not None else "scratch"
-    keras.utils.set_random_seed(args.seed)   # both arms: the same head, dropout and batches
-    with run.scope():   # the sentiment recipes' classifier, built and compiled as they build theirs
-        model = sentiment.build(sentiment.Settings(recipe="mini_transformer", model=arguments), args,
-                                vectorizer.vocabulary_size() + 1, reviews.num_classes, name=f"mini_transformer_{arm}")
-    copied = copy_encoder(pretrained, model) if pretrained is not None else []
     to_ids = lambda text, label: (vectorizer(text), label)  # noqa: E731
-    fitted = run.fit(model, reviews, batch_size=args.batch_size, epochs=args.epochs, transform=to_ids, tag=arm,
-                     monitor="val_accuracy", patience=PATIENCE)
-    served, alone = model, {}
+    classifiers, fits = [], []
+    for member in range(args.members):
+        keras.utils.set_random_seed(args.seed + member)   # both arms: the same heads, dropout and batches
+        with run.scope():   # the sentiment recipes' classifier, built and compiled as they build theirs
+            model = sentiment.build(sentiment.Settings(recipe="mini_transformer", model=arguments), args,
+                                    vectorizer.vocabulary_size() + 1, reviews.num_classes,
+                                    name=f"mini_transformer_{arm}" + (f"_{member + 1}" if member else ""))
+        copied = copy_encoder(pretrained, model) if pretrained is not None else []
+        fits.append(run.fit(model, reviews, batch_size=args.batch_size, epochs=args.epochs, transform=to_ids,
+                            tag=arm + (f"_member_{member + 1}" if member else ""), monitor="val_accuracy",
+                            patience=PATIENCE))
+        classifiers.append(model)
+    models = [*classifiers, *([wide[0]] if wide else [])]
+    inputs = sentiment.ensemble_inputs(vectorizer, **(wide[1] if wide else {}))
+    alone = {}
     if wide is not None:
-        inputs = sentiment.ensemble_inputs(vectorizer, **wide[1])
-        parts = sentiment.arms(run, [model, wide[0]], reviews, inputs, has_wide=True)   # validation only
+        parts = sentiment.arms(run, models, reviews, inputs, has_wide=True)   # validation only
         alone = {"classifier_alone_validation_accuracy": parts["sequence_models"],
                  "wide_model_alone_validation_accuracy": parts["wide_model"]}
-        served = sentiment.ensemble([model, wide[0]], args, has_wide=True)
-        scores = run.evaluate(sentiment.scorer(served), reviews, transform=inputs)
+    if len(models) == 1:
+        served, scores = models[0], run.evaluate(models[0], reviews, transform=to_ids)
     else:
-        scores = run.evaluate(model, reviews, transform=to_ids)
-    return model, served, {**scores, **alone, "copied_layers": copied, "epochs_run": fitted.epochs_run,
-                           "best_epoch": fitted.best_epoch, "seconds": round(fitted.seconds, 1),
-                           "params": int(model.count_params())}
+        served = sentiment.ensemble(models, args, has_wide=wide is not None)
+        scores = run.evaluate(sentiment.scorer(served), reviews, transform=inputs)
+    return classifiers[0], served, {
+        **scores, **alone, "copied_layers": copied, "members": args.members, "epochs_run": fits[0].epochs_run,
+        "best_epoch": fits[0].best_epoch, "seconds": round(sum(fit.seconds for fit in fits), 1),
+        "params": int(classifiers[0].count_params())}
 
 
 def summary(arms: dict, pretraining: dict) -> dict:
@@ -378,7 +393,7 @@ def described(args, sizes: dict, classifier, served, arms: dict) -> dict:
     kept = arms.get("pretrained") or arms["scratch"]
     parts = {part: kept[f"{part}_alone_validation_accuracy"] for part in ("classifier", "wide_model")
              if f"{part}_alone_validation_accuracy" in kept}
-    return {"arguments": sizes, "classifier": "mini_transformer of the same sizes", **wide,
+    return {"arguments": sizes, "classifier": "mini_transformer of the same sizes", "members": args.members, **wide,
             "params": int(classifier.count_params()), "params_served": int(served.count_params()),
             **({"validation_accuracy_alone": parts} if parts else {})}
 
@@ -387,7 +402,9 @@ def headline(args, arms: dict, metrics: dict, reviews) -> str:
     """'test accuracy 0.7900 vs 0.7850 from scratch on 2,562 held-out reviews after pretraining, ...'."""
     versus = f" vs {arms['scratch']['test_accuracy']:.4f} from scratch" if len(arms) == 2 else ""
     after = " after pretraining" if "pretraining" in metrics else ""
-    averaged = f", each classifier averaged with {sentiment.describe_wide(args)}" if args.wide_ngrams else ""
+    what = "each classifier" if args.members == 1 else f"each arm's {args.members} classifiers"
+    averaged = (f", {what} averaged with {sentiment.describe_wide(args)}" if args.wide_ngrams
+                else f", {what} averaged" if args.members > 1 else "")
     return (f"test accuracy {metrics['test_accuracy']:.4f}{versus} on {reviews.sizes['test']:,} held-out "
             f"reviews{after}{averaged}")
 
