@@ -141,6 +141,14 @@ VARIANTS = {
             _MINI_GPT_COSINE,
         "4 blocks, dropout 0.3, windows every 32 characters, weight decay 0.1, cosine from 3e-3 over 10 epochs":
             {**_MINI_GPT_COSINE, "learning_rate": 0.003},
+        "4 blocks, dropout 0.3, windows every 32 characters, weight decay 0.1, cosine from 3e-3 over 14 epochs":
+            {**_MINI_GPT_COSINE, "learning_rate": 0.003, "epochs": 14},
+        "4 blocks, dropout 0.4, windows every 32 characters, weight decay 0.1, cosine from 3e-3 over 10 epochs":
+            {**_MINI_GPT_COSINE, "learning_rate": 0.003, "dropout": 0.4},
+        "4 blocks, dropout 0.2, windows every 32 characters, weight decay 0.1, cosine from 3e-3 over 10 epochs":
+            {**_MINI_GPT_COSINE, "learning_rate": 0.003, "dropout": 0.2},
+        "4 blocks, dropout 0.1, windows every 32 characters, weight decay 0.1, cosine from 3e-3 over 10 epochs":
+            {**_MINI_GPT_COSINE, "learning_rate": 0.003, "dropout": 0.1},
     },
     "attention_seq2seq": {
         "Adam 1e-3, decoder 64": {"learning_rate": 0.001, "decoder_units": 64},

@@ -123,6 +123,8 @@ def test_quick_metrics_are_the_real_ones(quick_runs):
     assert (sums["data"]["train"], sums["data"]["test"], sums["data"]["num_classes"]) == (830, 999, 28)
     assert sums["baseline"]["labels"].startswith("each digit's own label") and 0 < sums["baseline"][
         "digit_test_accuracy"] <= 1
+    from zoo.recipes import mini_gpt
+
     gpt = _results(quick_runs["mini_gpt"][0])
     assert gpt["data"]["class_names"][0] == "" and len(gpt["data"]["class_names"]) == 67
     assert gpt["metrics"]["test_bits_per_character"] == pytest.approx(gpt["metrics"]["test_loss"] / np.log(2), abs=1e-3)
@@ -136,6 +138,9 @@ def test_quick_metrics_are_the_real_ones(quick_runs):
     assert 0 <= metrics["mixed_with_ngram_gpt_weight"] <= 1
     assert metrics["mixed_with_ngram_validation_bits_per_character"] <= min(
         gpt["baseline"]["validation_bits_per_character"], metrics["validation_bits_per_character"]) + 1e-3
+    # The softmax temperature was chosen on validation: no worse there than the network as trained.
+    assert metrics["calibrated_temperature"] in mini_gpt.TEMPERATURES
+    assert metrics["validation_bits_per_character"] <= metrics["uncalibrated_validation_bits_per_character"] + 1e-3
     gunpoint = _results(quick_runs["convnet_1d"][0])
     # The archive's own test split, and validation out of its 50 training series.
     assert (gunpoint["data"]["train"], gunpoint["data"]["validation"], gunpoint["data"]["test"]) == (40, 10, 150)
@@ -508,6 +513,73 @@ def test_mini_gpt_warms_up_then_follows_a_cosine_over_the_epochs_and_decays_weig
                                                    "--weight-decay", "0"]), text)
     assert float(constant.optimizer.learning_rate) == pytest.approx(mini_gpt.LEARNING_RATE)
     assert constant.optimizer.weight_decay is None
+
+
+@pytest.mark.parametrize("length", [8, 7])
+def test_mini_gpt_scores_each_character_once_with_half_a_window_before_it_as_the_ngram_does(length):
+    import keras
+
+    import zoo
+    from zoo import data
+    from zoo.recipes import mini_gpt
+
+    text = data.characters("hamlet", length, train_size=200, evaluation_size=60)
+    keras.utils.set_random_seed(0)
+    model = zoo.get("mini_gpt", vocab_size=text.num_classes, sequence_length=length, embed_dim=8, num_heads=2,
+                    ff_dim=8, num_layers=1, dropout=0.0)
+    probabilities, ids = mini_gpt.next_character_probabilities(model, text, "validation", batch_size=3)
+    scored = text.sizes["validation"] * length
+    # The characters the n-gram scores: the 2nd to the (scored + 1)th of the split, in reading order.
+    assert probabilities.shape == (scored, text.num_classes) and 5 * length <= scored
+    assert list(ids) == list(text.encode(text.texts["validation"][1:scored + 1]))
+    every = text.encode(text.texts["validation"])
+    step = length // 2
+    for character in range(1, scored + 1):
+        # The first window scores its every position; the others their last half (the last one, where the
+        # half windows do not end on the scored characters, from where the one before it ended).
+        start = 0 if character <= length else min(step * -(-(character - length) // step), scored - length)
+        assert character <= length or character - start > length - step   # at least half a window before it
+        expected = keras.ops.convert_to_numpy(model(every[None, start:start + length]))[0, character - 1 - start]
+        np.testing.assert_allclose(probabilities[character - 1], expected, rtol=1e-4, atol=1e-6)
+
+
+@pytest.mark.parametrize("sharpness", [4.0, 0.25])
+def test_mini_gpt_chooses_its_softmax_temperature_on_validation_and_folds_it_into_its_last_layer(sharpness):
+    import dataclasses
+
+    import keras
+
+    import zoo
+    from zoo import data
+    from zoo.recipes import mini_gpt
+
+    text = data.characters("hamlet", 8, train_size=200, evaluation_size=60)
+    keras.utils.set_random_seed(0)
+    model = zoo.get("mini_gpt", vocab_size=text.num_classes, sequence_length=8, embed_dim=8, num_heads=2, ff_dim=8,
+                    num_layers=1, dropout=0.0)
+    model.compile(optimizer=keras.optimizers.Adam(0.01), loss="sparse_categorical_crossentropy")
+    model.fit(text.batches(32)[0], epochs=5, verbose=0)   # guesses better than chance
+    # Logits made sharper (an overconfident model) or flatter (an underconfident one) than the trained model's.
+    layer = model.get_layer("predictions")
+    layer.set_weights([weight * sharpness for weight in layer.get_weights()])
+    before, ids = mini_gpt.next_character_probabilities(model, text, "validation")
+
+    def tempered(temperature):
+        scaled = before ** (1 / temperature)
+        return scaled / scaled.sum(axis=1, keepdims=True)
+
+    def bits(probabilities):
+        return float(-np.log2(probabilities[np.arange(len(ids)), ids]).mean())
+
+    # The test part is not there to read: the temperature is chosen on validation alone.
+    calibration = mini_gpt.calibrate(model, dataclasses.replace(text, texts={"validation": text.texts["validation"]}))
+    temperature = calibration["calibrated_temperature"]
+    assert temperature in mini_gpt.TEMPERATURES and (temperature > 1 if sharpness > 1 else temperature < 1)
+    assert calibration["uncalibrated_validation_bits_per_character"] == pytest.approx(bits(before), abs=1e-4)
+    after, _ = mini_gpt.next_character_probabilities(model, text, "validation")
+    np.testing.assert_allclose(after, tempered(temperature), rtol=1e-3, atol=1e-6)   # the model's own softmax now
+    assert bits(after) < bits(before) and all(bits(after) <= bits(tempered(other)) + 1e-4
+                                              for other in mini_gpt.TEMPERATURES)
 
 
 _TOY_REVIEWS = ["a superb film", "dull and tedious", "a splendid cast", "boring", "superb superb"]

@@ -93,15 +93,18 @@ def test_the_committed_runs_reach_their_goals():
     # Averaged with the n-gram, the GPT beats the n-gram alone on test (the weight was chosen on validation).
     gpt = _committed("mini_gpt")
     assert gpt["metrics"]["mixed_with_ngram_test_bits_per_character"] < gpt["baseline"]["test_bits_per_character"]
+    # Its softmax temperature, chosen on validation, made it no worse there than the network as trained.
+    assert gpt["metrics"]["validation_bits_per_character"] <= gpt["metrics"][
+        "uncalibrated_validation_bits_per_character"]
 
 
 # Recipes whose committed run loses to its baseline, each with the page that shows everything tried.
 # Strict: the day a refreshed run wins, the mark must go.
 SHORT_OF_BASELINE = {}
 SHORT_OF_BASELINE["mini_gpt"] = (
-    "mini_gpt: on 140,000 training characters the n-gram wins (weight decay, twice the windows and a cosine "
-    "schedule narrowed the gap); every variant tried is in benchmarks/results/choices_mini_gpt.json, and the page "
-    "shows the GPT averaged with the n-gram, which beats both")
+    "mini_gpt: on 140,000 training characters the GPT beats the n-gram on validation (2.4999 against 2.5598 bits "
+    "per character) but not on test (2.3430 against 2.3250); every variant tried is in "
+    "benchmarks/results/choices_mini_gpt.json, and the page shows the GPT averaged with the n-gram, which beats both")
 
 
 @pytest.mark.parametrize("recipe", [
