@@ -582,6 +582,39 @@ def test_mini_gpt_chooses_its_softmax_temperature_on_validation_and_folds_it_int
                                               for other in mini_gpt.TEMPERATURES)
 
 
+def test_the_ngram_baseline_gets_the_same_calibration_as_the_gpt_chosen_with_its_order_on_validation():
+    from zoo import baselines, data
+
+    play = data.corpus("hamlet")
+    texts = {"train": play[:6000], "validation": play[6000:7000], "test": play[7000:8000]}
+    vocabulary = ("", *sorted(set(play)))
+    targets = {"validation": 900, "test": 900}
+    plain, calibrated, chances = {}, {}, {}
+    as_counted = baselines.character_ngram(texts, vocabulary, targets, orders=range(1, 5), chances=plain)
+    tempered = baselines.character_ngram(texts, vocabulary, targets, orders=range(1, 5), chances=calibrated,
+                                         temperatures=(0.5, 1.0, 1.5, 2.0, 3.0))
+    assert [c["settings"]["temperature"] for c in as_counted["candidates"]] == [1.0] * 4
+    assert "temperature" not in as_counted["headline"] and "temperature" in tempered["headline"]
+    for before, after in zip(as_counted["candidates"], tempered["candidates"]):
+        # Each order with its best temperature: no worse on validation than the counts as they are.
+        assert after["settings"]["order"] == before["settings"]["order"]
+        assert after["settings"]["temperature"] in (0.5, 1.0, 1.5, 2.0, 3.0)
+        assert after["validation_bits_per_character"] <= before["validation_bits_per_character"]
+    # The chosen pair is the best on validation, and the chances handed on are the calibrated model's.
+    assert tempered["validation_bits_per_character"] == min(c["validation_bits_per_character"]
+                                                            for c in tempered["candidates"])
+    for found, block in ((plain, as_counted), (calibrated, tempered)):
+        assert len(found["validation"]) == len(found["test"]) == 900
+        assert -np.log2(found["validation"]).mean() == pytest.approx(block["validation_bits_per_character"], abs=1e-4)
+        assert -np.log2(found["test"]).mean() == pytest.approx(block["test_bits_per_character"], abs=1e-4)
+    # Tempering never reorders a distribution: the same guesses, so the same accuracy, at the same order.
+    if tempered["settings"]["order"] == as_counted["settings"]["order"]:
+        assert tempered["test_accuracy"] == as_counted["test_accuracy"]
+    log_probabilities = np.log(np.array([[0.7, 0.2, 0.1], [0.1, 0.8, 0.1]]))
+    temperature, bits = baselines.best_temperature(log_probabilities, np.array([1, 1]), (0.5, 1.0, 2.0))
+    assert bits[1.0] == pytest.approx(-np.log2([0.2, 0.8]).mean()) and temperature == min(bits, key=bits.get)
+
+
 _TOY_REVIEWS = ["a superb film", "dull and tedious", "a splendid cast", "boring", "superb superb"]
 
 

@@ -19,8 +19,9 @@ each scored character as it reads best: the n-gram its last few characters, the
 GPT at least half its window (windows half a window apart, each scored on its
 second half: back-to-back windows would ask for the first character of each with
 nothing before it). After training, one number is chosen on the validation part:
-the temperature of the GPT's softmax, which tempers the guesses of a network that
-has grown surer than it should be (temperature scaling). The run then writes a
+the temperature of the GPT's softmax, which tempers the guesses of a model that
+has grown surer than it should be (temperature scaling). The n-gram gets the same:
+its temperature is chosen on validation with its order. The run then writes a
 sample continuing "To be" into results.json; zoo generate writes more. Every setting below was chosen on
 the validation part;
 benchmarks/results/choices_mini_gpt.json holds each variant tried
@@ -181,17 +182,11 @@ def calibrate(model, text) -> dict:
     """
     import numpy as np
 
+    from zoo.baselines import best_temperature
+
     probabilities, ids = next_character_probabilities(model, text, "validation")
     # log p is the logit less a constant per character: log p / T, renormalised, is softmax(logits / T).
-    logs = np.log(np.maximum(probabilities, 1e-300))
-
-    def bits(temperature):
-        scaled = logs / temperature
-        scaled -= scaled.max(axis=1, keepdims=True)
-        return float((np.log(np.exp(scaled).sum(axis=1)) - scaled[np.arange(len(ids)), ids]).mean() / np.log(2))
-
-    found = {temperature: bits(temperature) for temperature in TEMPERATURES}
-    best = min(TEMPERATURES, key=lambda temperature: (found[temperature], abs(temperature - 1)))
+    best, found = best_temperature(np.log(np.maximum(probabilities, 1e-300)), ids, TEMPERATURES)
     layer = model.get_layer("predictions")
     kernel, bias = layer.get_weights()
     layer.set_weights([kernel / best, bias / best])
@@ -256,7 +251,8 @@ def main(argv=None):
                   "text": generate(model, text.class_names, PROMPT, SAMPLE_LENGTH, TEMPERATURE, args.seed)}
         targets = {split: text.sizes[split] * args.sequence_length for split in ("validation", "test")}
         ngram_chances = {}
-        baseline = baselines.character_ngram(text.texts, text.class_names, targets, chances=ngram_chances)
+        baseline = baselines.character_ngram(text.texts, text.class_names, targets, chances=ngram_chances,
+                                             temperatures=TEMPERATURES)   # calibrated as the GPT is
         # The test part, once: the GPT alone, and averaged with the n-gram (they know different things).
         metrics = {**scores(model, text, ngram_chances, calibration), "epochs_run": fitted.epochs_run,
                    "best_epoch": fitted.best_epoch, "params": int(model.count_params())}
