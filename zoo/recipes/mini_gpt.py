@@ -22,8 +22,8 @@ nothing before it). After training, one number is chosen on the validation part:
 the temperature of the GPT's softmax, which tempers the guesses of a model that
 has grown surer than it should be (temperature scaling). The n-gram gets the same:
 its temperature is chosen on validation with its order. The run then writes a
-sample continuing "To be" into results.json; zoo generate writes more. Every setting below was chosen on
-the validation part;
+sample continuing "To be" into results.json; zoo generate writes more. Every
+setting below was chosen on the validation part;
 benchmarks/results/choices_mini_gpt.json holds each variant tried
 (python benchmarks/choices.py mini_gpt).
 Writes results.json, model.keras, history.csv, curves.png and TensorBoard logs to --out.
