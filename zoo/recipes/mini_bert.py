@@ -79,12 +79,13 @@ WIDE_CHARACTERS = 5        # the wide model also reads character 1..5-grams
 WIDE = sentiment.Settings(recipe="mini_transformer", model=MODEL, wide_ngrams=WIDE_NGRAMS,
                           wide_characters=WIDE_CHARACTERS)
 JIT_COMPILE = "auto"       # Keras's choice, off on CPUs: forced on, the pretraining model trained 0.26x as fast (speed.json)
+# The limit pretraining adds to the classifier's (and to the average's with a wide model: ``use``).
+PRETRAINING_LIMIT = ("Its pretraining text is US political speech, news headlines, film synopses and Hamlet: what "
+                     "it learned of English is that text's, with its topics and its biases.")
 USE = model_card.Use(
     intended_use=("Teaching: what self-supervised pretraining on unlabelled text adds to a small Transformer "
                   "classifier, measured against the same classifier trained from scratch on the same reviews."),
-    limits=(*sentiment.LIMITS,
-            "Its pretraining text is US political speech, news headlines, film synopses and Hamlet: what it "
-            "learned of English is that text's, with its topics and its biases."),
+    limits=(*sentiment.LIMITS, PRETRAINING_LIMIT),
     written_for={"dataset": "rotten_tomatoes", "sequence_length": 48},
 )
 
@@ -383,7 +384,7 @@ def main(argv=None):
 def use(args) -> model_card.Use:
     """The model card's text: the classifier's limits, or the average's with a wide model."""
     return USE if not args.wide_ngrams else dataclasses.replace(USE, limits=(*sentiment.ENSEMBLE_LIMITS,
-                                                                            USE.limits[-1]))
+                                                                            PRETRAINING_LIMIT))
 
 
 def described(args, sizes: dict, classifier, served, arms: dict) -> dict:
