@@ -589,7 +589,7 @@ def test_the_ngram_baseline_gets_the_same_calibration_as_the_gpt_chosen_with_its
     texts = {"train": play[:6000], "validation": play[6000:7000], "test": play[7000:8000]}
     vocabulary = ("", *sorted(set(play)))
     targets = {"validation": 900, "test": 900}
-    plain, calibrated, chances = {}, {}, {}
+    plain, calibrated = {}, {}
     as_counted = baselines.character_ngram(texts, vocabulary, targets, orders=range(1, 5), chances=plain)
     tempered = baselines.character_ngram(texts, vocabulary, targets, orders=range(1, 5), chances=calibrated,
                                          temperatures=(0.5, 1.0, 1.5, 2.0, 3.0))
