@@ -613,6 +613,12 @@ def test_the_ngram_baseline_gets_the_same_calibration_as_the_gpt_chosen_with_its
     log_probabilities = np.log(np.array([[0.7, 0.2, 0.1], [0.1, 0.8, 0.1]]))
     temperature, bits = baselines.best_temperature(log_probabilities, np.array([1, 1]), (0.5, 1.0, 2.0))
     assert bits[1.0] == pytest.approx(-np.log2([0.2, 0.8]).mean()) and temperature == min(bits, key=bits.get)
+    # At temperature T each distribution becomes p ** (1/T), renormalised; a zero stays (all but) zero, not NaN.
+    distributions = np.array([[0.7, 0.2, 0.1], [0.0, 1.0, 0.0]])
+    for temperature in (0.5, 1.0, 2.0):
+        expected = distributions ** (1 / temperature)
+        np.testing.assert_allclose(np.exp(baselines.tempered(baselines.logs(distributions), temperature)),
+                                   expected / expected.sum(axis=1, keepdims=True), rtol=1e-12, atol=1e-12)
 
 
 _TOY_REVIEWS = ["a superb film", "dull and tedious", "a splendid cast", "boring", "superb superb"]

@@ -240,6 +240,25 @@ class CharacterNGram:
         return out
 
 
+def logs(probabilities):
+    """Natural logs of probabilities, a zero taken as 1e-300 (log -690.8), so no sum becomes infinite."""
+    import numpy as np
+
+    return np.log(np.maximum(probabilities, 1e-300))
+
+
+def tempered(log_probabilities, temperature: float):
+    """Log-probabilities at ``temperature``: each row's ``log p / T``, renormalised (p ** (1/T), summing to 1).
+
+    For a model's softmax this is the softmax of its logits divided by T.
+    """
+    import numpy as np
+
+    scaled = log_probabilities / temperature
+    scaled = scaled - scaled.max(axis=1, keepdims=True)
+    return scaled - np.log(np.exp(scaled).sum(axis=1, keepdims=True))
+
+
 def best_temperature(log_probabilities, ids, temperatures) -> tuple:
     """Temperature scaling's choice: ``(T, {T: bits per character})``, T the one with the fewest bits.
 
@@ -251,13 +270,8 @@ def best_temperature(log_probabilities, ids, temperatures) -> tuple:
     import numpy as np
 
     rows = np.arange(len(ids))
-
-    def bits(temperature):
-        scaled = log_probabilities / temperature
-        scaled = scaled - scaled.max(axis=1, keepdims=True)
-        return float((np.log(np.exp(scaled).sum(axis=1)) - scaled[rows, ids]).mean() / np.log(2))
-
-    found = {temperature: bits(temperature) for temperature in temperatures}
+    found = {temperature: float(-tempered(log_probabilities, temperature)[rows, ids].mean() / np.log(2))
+             for temperature in temperatures}
     return min(temperatures, key=lambda temperature: (found[temperature], abs(temperature - 1))), found
 
 
@@ -287,27 +301,23 @@ def character_ngram(texts: dict, vocabulary: tuple, targets: dict, orders=range(
         for row, position in enumerate(range(1, targets[split] + 1)):
             every_order = model.distributions(text[max(0, position - model.order + 1):position])  # one pass
             found[:, row] = [every_order[orders[column] - 1] for column in columns]
-        return np.log(np.maximum(found, 1e-300)), ids
+        return logs(found), ids
 
     validation, validation_ids = score("validation", range(len(orders)))
     candidates = []
-    for n, logs in zip(orders, validation):
-        temperature, bits = best_temperature(logs, validation_ids, temperatures)
+    for n, log_probabilities in zip(orders, validation):
+        temperature, bits = best_temperature(log_probabilities, validation_ids, temperatures)
         candidates.append({"settings": {"order": n, "temperature": temperature},
                            "validation_bits_per_character": round(bits[temperature], 4)})
     best = min(candidates, key=lambda candidate: candidate["validation_bits_per_character"])
     order, temperature = best["settings"]["order"], best["settings"]["temperature"]
 
-    def tempered(logs):
-        scaled = np.exp((logs - logs.max(axis=1, keepdims=True)) / temperature)
-        return scaled / scaled.sum(axis=1, keepdims=True)
-
     (test,), test_ids = score("test", [orders.index(order)])
-    test = tempered(test)
+    test = np.exp(tempered(test, temperature))
     test_chances = test[np.arange(len(test_ids)), test_ids]
     test_bits = float(-np.log2(test_chances).mean())
     if chances is not None:
-        validation = tempered(validation[orders.index(order)])
+        validation = np.exp(tempered(validation[orders.index(order)], temperature))
         chances.update(validation=validation[np.arange(len(validation_ids)), validation_ids], test=test_chances)
     name = "character n-gram (interpolated Kneser-Ney)"
     shown = f"order {order}" + (f", temperature {temperature}" if len(temperatures) > 1 else "")
