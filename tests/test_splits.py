@@ -80,6 +80,27 @@ def test_where_lower_is_better_the_gap_is_the_baseline_minus_the_zoo(splits, mon
     assert report["quick"] and report["command"] == "python benchmarks/splits.py some_recipe --seeds 0 1 --quick"
 
 
+def test_a_recipe_whose_split_is_fixed_is_reported_and_shown_as_seeds_of_its_weights(splits, monkeypatch, tmp_path):
+    # mini_gpt's parts of the play do not depend on --seed: its rows differ in initial weights and dropout only.
+    _runs(monkeypatch, splits, {0: _results(2.3, 2.28, "bits"), 1: _results(2.4, 2.28, "bits")})
+    fixed = splits.main(["mini_gpt", "--seeds", "0", "1", "--out", str(tmp_path / "fixed.json")])
+    _runs(monkeypatch, splits, {0: _results(0.8, 0.7), 1: _results(0.7, 0.8)})
+    drawn = splits.main(["some_recipe", "--seeds", "0", "1", "--out", str(tmp_path / "drawn.json")])
+    assert (fixed["seed_draws"], drawn["seed_draws"]) == ("weights", "split and weights")
+
+    def section(report):
+        monkeypatch.setattr(zoo_docs, "benchmark_report", lambda name: report)
+        return "\n".join(zoo_docs.splits_section(report["recipe"]))
+
+    assert section(fixed).startswith("## On other seeds") and "Over 2 seeds the mean gap is **-0.0700**" in section(
+        fixed)
+    assert "same train/validation/test parts" in section(fixed) and "draws another" not in section(fixed)
+    assert section(drawn).startswith("## On other splits") and "draws another train/validation/test split" in section(
+        drawn)
+    # Reports written before the field existed drew their splits.
+    assert section({key: value for key, value in drawn.items() if key != "seed_draws"}) == section(drawn)
+
+
 def test_the_default_seeds_are_written_as_the_plain_command(splits, monkeypatch, tmp_path):
     calls = _runs(monkeypatch, splits, {seed: _results(0.5, 0.5) for seed in splits.SEEDS})
     report = splits.main(["some_recipe", "--quick", "--out", str(tmp_path / "r.json")])
@@ -123,6 +144,7 @@ def test_a_committed_report_repeats_the_committed_run_and_its_summary_follows_fr
     assert not report["quick"] and report["command"] == f"python benchmarks/splits.py {recipe}"
     assert [row["seed"] for row in report["rows"]] == list(splits.SEEDS)
     assert splits.summary(report["rows"]) == report["summary"]
+    assert report.get("seed_draws", "split and weights") == splits.seed_draws(recipe)
     # Seed 0 is the committed full default run, run again: the same numbers (the recipes are reproducible).
     committed = json.loads((ROOT / "results" / recipe / "results.json").read_text())
     seed_0 = report["rows"][0]
@@ -141,4 +163,6 @@ def test_the_recipe_page_shows_every_split(path, monkeypatch):
         assert f"| {row['seed']} | {row['zoo']} | {row['baseline']} | {row['gap']:+.4f} |" in text
     assert f"mean gap is **{report['summary']['mean_gap']:+.4f}**" in text
     assert f"`benchmarks/results/{path.name}`" in text
-    assert "## On other splits" in zoo_docs.recipe_page(report["recipe"])
+    what = "seeds" if report.get("seed_draws") == "weights" else "splits"
+    assert f"## On other {what}" in zoo_docs.recipe_page(report["recipe"])
+    assert f"Over {len(report['rows'])} {what} the mean gap" in text

@@ -973,16 +973,24 @@ def splits_section(recipe: str) -> list[str]:
     interval = summary.get("mean_gap_95")
     spread = (f" (95% interval of the mean over these splits: {_value(f'{interval[0]:+.4f}')} to "
               f"{_value(f'{interval[1]:+.4f}')})") if interval else ""
-    return ["## On other splits", "",
-            f"One test split is one draw. Here the full default run and its baseline were repeated with other "
-            f"`--seed` values, each of which draws another train/validation/test split (and other initial "
-            f"weights); the baseline chose its settings on each split's own validation data. The gap compares "
-            f"their {_value(measure)}: positive where the zoo model wins.", "",
+    if report.get("seed_draws", "split and weights") == "weights":
+        what, intro = "seeds", (
+            "One training run is one draw. This recipe's split does not depend on `--seed`: here the full default "
+            "run was repeated with other `--seed` values, each of which draws other initial weights and other "
+            "dropout on the same train/validation/test parts, and the baseline was fitted again beside it (one "
+            "that draws nothing, as an n-gram, is the same on every row).")
+    else:
+        what, intro = "splits", (
+            "One test split is one draw. Here the full default run and its baseline were repeated with other "
+            "`--seed` values, each of which draws another train/validation/test split (and other initial "
+            "weights); the baseline chose its settings on each split's own validation data.")
+    return [f"## On other {what}", "",
+            f"{intro} The gap compares their {_value(measure)}: positive where the zoo model wins.", "",
             _table(["seed", f"zoo {_value(measure)}", f"baseline {_value(measure)}", "gap", "baseline settings"],
                    rows), "",
-            f"Over {_value(summary['splits'])} splits the mean gap is **{_value(f'{mean:+.4f}')}**"
-            f"{spread}; the zoo model wins {_value(summary['zoo_wins'])}, the baseline "
-            f"{_value(summary['baseline_wins'])}, ties {_value(summary['ties'])}.", "",
+            f"Over {_value(summary['splits'])} {what} the mean gap is **{_value(f'{mean:+.4f}')}**"
+            f"{spread.replace('these splits', 'these ' + what)}; the zoo model wins {_value(summary['zoo_wins'])}, "
+            f"the baseline {_value(summary['baseline_wins'])}, ties {_value(summary['ties'])}.", "",
             f"Made by {_code(report['command'])} on {_value(results_machine(report))}; source: "
             f"`benchmarks/results/splits_{recipe}.json`.", ""]
 
