@@ -25,7 +25,9 @@ its temperature is chosen on validation with its order. The run then writes a
 sample continuing "To be" into results.json; zoo generate writes more. Every
 setting below was chosen on the validation part;
 benchmarks/results/choices_mini_gpt.json holds each variant tried
-(python benchmarks/choices.py mini_gpt).
+(python benchmarks/choices.py mini_gpt). The n-gram still wins, and not by
+one run's luck: trained from five seeds (the page's "On other seeds",
+python benchmarks/splits.py mini_gpt), the GPT loses on every one.
 Writes results.json, model.keras, history.csv, curves.png and TensorBoard logs to --out.
 """
 
@@ -122,7 +124,8 @@ def build(args, text, hp=None):
     Adam with --weight-decay (decoupled, as AdamW). With --schedule cosine the step size
     climbs from a tenth of the learning rate to it over ``WARMUP_STEPS``, then falls along
     a cosine to a twentieth of it over as many steps as --epochs epochs of ``text`` take,
-    and stays there.
+    and stays there. The fall starts after the warm-up (Keras's ``CosineDecay``), so the
+    last epoch ends ``WARMUP_STEPS`` short of the floor, at about 6% of the peak.
     """
     import keras
 
