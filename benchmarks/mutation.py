@@ -18,7 +18,8 @@ diffs in the report; each is either a missing test or an equivalent mutant
 
 The report goes to ``benchmarks/results/mutation.json`` and ``mutation.md``. A run of some areas
 keeps the committed report's numbers for the modules it did not check (mutmut's own results live in
-``mutants/``, which a fresh clone lacks), and records the sha256 of each module's code it measured.
+``mutants/``, which a fresh clone lacks), and records the sha256 of each module's code it measured
+(comments and docstrings left out: mutmut does not mutate them, so rewording one keeps the numbers).
 Not part of CI's default run; ``tests/test_mutation.py`` checks the committed report.
 """
 
@@ -321,8 +322,20 @@ def diff_of(mutant: str) -> str:
     return "\n".join(lines)
 
 
+def mutated_code(source: str) -> str:
+    """What a module's mutants are made from: its code without comments, docstrings or blank lines
+    (``zoo.fingerprint.normalised``), and the lines that carry a ``pragma: no mutate``, which decide
+    which mutants exist. mutmut leaves triple-quoted strings and comments alone, so rewording a
+    docstring or a comment makes the same mutants and keeps the module's numbers."""
+    from zoo.fingerprint import normalised
+
+    pragmas = [line.strip() for line in source.splitlines() if "pragma: no mutate" in line]
+    return normalised(source) + "\n# pragmas\n" + "\n".join(pragmas)
+
+
 def source_digests() -> dict[str, str]:
-    """Module -> sha256 of its file, for every module mutmut mutates (``only_mutate`` in pyproject.toml)."""
+    """Module -> sha256 of its ``mutated_code``, for every module mutmut mutates (``only_mutate`` in
+    pyproject.toml)."""
     import fnmatch
     import hashlib
     import tomllib
@@ -333,7 +346,7 @@ def source_digests() -> dict[str, str]:
         relative = path.relative_to(ROOT).as_posix()
         if any(fnmatch.fnmatch(relative, pattern) for pattern in patterns):
             module = relative[:-3].replace("/", ".").removesuffix(".__init__")
-            digests[module] = hashlib.sha256(path.read_bytes()).hexdigest()
+            digests[module] = hashlib.sha256(mutated_code(path.read_text(encoding="utf-8")).encode()).hexdigest()
     return digests
 
 

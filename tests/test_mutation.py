@@ -77,6 +77,15 @@ def test_every_module_of_a_measured_area_is_in_the_report():
     assert not missing, f"not in the report: {missing}; run python benchmarks/mutation.py AREA"
 
 
+def test_rewording_a_docstring_or_comment_keeps_a_modules_digest_and_new_code_or_a_pragma_does_not():
+    benchmark = _benchmark()
+    source = 'def twice(x):\n    """Twice x."""\n    return x * 2  # doubled\n'
+    digest = benchmark.mutated_code(source)
+    assert benchmark.mutated_code(source.replace("Twice x.", "x, doubled.").replace("doubled\n", "x2\n\n")) == digest
+    assert benchmark.mutated_code(source.replace("x * 2", "x * 3")) != digest
+    assert benchmark.mutated_code(source.replace("# doubled", "# pragma: no mutate")) != digest   # fewer mutants
+
+
 def test_a_fresh_clone_goes_on_from_the_committed_statuses(monkeypatch, tmp_path):
     """Without mutants/, a run checks only what the report left unchecked or uncaught, plus modules it does not know
     or whose code changed since; the report's statuses stay in the merged result."""
