@@ -63,8 +63,9 @@ def mini_gpt(vocab_size=67, sequence_length=128, embed_dim=128, num_heads=4, ff_
         num_heads: attention heads per block.
         ff_dim: hidden width of each block's feed-forward network.
         num_layers: number of causal Transformer blocks.
-        dropout: dropout rate inside the blocks, in [0, 1); 0.3 kept the recipe's model
-            from learning Hamlet's 140,000 training characters by heart.
+        dropout: dropout rate inside the blocks, in [0, 1); the recipe trains with 0.2,
+            chosen on validation among 0.1 to 0.4, to keep its model from learning
+            Hamlet's 140,000 training characters by heart.
         name: name of the returned model.
 
     Returns:
