@@ -49,6 +49,22 @@ def test_a_full_run_scores_every_variant_and_chooses_the_best_on_validation(choi
     assert f"chose {names[-1]!r} on validation" in capsys.readouterr().out
 
 
+def test_quick_runs_each_variant_with_the_recipes_smoke_test_epochs_not_its_own(benchmark_scripts, monkeypatch):
+    with benchmark_scripts("choices") as (choices,):
+        given = []
+
+        def run(recipe, flags):
+            given.append(flags)
+            return {"metrics": {"validation_accuracy": 0.5, "test_accuracy": 0.5, "epochs_run": 1}}, 1.0
+
+        monkeypatch.setattr(choices.recipe_runs, "run", run)
+        settings = {"num_layers": 4, "epochs": 100, "dropout": 0.1}
+        full, quick = choices.run_variant("mini_gpt", settings, False), choices.run_variant("mini_gpt", settings, True)
+    assert given == [["--num-layers", "4", "--epochs", "100", "--dropout", "0.1"],
+                     ["--num-layers", "4", "--dropout", "0.1", "--quick"]]
+    assert full["settings"] == quick["settings"] == settings   # the row still names the variant's settings
+
+
 def test_only_reruns_the_named_variants_and_keeps_the_others(choices, tmp_path):
     out = tmp_path / "report.json"
     choices.main([RECIPE, "--out", str(out)])
