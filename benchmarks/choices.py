@@ -332,7 +332,8 @@ def main(argv=None):
         report = choose(args.recipe, args.quick, args.only, earlier, measured)
         atomic_write_json(out, report)
     default = is_default(args.recipe, report["variants"][report["chosen"]]["settings"])
-    verdict = "the recipe defaults to it" if default else "NOT the recipe's default: make it the default"
+    verdict = ("a --quick smoke test, which chooses nothing: the defaults follow the full report" if args.quick
+               else "the recipe defaults to it" if default else "NOT the recipe's default: make it the default")
     print(f"chose {report['chosen']!r} on validation; {verdict}; wrote {out}")
     return 0
 

@@ -130,9 +130,10 @@ def test_only_refuses_what_it_cannot_add_to(choices, tmp_path, argv, message):
     assert choices.runs == []
 
 
-def test_only_refuses_a_report_missing_other_variants_or_made_another_way(choices, tmp_path):
+def test_only_refuses_a_report_missing_other_variants_or_made_another_way(choices, tmp_path, capsys):
     out = tmp_path / "report.json"
     choices.main([RECIPE, "--quick", "--out", str(out)])
+    assert "a --quick smoke test, which chooses nothing" in capsys.readouterr().out
     names = list(choices.VARIANTS[RECIPE])
     choices.runs.clear()
     with pytest.raises(SystemExit, match="was made with --quick and this run is without it: rows of both kinds "
