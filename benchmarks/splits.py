@@ -14,8 +14,9 @@ two models on the same reviews is less noisy than that, but not free of it.
 Several splits show whether the zoo model loses (or wins) on most of them, and
 by how much on average. Where a recipe's split is fixed (``SEED_DRAWS``: mini_gpt's
 parts of the play), the seeds draw only its initial weights and dropout: the rows
-show how much one training run's luck moves the result. Nothing is chosen here: the recipe's defaults stay the
-ones its validation data chose (benchmarks/results/choices_*.json).
+show how much one training run's luck moves the result. Nothing is chosen here:
+the recipe's defaults stay the ones its validation data chose
+(benchmarks/results/choices_*.json).
 """
 
 from __future__ import annotations
@@ -93,7 +94,8 @@ def main(argv=None) -> dict:
                                    *(["--quick"] if args.quick else [])]),
               "seed_draws": seed_draws(args.recipe), "measure": measure, "higher_is_better": higher_is_better,
               "baseline": results["baseline"]["name"],
-              "gap": "zoo minus baseline (positive: the zoo model wins)",
+              "gap": ("zoo minus baseline" if higher_is_better else "baseline minus zoo (lower is better)")
+              + " (positive: the zoo model wins)",
               "rows": rows, "summary": summary(rows), "environment": environment()}
     path = args.out or RESULTS / f"splits_{args.recipe}.json"
     from zoo.files import atomic_write_json

@@ -61,6 +61,7 @@ def test_each_seed_is_one_run_and_the_gap_is_positive_where_the_zoo_model_wins(s
     assert report["rows"][0]["baseline_settings"] == {"C": 1.0} and report["rows"][0]["seconds"] == 12.3
     assert report["command"] == "python benchmarks/splits.py some_recipe --seeds 3 5 8"
     assert report["measure"] == "test accuracy" and report["higher_is_better"] is True
+    assert report["gap"] == "zoo minus baseline (positive: the zoo model wins)"
     assert report["baseline"] == "a linear model" and not report["quick"] and "environment" in report
     summary = report["summary"]
     assert (summary["splits"], summary["zoo_wins"], summary["baseline_wins"], summary["ties"]) == (3, 2, 1, 0)
@@ -76,6 +77,7 @@ def test_where_lower_is_better_the_gap_is_the_baseline_minus_the_zoo(splits, mon
     _runs(monkeypatch, splits, {0: _results(2.0, 2.5, "bits"), 1: _results(2.2, 2.1, "bits")})
     report = splits.main(["some_recipe", "--seeds", "0", "1", "--quick", "--out", str(tmp_path / "r.json")])
     assert [row["gap"] for row in report["rows"]] == [0.5, -0.1]
+    assert report["gap"] == "baseline minus zoo (lower is better) (positive: the zoo model wins)"
     assert report["measure"] == "bits per character" and report["higher_is_better"] is False
     assert report["quick"] and report["command"] == "python benchmarks/splits.py some_recipe --seeds 0 1 --quick"
 
@@ -145,6 +147,7 @@ def test_a_committed_report_repeats_the_committed_run_and_its_summary_follows_fr
     assert [row["seed"] for row in report["rows"]] == list(splits.SEEDS)
     assert splits.summary(report["rows"]) == report["summary"]
     assert report.get("seed_draws", "split and weights") == splits.seed_draws(recipe)
+    assert report["gap"].startswith("zoo minus baseline" if report["higher_is_better"] else "baseline minus zoo")
     # Seed 0 is the committed full default run, run again: the same numbers (the recipes are reproducible).
     committed = json.loads((ROOT / "results" / recipe / "results.json").read_text())
     seed_0 = report["rows"][0]

@@ -970,9 +970,6 @@ def splits_section(recipe: str) -> list[str]:
     mean = summary["mean_gap"]
     rows = [[_value(row["seed"]), _value(row["zoo"]), _value(row["baseline"]), _value(f"{row['gap']:+.4f}"),
              _code(row["baseline_settings"])] for row in report["rows"]]
-    interval = summary.get("mean_gap_95")
-    spread = (f" (95% interval of the mean over these splits: {_value(f'{interval[0]:+.4f}')} to "
-              f"{_value(f'{interval[1]:+.4f}')})") if interval else ""
     if report.get("seed_draws", "split and weights") == "weights":
         what, intro = "seeds", (
             "One training run is one draw. This recipe's split does not depend on `--seed`: here the full default "
@@ -984,12 +981,15 @@ def splits_section(recipe: str) -> list[str]:
             "One test split is one draw. Here the full default run and its baseline were repeated with other "
             "`--seed` values, each of which draws another train/validation/test split (and other initial "
             "weights); the baseline chose its settings on each split's own validation data.")
+    interval = summary.get("mean_gap_95")
+    spread = (f" (95% interval of the mean over these {what}: {_value(f'{interval[0]:+.4f}')} to "
+              f"{_value(f'{interval[1]:+.4f}')})") if interval else ""
     return [f"## On other {what}", "",
             f"{intro} The gap compares their {_value(measure)}: positive where the zoo model wins.", "",
             _table(["seed", f"zoo {_value(measure)}", f"baseline {_value(measure)}", "gap", "baseline settings"],
                    rows), "",
             f"Over {_value(summary['splits'])} {what} the mean gap is **{_value(f'{mean:+.4f}')}**"
-            f"{spread.replace('these splits', 'these ' + what)}; the zoo model wins {_value(summary['zoo_wins'])}, "
+            f"{spread}; the zoo model wins {_value(summary['zoo_wins'])}, "
             f"the baseline {_value(summary['baseline_wins'])}, ties {_value(summary['ties'])}.", "",
             f"Made by {_code(report['command'])} on {_value(results_machine(report))}; source: "
             f"`benchmarks/results/splits_{recipe}.json`.", ""]
