@@ -125,7 +125,8 @@ def build(args, text, hp=None):
     climbs from a tenth of the learning rate to it over ``WARMUP_STEPS``, then falls along
     a cosine to a twentieth of it over as many steps as --epochs epochs of ``text`` take,
     and stays there. The fall starts after the warm-up (Keras's ``CosineDecay``), so the
-    last epoch ends ``WARMUP_STEPS`` short of the floor, at about 6% of the peak.
+    last epoch ends ``WARMUP_STEPS`` short of the floor (at about 6% of the peak, not 5%,
+    with the default 10 epochs).
     """
     import keras
 
