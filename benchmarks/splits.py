@@ -41,6 +41,12 @@ def seed_draws(recipe: str) -> str:
     return SEED_DRAWS.get(recipe, "split and weights")
 
 
+# The zoo model's validation score beside each test measure, where its results.json holds one: the score its
+# settings were chosen on, so its spread over seeds says how far apart two variants must be to differ.
+VALIDATION_OF = {"test accuracy": "validation_accuracy", "bits per character": "validation_bits_per_character",
+                 "test exact match": "validation_exact_match"}
+
+
 def summary(rows: list[dict]) -> dict:
     """Mean gap (zoo minus baseline), its 95% Student t interval over the splits, and the count of splits won."""
     from scipy import stats
@@ -52,6 +58,9 @@ def summary(rows: list[dict]) -> dict:
            "baseline_wins": sum(gap < 0 for gap in gaps),
            "mean_zoo": round(statistics.fmean(row["zoo"] for row in rows), 4),
            "mean_baseline": round(statistics.fmean(row["baseline"] for row in rows), 4)}
+    if rows and all("zoo_validation" in row for row in rows):
+        out["zoo_validation_range"] = [min(row["zoo_validation"] for row in rows),
+                                       max(row["zoo_validation"] for row in rows)]
     if len(gaps) > 1:
         half = float(stats.t.ppf(0.975, len(gaps) - 1)) * statistics.stdev(gaps) / math.sqrt(len(gaps))
         out["mean_gap_95"] = [round(mean - half, 4), round(mean + half, 4)]
@@ -84,7 +93,9 @@ def main(argv=None) -> dict:
                              "choose a recipe whose run writes a baseline block")
         zoo_value, baseline_value, higher_is_better, measure = compared
         gap = (zoo_value - baseline_value) if higher_is_better else (baseline_value - zoo_value)
+        validation = (results.get("metrics") or {}).get(VALIDATION_OF.get(measure, ""))
         rows.append({"seed": seed, "zoo": zoo_value, "baseline": baseline_value, "gap": round(gap, 4),
+                     **({"zoo_validation": validation} if isinstance(validation, (int, float)) else {}),
                      "baseline_settings": results["baseline"].get("settings"), "seconds": round(seconds, 1)})
         print(f"splits: {args.recipe} seed {seed}: {measure} {zoo_value} vs baseline {baseline_value} "
               f"(gap {gap:+.4f}, {seconds:.0f} s)", flush=True)

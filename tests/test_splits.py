@@ -28,11 +28,12 @@ def splits(benchmark_scripts):
         yield module
 
 
-def _results(zoo_value, baseline_value, kind="accuracy"):
+def _results(zoo_value, baseline_value, kind="accuracy", validation=None):
     if kind == "accuracy":
-        return {"metrics": {"test_accuracy": zoo_value},
+        return {"metrics": {"test_accuracy": zoo_value, **({"validation_accuracy": validation} if validation else {})},
                 "baseline": {"name": "a linear model", "test_accuracy": baseline_value, "settings": {"C": 1.0}}}
-    return {"metrics": {"test_bits_per_character": zoo_value},
+    return {"metrics": {"test_bits_per_character": zoo_value,
+                        **({"validation_bits_per_character": validation} if validation else {})},
             "baseline": {"name": "an n-gram", "test_bits_per_character": baseline_value, "settings": {"order": 5}}}
 
 
@@ -84,11 +85,15 @@ def test_where_lower_is_better_the_gap_is_the_baseline_minus_the_zoo(splits, mon
 
 def test_a_recipe_whose_split_is_fixed_is_reported_and_shown_as_seeds_of_its_weights(splits, monkeypatch, tmp_path):
     # mini_gpt's parts of the play do not depend on --seed: its rows differ in initial weights and dropout only.
-    _runs(monkeypatch, splits, {0: _results(2.3, 2.28, "bits"), 1: _results(2.4, 2.28, "bits")})
+    _runs(monkeypatch, splits, {0: _results(2.3, 2.28, "bits", 2.5), 1: _results(2.4, 2.28, "bits", 2.55)})
     fixed = splits.main(["mini_gpt", "--seeds", "0", "1", "--out", str(tmp_path / "fixed.json")])
-    _runs(monkeypatch, splits, {0: _results(0.8, 0.7), 1: _results(0.7, 0.8)})
+    _runs(monkeypatch, splits, {0: _results(0.8, 0.7, validation=0.81), 1: _results(0.7, 0.8, validation=0.72)})
     drawn = splits.main(["some_recipe", "--seeds", "0", "1", "--out", str(tmp_path / "drawn.json")])
     assert (fixed["seed_draws"], drawn["seed_draws"]) == ("weights", "split and weights")
+    # The zoo model's validation score is kept beside its test score; its range over seeds, in the summary.
+    assert [row["zoo_validation"] for row in fixed["rows"]] == [2.5, 2.55]
+    assert fixed["summary"]["zoo_validation_range"] == [2.5, 2.55]
+    assert drawn["summary"]["zoo_validation_range"] == [0.72, 0.81]
 
     def section(report):
         monkeypatch.setattr(zoo_docs, "benchmark_report", lambda name: report)
@@ -97,6 +102,10 @@ def test_a_recipe_whose_split_is_fixed_is_reported_and_shown_as_seeds_of_its_wei
     assert section(fixed).startswith("## On other seeds") and "Over 2 seeds the mean gap is **-0.0700**" in section(
         fixed)
     assert "same train/validation/test parts" in section(fixed) and "draws another" not in section(fixed)
+    # On one split the validation spread is the luck the variants were chosen with; over other splits it is not.
+    assert "| 0 | 2.3 | 2.28 | -0.0200 | 2.5 |" in section(fixed)
+    assert "scored from 2.5 to 2.55: variants closer than 0.05 there may differ by luck alone" in section(fixed)
+    assert "zoo on validation" not in section(drawn) and "luck alone" not in section(drawn)
     assert section(drawn).startswith("## On other splits") and "draws another train/validation/test split" in section(
         drawn)
     # Reports written before the field existed drew their splits.

@@ -968,9 +968,14 @@ def splits_section(recipe: str) -> list[str]:
         return []
     measure, summary = report["measure"], report["summary"]
     mean = summary["mean_gap"]
+    # Seeds on one split: the zoo model's validation spread, the luck its variants were chosen with (reports from
+    # before it was recorded have none; over other splits the validation parts differ, so it would mean little).
+    fixed_split = report.get("seed_draws", "split and weights") == "weights"
+    validation = summary.get("zoo_validation_range") if fixed_split else None
     rows = [[_value(row["seed"]), _value(row["zoo"]), _value(row["baseline"]), _value(f"{row['gap']:+.4f}"),
-             _code(row["baseline_settings"])] for row in report["rows"]]
-    if report.get("seed_draws", "split and weights") == "weights":
+             *([_value(row["zoo_validation"])] if validation else []), _code(row["baseline_settings"])]
+            for row in report["rows"]]
+    if fixed_split:
         what, intro = "seeds", (
             "One training run is one draw. This recipe's split does not depend on `--seed`: here the full default "
             "run was repeated with other `--seed` values, each of which draws other initial weights and other "
@@ -986,11 +991,15 @@ def splits_section(recipe: str) -> list[str]:
               f"{_value(f'{interval[1]:+.4f}')})") if interval else ""
     return [f"## On other {what}", "",
             f"{intro} The gap compares their {_value(measure)}: positive where the zoo model wins.", "",
-            _table(["seed", f"zoo {_value(measure)}", f"baseline {_value(measure)}", "gap", "baseline settings"],
-                   rows), "",
+            _table(["seed", f"zoo {_value(measure)}", f"baseline {_value(measure)}", "gap",
+                    *(["zoo on validation"] if validation else []), "baseline settings"], rows), "",
             f"Over {_value(summary['splits'])} {what} the mean gap is **{_value(f'{mean:+.4f}')}**"
             f"{spread}; the zoo model wins {_value(summary['zoo_wins'])}, "
-            f"the baseline {_value(summary['baseline_wins'])}, ties {_value(summary['ties'])}.", "",
+            f"the baseline {_value(summary['baseline_wins'])}, ties {_value(summary['ties'])}."
+            + (f" On validation, where its settings were chosen, the zoo model scored from {_value(validation[0])} "
+               f"to {_value(validation[1])}: variants closer than "
+               f"{_value(round(validation[1] - validation[0], 4))} there may differ by luck alone." if validation
+               else ""), "",
             f"Made by {_code(report['command'])} on {_value(results_machine(report))}; source: "
             f"`benchmarks/results/splits_{recipe}.json`.", ""]
 
