@@ -111,7 +111,8 @@ def main(argv=None) -> dict:
     path = args.out or RESULTS / f"splits_{args.recipe}.json"
     from zoo.files import atomic_write_json
     atomic_write_json(path, report)
-    print(f"splits: {args.recipe} over {len(rows)} splits: mean gap {report['summary']['mean_gap']:+.4f}, "
+    what = "seeds" if report["seed_draws"] == "weights" else "splits"
+    print(f"splits: {args.recipe} over {len(rows)} {what}: mean gap {report['summary']['mean_gap']:+.4f}, "
           f"zoo wins {report['summary']['zoo_wins']} -> {path}")
     return report
 

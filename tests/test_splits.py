@@ -83,10 +83,12 @@ def test_where_lower_is_better_the_gap_is_the_baseline_minus_the_zoo(splits, mon
     assert report["quick"] and report["command"] == "python benchmarks/splits.py some_recipe --seeds 0 1 --quick"
 
 
-def test_a_recipe_whose_split_is_fixed_is_reported_and_shown_as_seeds_of_its_weights(splits, monkeypatch, tmp_path):
+def test_a_recipe_whose_split_is_fixed_is_reported_and_shown_as_seeds_of_its_weights(splits, monkeypatch, tmp_path,
+                                                                                    capsys):
     # mini_gpt's parts of the play do not depend on --seed: its rows differ in initial weights and dropout only.
     _runs(monkeypatch, splits, {0: _results(2.3, 2.28, "bits", 2.5), 1: _results(2.4, 2.28, "bits", 2.55)})
     fixed = splits.main(["mini_gpt", "--seeds", "0", "1", "--out", str(tmp_path / "fixed.json")])
+    assert "mini_gpt over 2 seeds: mean gap -0.0700" in capsys.readouterr().out
     _runs(monkeypatch, splits, {0: _results(0.8, 0.7, validation=0.81), 1: _results(0.7, 0.8, validation=0.72)})
     drawn = splits.main(["some_recipe", "--seeds", "0", "1", "--out", str(tmp_path / "drawn.json")])
     assert (fixed["seed_draws"], drawn["seed_draws"]) == ("weights", "split and weights")
@@ -162,6 +164,10 @@ def test_a_committed_report_repeats_the_committed_run_and_its_summary_follows_fr
     seed_0 = report["rows"][0]
     zoo_value, baseline_value, higher_is_better, measure = results_lib.versus(committed)
     assert (seed_0["zoo"], seed_0["baseline"]) == (zoo_value, baseline_value)
+    if "zoo_validation" in seed_0:   # recorded since 2026-12-07
+        assert seed_0["zoo_validation"] == committed["metrics"][splits.VALIDATION_OF[measure]]
+    if report.get("seed_draws") == "weights":   # one split: its validation spread is shown, so it must be there
+        assert report["summary"]["zoo_validation_range"]
     assert (report["measure"], report["higher_is_better"]) == (measure, higher_is_better)
 
 
