@@ -184,13 +184,11 @@ def calibrate(model, text) -> dict:
     nearest 1); the last layer's weights and bias are divided by T, so the model's own
     softmax is the calibrated one, for ``zoo generate`` too. Only the validation part is read.
     """
-    import numpy as np
-
-    from zoo.baselines import best_temperature
+    from zoo.baselines import best_temperature, logs
 
     probabilities, ids = next_character_probabilities(model, text, "validation")
     # log p is the logit less a constant per character: log p / T, renormalised, is softmax(logits / T).
-    best, found = best_temperature(np.log(np.maximum(probabilities, 1e-300)), ids, TEMPERATURES)
+    best, found = best_temperature(logs(probabilities), ids, TEMPERATURES)
     layer = model.get_layer("predictions")
     kernel, bias = layer.get_weights()
     layer.set_weights([kernel / best, bias / best])
