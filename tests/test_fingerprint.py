@@ -50,6 +50,9 @@ def test_a_recipe_depends_on_itself_its_entries_and_what_they_import():
     # convnet's run also trains an MLP through the mlp recipe's build (zoo.get("mlp")): that model counts too.
     assert {"zoo.recipes.convnet", "zoo.models.convnet", "zoo.recipes.mlp", "zoo.models.mlp"} <= set(
         fingerprint.modules_of("convnet"))
+    # The baseline in the same run is part of the result: its module counts, for the recipes that train one.
+    assert "zoo.baselines" in fingerprint.modules_of("mlp") and "zoo.baselines" in fingerprint.modules_of("mini_gpt")
+    assert "zoo.baselines" not in fingerprint.modules_of("style_transfer")   # its baseline is the recipe's own loop
     # inception's recipe reads digits through the convnet recipe's input layers: a change there counts.
     assert {"zoo.recipes.inception", "zoo.models.inception", "zoo.recipes.convnet"} <= set(
         fingerprint.modules_of("inception"))

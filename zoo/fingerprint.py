@@ -5,10 +5,12 @@ that made it is the code in the repository. ``of_recipe("mlp")`` hashes every mo
 the result depends on: the recipe module, the modules of the zoo entries it trains
 (found through the registry, and any entry its code builds by name, ``zoo.get("mlp")``,
 such as a comparison arm), and, following their imports, every module of
-``zoo.recipes``, ``zoo.models``, ``zoo.layers`` and ``zoo.losses`` they name. The run
-layer, data loading and plotting are not included: they change how a run is kept,
-not what the model is or how it learns, and including them would mark every result
-stale at each refactoring.
+``zoo.recipes``, ``zoo.models``, ``zoo.layers`` and ``zoo.losses`` they name, and
+``zoo.baselines``: the baseline each run trains beside the zoo model is half of what
+its results.json reports, so a change there (a setting searched, a score computed
+differently) makes the result stale too. The run layer, data loading and plotting are
+not included: they change how a run is kept, not what the model is or how it learns,
+and including them would mark every result stale at each refactoring.
 
 Comments, docstrings and all whitespace are left out before hashing, so rewording an
 explanation or rewrapping a line never makes a result stale; the hash is of source
@@ -30,7 +32,8 @@ from pathlib import Path
 
 from zoo.registry import source_file
 
-FOLLOWED = ("zoo.recipes", "zoo.models", "zoo.layers", "zoo.losses")   # packages whose code makes a result
+# The packages, and the module, whose code makes a result.
+FOLLOWED = ("zoo.recipes", "zoo.models", "zoo.layers", "zoo.losses", "zoo.baselines")
 
 
 def _followed(module: str) -> bool:
