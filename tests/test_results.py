@@ -50,6 +50,8 @@ def test_every_committed_result_was_made_by_the_code_in_the_repository(recipe):
 
 
 def test_the_committed_runs_reach_their_goals():
+    from zoo import fingerprint
+
     perceptron = _committed("perceptron")["metrics"]
     assert perceptron["test_accuracy"] >= 0.95
     assert perceptron["personalities"]["naive"]["test_accuracy"] == perceptron["majority_class_baseline"]
@@ -65,6 +67,7 @@ def test_the_committed_runs_reach_their_goals():
     many = json.loads((ROOT / "benchmarks" / "results" / "vgg16_transfer_labels_3800" / "results.json").read_text())
     assert many["flags"]["labels"] == 3800 and many["flags"]["quick"] is False
     assert many["metrics"]["arms"]["pretrained"]["test_accuracy"] >= 0.97
+    assert fingerprint.stale(many) == [], "rerun it with the command in its results.json"
     attention = json.loads((ROOT / "results" / "mini_transformer" / "attention.json").read_text())
     assert len(attention["tokens"]) == len(attention["weights"])
     inception = _committed("inception")["metrics"]
