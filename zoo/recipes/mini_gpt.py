@@ -347,18 +347,16 @@ def main(argv=None):
                                test_fraction=TEST_FRACTION, train_stride=args.train_stride,
                                train_size=QUICK_TRAIN_SIZE if args.quick else None,
                                evaluation_size=QUICK_EVALUATION_SIZE if args.quick else None)
-
         # Optional: search the entry's space (zoo.info("mini_gpt").search_space) with KerasTuner first.
         best = run.tune(lambda hp: build(args, text, hp), text, batch_size=args.batch_size, patience=args.patience)
-
-        # Pretrain (--pretrain-text): the other text first, then a fresh optimizer and schedule for the play.
+        # With --pretrain-text, the other text first, then a fresh optimizer and schedule for the play. Early
+        # stopping keeps the weights of the play's best validation epoch; then the test part, once.
         with run.scope():
             model = build(args, text, best)
         pretraining, other = pretrain(args, run, model, text)
         if other is not None:
             with run.scope():
                 compile_for(model, args, text, tuning.learning_rate(best, args.learning_rate), args.epochs)
-        # Train: early stopping keeps the weights of the best validation epoch; then the test part, once.
         fitted = run.fit(model, text, batch_size=args.batch_size, epochs=args.epochs, patience=args.patience)
         calibration = calibrate(model, text)   # one number, chosen on the validation part
         run.save_model(model)
@@ -367,8 +365,7 @@ def main(argv=None):
         targets = {split: text.sizes[split] * args.sequence_length for split in ("validation", "test")}
         ngram_chances = {}
         baseline = baselines.character_ngram(text.texts, text.class_names, targets, chances=ngram_chances,
-                                             temperatures=TEMPERATURES,   # calibrated as the GPT is
-                                             extra_text=other)   # and reading what it read
+                                             temperatures=TEMPERATURES, extra_text=other)   # calibrated, same text
         # The test part, once: the GPT alone, and averaged with the n-gram (they know different things).
         metrics = {**scores(model, text, ngram_chances, calibration), "epochs_run": fitted.epochs_run,
                    "best_epoch": fitted.best_epoch, "params": int(model.count_params()),
