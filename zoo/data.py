@@ -456,15 +456,11 @@ def unlabelled_characters(sources, vocabulary) -> str:
     follow each other a line apart (a space apart for a vocabulary without line breaks).
     """
     keep = {character for character in vocabulary if character}
-    written = {}   # each character outside the vocabulary, as it is written instead ("" to leave it out)
-    lines = []
-    for documents in unlabelled_texts(sources).values():
-        for document in documents:
-            for character in set(document) - keep - written.keys():
-                substitute = SUBSTITUTES.get(character, "")
-                written[character] = substitute if set(substitute) <= keep else ""
-            lines.append("".join(written.get(character, character) for character in document))
-    return ("\n" if "\n" in keep else " ").join(lines)
+    text = ("\n" if "\n" in keep else " ").join(
+        document for documents in unlabelled_texts(sources).values() for document in documents)
+    # Each character outside the vocabulary: its substitute where that fits, else left out (None).
+    fits = {character: written for character, written in SUBSTITUTES.items() if set(written) <= keep}
+    return text.translate({ord(character): fits.get(character) for character in set(text) - keep})
 
 
 # ---------------------------------------------------------------------------- a thesaurus
