@@ -88,13 +88,14 @@ def peak_memory(recipe: str, flags: list[str]) -> dict:
     return row
 
 
-def merged(earlier: dict, report: dict) -> dict:
+def merged(earlier: dict, report: dict, sections=("cold_start", "peak_memory")) -> dict:
     """``report`` (some entries measured) over ``earlier`` (the committed report): every row says who measured it.
 
     Rows of ``report`` replace those of ``earlier``; the rest are kept, each with the command that measured it
     (``measured_by``), and the report keeps the earlier command, the one that measured most rows. The report's
     ``environment`` is the new one; a kept row measured on another machine (another CPU or platform) keeps its
-    own ``environment``, so no number is shown as measured where it was not.
+    own ``environment``, so no number is shown as measured where it was not. ``sections`` name the parts of the
+    report that hold rows (benchmarks/quick_runs.py merges its one section the same way).
     """
     result = {**report, "command": earlier["command"]}
     now = report.get("environment") or {}
@@ -102,7 +103,7 @@ def merged(earlier: dict, report: dict) -> dict:
     def where(environment: dict) -> dict:
         return {key: environment.get(key) for key in ("cpu", "machine", "gpus")}
 
-    for section in ("cold_start", "peak_memory"):
+    for section in sections:
         kept = {}
         for key, row in earlier[section].items():
             measured_on = row.get("environment") or earlier.get("environment") or {}

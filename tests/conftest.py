@@ -7,7 +7,6 @@ import io
 import json
 import os
 import sys
-import time
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -105,7 +104,7 @@ _QUICK_RUNS: dict = {}
 
 
 class QuickRuns(Mapping):
-    """recipe name -> (run folder, value returned by main, seconds): one ``--quick`` run each, made on demand.
+    """recipe name -> (run folder, value returned by main): one ``--quick`` run each, made on demand.
 
     A run is made the first time a test asks for it, by whichever pytest-xdist worker asks
     first; the others wait for it (a file lock per recipe) and read the same folder, so each
@@ -143,18 +142,18 @@ class QuickRuns(Mapping):
 
                 atomic_write_json(record, _quick_run(name, out))
         made = json.loads(record.read_text())
-        return out, made["value"], made["seconds"]
+        return out, made["value"]
 
 
 def _quick_run(name: str, out: Path) -> dict:
-    """Run ``zoo.recipes.<name> --quick --out out`` in this process; what it returned and how long it took."""
+    """Run ``zoo.recipes.<name> --quick --out out`` in this process; what it returned (untimed: the suite's workers
+    share the machine, so benchmarks/quick_runs.py times each --quick alone)."""
     import importlib
 
     import keras
 
     keras.backend.clear_session()
     keras.config.set_dtype_policy("float32")
-    started = time.perf_counter()
     printed = io.StringIO()
     try:
         with contextlib.redirect_stdout(printed):
@@ -162,13 +161,12 @@ def _quick_run(name: str, out: Path) -> dict:
     finally:
         keras.backend.clear_session()
         keras.config.set_dtype_policy("float32")
-    seconds = time.perf_counter() - started
     (out / ".stdout").write_text(printed.getvalue())
     try:
         json.dumps(value)
     except TypeError:
         value = None
-    return {"value": value, "seconds": seconds}
+    return {"value": value}
 
 
 @pytest.fixture(scope="session")

@@ -49,7 +49,7 @@ def test_a_character_vocabulary_shows_every_character_a_reader_could_miss():
 
 @pytest.mark.parametrize("recipe", RECIPES)
 def test_every_finished_run_has_its_model_card(quick_runs, recipe):
-    folder, _, _ = quick_runs[recipe]
+    folder, _ = quick_runs[recipe]
     card = (folder / model_card.CARD_FILE).read_text(encoding="utf-8")
     results = results_lib.read(folder / "results.json")
     _check_card(card, results)

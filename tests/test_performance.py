@@ -243,6 +243,42 @@ def test_the_committed_footprint_covers_every_entry_and_recipe():
     assert report["cold_start"]["zoo list"]["median_s"] < report["cold_start"]["import keras"]["median_s"] / 4
 
 
+def test_quick_runs_times_each_smoke_test_in_a_fresh_process_and_judges_it_by_the_goal(tmp_path):
+    out = tmp_path / "quick_runs.json"
+    _run("quick_runs.py", "--quick", "--out", str(out))
+    report = json.loads(out.read_text())
+    assert report["command"] == "python benchmarks/quick_runs.py --quick" and report["goal_s"] == 60
+    row = report["quick_runs"]["perceptron"]
+    assert row["command"] == "python -m zoo.recipes.perceptron --quick" and row["wall_s"] > 0
+    assert row["peak_rss_mib"] > 0 and row["goal_met"] == (row["wall_s"] < report["goal_s"])
+
+
+def test_quick_runs_refuses_a_recipe_it_does_not_know_before_running_any():
+    done = subprocess.run([sys.executable, str(BENCHMARKS / "quick_runs.py"), "perceptron", "mini_brt"],
+                          capture_output=True, text=True, timeout=120, cwd=ROOT)
+    assert done.returncode == 2 and "no recipe named mini_brt: choose from perceptron" in done.stderr
+    assert "peak" not in done.stdout
+
+
+def test_quick_runs_of_some_recipes_keep_the_other_rows(benchmark_scripts):
+    with benchmark_scripts("footprint") as (footprint,):
+        earlier = {"command": "python benchmarks/quick_runs.py", "quick_runs": {"mlp": {"wall_s": 20.0},
+                                                                                 "mini_bert": {"wall_s": 70.0}}}
+        fresh = {"command": "python benchmarks/quick_runs.py mini_bert", "quick_runs": {"mini_bert": {"wall_s": 40.0}}}
+        report = footprint.merged(earlier, fresh, sections=("quick_runs",))
+    assert report["command"] == "python benchmarks/quick_runs.py" and report["quick_runs"] == {
+        "mlp": {"wall_s": 20.0, "measured_by": "python benchmarks/quick_runs.py"},
+        "mini_bert": {"wall_s": 40.0, "measured_by": "python benchmarks/quick_runs.py mini_bert"}}
+
+
+def test_the_committed_quick_runs_cover_every_recipe_and_judge_each_by_the_goal():
+    report = _committed("quick_runs.json")
+    assert sorted(report["quick_runs"]) == sorted(zoo.registry.recipes())
+    for recipe, row in report["quick_runs"].items():
+        assert row["command"] == f"python -m zoo.recipes.{recipe} --quick"
+        assert row["goal_met"] == (row["wall_s"] < report["goal_s"]), recipe
+
+
 # ------------------------------------------------------------------------ the pages
 
 def test_the_performance_page_shows_every_committed_number(monkeypatch):
@@ -260,6 +296,10 @@ def test_the_performance_page_shows_every_committed_number(monkeypatch):
     text = zoo_docs.footprint_section("performance.md")
     for recipe, row in footprint["peak_memory"].items():
         assert f"| `{recipe}` | {row['peak_rss_mib']:,.0f} MiB |" in text
+    quick, text = _committed("quick_runs.json"), zoo_docs.quick_runs_section("performance.md")
+    for recipe, row in quick["quick_runs"].items():
+        verdict = "met" if row["goal_met"] else "**missed**"
+        assert f"| `{recipe}` | {zoo_docs._seconds(row['wall_s'])} | {row['peak_rss_mib']:,.0f} MiB | {verdict} |" in text
 
 
 def test_the_scaling_page_lists_every_benchmark_with_its_hardware():

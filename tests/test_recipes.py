@@ -45,8 +45,9 @@ def test_every_recipe_has_a_quick_run_and_lists_itself():
 
 @pytest.mark.parametrize("name", list(RECIPES))
 def test_quick_run_writes_the_run_folder(quick_runs, name):
-    out, _, seconds = quick_runs[name]
-    assert seconds < 60, f"--quick took {seconds:.0f} s"
+    # Not timed: two workers share the machine, so a bound fails by its load. The minute each --quick is meant
+    # to take is a goal of benchmarks/quick_runs.py, measured one recipe at a time (benchmarks/results/).
+    out, _ = quick_runs[name]
     files = {path.name for path in out.iterdir()}
     results = _results(out)
     assert results["recipe"] == name and results["flags"]["quick"] is True
@@ -82,7 +83,7 @@ def test_quick_run_writes_the_run_folder(quick_runs, name):
 
 
 def test_quick_metrics_are_the_real_ones(quick_runs):
-    mlp_out, mlp_accuracy, _ = quick_runs["mlp"]
+    mlp_out, mlp_accuracy = quick_runs["mlp"]
     assert _results(mlp_out)["metrics"]["test_accuracy"] == pytest.approx(mlp_accuracy, abs=1e-4)
     assert mlp_accuracy > 0.5  # three epochs on digits beat chance (0.1) by far
     perceptron = _results(quick_runs["perceptron"][0])["metrics"]

@@ -1139,6 +1139,21 @@ def footprint_section(page_src: str) -> str:
         f"Made by {_code(report['command'])}; source: `benchmarks/results/footprint.json`."])
 
 
+def quick_runs_section(page_src: str) -> str:
+    """Each recipe's --quick against the goal of a minute, from benchmarks/results/quick_runs.json."""
+    report = benchmark_report("quick_runs.json")
+    if report is None:
+        return f"No smoke-test timing is committed yet: run {_code('python benchmarks/quick_runs.py')}."
+    goal = report["goal_s"]
+    rows = [[_code(recipe), _seconds(row["wall_s"]), f"{row['peak_rss_mib']:,.0f} MiB",
+             "met" if row["goal_met"] else "**missed**", _table_code(row["command"])]
+            for recipe, row in report["quick_runs"].items()]
+    return "\n".join([
+        f"Measured on {_value(hardware(report))}, one recipe at a time, each in a fresh Python process.", "",
+        _table(["recipe", "--quick seconds", "peak memory", f"under {goal:.0f} s", "command"], rows), "",
+        f"Made by {_code(report['command'])}; source: `benchmarks/results/quick_runs.json`."])
+
+
 def gpu_checks() -> dict[str, dict]:
     """Every committed benchmarks/results/gpu_check-<device>.json, by file name."""
     return {path.name: json.loads(path.read_text()) for path in sorted(BENCHMARKS.glob("gpu_check-*.json"))}
@@ -1311,6 +1326,8 @@ def expand(markdown: str, page_src: str) -> str:
             return speed_section(page_src)
         if directive == "footprint":
             return footprint_section(page_src)
+        if directive == "quick-runs":
+            return quick_runs_section(page_src)
         if directive == "gpu-check":
             return gpu_section(page_src)
         if directive == "measured":
