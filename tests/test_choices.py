@@ -152,18 +152,31 @@ def test_only_refuses_a_report_missing_other_variants_or_made_another_way(choice
 
 def test_equal_validation_scores_are_decided_by_the_second_measure_then_by_the_order(choices):
     # attention_seq2seq's variants can all answer every validation date right: the lower validation loss decides.
-    rows = {"first": {"validation_exact_match": 1.0, "validation_loss": 0.002},
-            "second": {"validation_exact_match": 1.0, "validation_loss": 0.001},
-            "third": {"validation_exact_match": 0.999, "validation_loss": 0.0001}}
+    rows = {"first": {"validation_exact_match": 1.0, "validation_loss": 0.002, "seconds": 200.0},
+            "second": {"validation_exact_match": 1.0, "validation_loss": 0.001, "seconds": 200.0},
+            "third": {"validation_exact_match": 0.999, "validation_loss": 0.0001, "seconds": 200.0}}
     assert choices.best_variant("attention_seq2seq", rows) == "second"
     rows["first"]["validation_loss"] = 0.001
     assert choices.best_variant("attention_seq2seq", rows) == "first"   # equal on both: the one listed first
     assert choices.described("attention_seq2seq") == "validation exact match, then validation loss (lower is better)"
     # A recipe that names no second measure: the first of equals wins, whatever else its rows hold.
-    rows = {"a": {"validation_accuracy": 0.9, "validation_loss": 0.5},
-            "b": {"validation_accuracy": 0.9, "validation_loss": 0.1}}
+    rows = {"a": {"validation_accuracy": 0.9, "validation_loss": 0.5, "seconds": 60.0},
+            "b": {"validation_accuracy": 0.9, "validation_loss": 0.1, "seconds": 60.0}}
     assert choices.best_variant(RECIPE, rows) == "a" and choices.described(RECIPE) == "validation accuracy"
     assert choices.described("mini_gpt") == "validation bits per character (lower is better)"
+
+
+def test_a_variant_too_slow_to_be_a_default_run_is_shown_but_not_chosen(choices):
+    budget = choices.TIME_BUDGET_S
+    rows = {"fast": {"validation_bits_per_character": 2.45, "seconds": budget - 1},
+            "slow": {"validation_bits_per_character": 2.44, "seconds": budget + 1},
+            "faster": {"validation_bits_per_character": 2.50, "seconds": budget / 2}}
+    assert choices.best_variant("mini_gpt", rows) == "fast"
+    rows["fast"]["seconds"] = budget   # the budget itself is within it
+    assert choices.best_variant("mini_gpt", rows) == "fast"
+    for row in rows.values():   # where none fits, the best of them all: a report still names a choice
+        row["seconds"] = budget * 2
+    assert choices.best_variant("mini_gpt", rows) == "slow"
 
 
 def test_the_page_shows_the_measure_that_decided_between_equals(choices, tmp_path, monkeypatch):

@@ -395,16 +395,16 @@ def test_the_checkout_alias_runs_the_installed_recipe_modules(tmp_path):
 
 # Where each multi-training recipe is killed: once the named training has saved its first epoch, so the
 # trainings before it have finished and must not run again, and this one resumes.
-# A recipe of one training is killed after its first epoch; mini_gpt's --quick has one epoch, so its kill lands
-# after the training, which the rerun restores instead of repeating.
+# A recipe of one training is killed after its first epoch. mini_gpt's --quick reads the other text, then the
+# play for one epoch, so its kill lands after both trainings, which the rerun restores instead of repeating.
 KILLED_DURING = {"vgg16_transfer": "scratch", "style_transfer": "fit", "lstm_sentiment": "wide", "mini_bert": "scratch",
                  "attention_seq2seq": "no_attention", "perceptron": "optimist", "convnet": "mlp", "inception": "plain",
                  "mini_transformer": "wide", "convnet_1d": "fit", "convnet_lstm": "fit", "mini_gpt": "fit"}
 # Trainings done before the kill (mini_bert: the pretraining, the wide model and the pretrained classifier's
-# fine-tuning; perceptron: its rationalist and pessimist neurons).
+# fine-tuning; perceptron: its rationalist and pessimist neurons; mini_gpt: its reading of the other text).
 FINISHED_BEFORE = {"vgg16_transfer": 1, "style_transfer": 0, "lstm_sentiment": 1, "mini_bert": 3, "attention_seq2seq": 1,
                    "perceptron": 2, "convnet": 1, "inception": 1, "mini_transformer": 1, "convnet_1d": 0,
-                   "convnet_lstm": 0, "mini_gpt": 0}
+                   "convnet_lstm": 0, "mini_gpt": 1}
 
 
 def _timing_free(metrics):
@@ -664,14 +664,15 @@ def test_pretraining_text_is_written_in_the_plays_characters(monkeypatch):
     # The model card says what else it read.
     assert mini_gpt.use(args).limits[0] == mini_gpt.PRETRAINING_LIMIT and mini_gpt.use(args).limits[1:] == (
         mini_gpt.USE.limits[1:])
-    assert mini_gpt.use(mini_gpt.parse_args([])) == mini_gpt.USE
+    assert mini_gpt.use(mini_gpt.parse_args(["--pretrain-text", "none"])) == mini_gpt.USE
 
 
 @pytest.mark.parametrize("argv, message", [
     (["--pretrain-text", "hamlet"], "hamlet holds the play's validation and test parts"),
     (["--pretrain-text", "film_plots,poems"], "poems is not unlabelled text the zoo knows"),
     (["--pretrain-text", ","], "no name is not"),
-    (["--pretrain-epochs", "3"], "--pretrain-epochs set how the GPT reads the --pretrain-text, which is none"),
+    (["--pretrain-epochs", "3", "--pretrain-text", "none"],
+     "--pretrain-epochs set how the GPT reads the --pretrain-text, which is none"),
     (["--pretrain-learning-rate", "1e-4", "--pretrain-text", "none"], "--pretrain-learning-rate set how")])
 def test_pretraining_flags_are_refused_with_the_reason(argv, message):
     from zoo.errors import FlagError

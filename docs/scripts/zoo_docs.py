@@ -941,15 +941,20 @@ def choices_section(recipe: str) -> list[str]:
     then_key = then.replace(" ", "_")
     rows = [f"| variant | validation {measure} |{f' {then} |' if then else ''} test {measure} | epochs | seconds |",
             "| --- | --- | --- | --- | --- |" + " --- |" * bool(then)]
+    budget = report.get("time_budget_s")   # a variant slower than a default run may be is not chosen
     for name, row in report["variants"].items():
-        label = f"**{_value(name)} (chosen)**" if name == report["chosen"] else _value(name)
+        label = (f"**{_value(name)} (chosen)**" if name == report["chosen"]
+                 else f"{_value(name)} (over the {budget:.0f} s budget)" if budget and row["seconds"] > budget
+                 else _value(name))
         rows.append(f"| {label} | {_value(row['validation_' + key])} |"
                     f"{f' {_value(row[then_key])} |' if then else ''} {_value(row['test_' + key])} | "
                     f"{_value(row['epochs_run'])} | {_value(row['seconds'])} |")
     among = f"the lower {then}, then the simpler one, listed first" if then else "the simpler one, listed first"
     return ["## How the defaults were chosen", "",
-            "Each variant below is a full run of this recipe with other flags. The one with the "
-            f"{best} validation {measure} became the default (among equals, {among}). "
+            "Each variant below is a full run of this recipe with other flags. "
+            + (f"Of those that took at most {budget:.0f} s, the most a default run may take, the one" if budget
+               else "The one")
+            + f" with the {best} validation {measure} became the default (among equals, {among}). "
             f"The test {measure} is shown so you can see what each choice would have scored, but nothing "
             "was chosen on it.", "", "\n".join(rows), "",
             f"Made by {_code(report['command'])} on {_value(results_machine(report))}; source: "
