@@ -129,9 +129,12 @@ def test_quick_metrics_are_the_real_ones(quick_runs):
     gpt = _results(quick_runs["mini_gpt"][0])
     assert gpt["data"]["class_names"][0] == "" and len(gpt["data"]["class_names"]) == 67
     assert gpt["metrics"]["test_bits_per_character"] == pytest.approx(gpt["metrics"]["test_loss"] / np.log(2), abs=1e-3)
-    # The n-gram's order was chosen on validation bits, every order scored.
+    # The n-gram's order was chosen on validation bits, every order scored; then the pair of it and an n-gram of
+    # the other text the GPT read first (the default --pretrain-text), its orders and weight chosen there too.
     candidates = gpt["baseline"]["candidates"]
-    assert [c["settings"]["order"] for c in candidates] == list(range(1, 9))
+    assert [c["settings"]["order"] for c in candidates[:8]] == list(range(1, 9))
+    assert len(candidates) == 9 and {"extra_order", "extra_weight"} <= set(candidates[8]["settings"])
+    assert gpt["baseline"]["extra_characters"] == mini_gpt.QUICK_PRETRAIN_SIZE
     assert 1 < gpt["baseline"]["test_bits_per_character"] < 5   # between English text and 67 equally likely characters
     # The average of the two is chosen on validation among weights from 0 (the n-gram alone) to 1 (the GPT
     # alone): on validation it is no worse than either.
