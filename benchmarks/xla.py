@@ -35,6 +35,8 @@ FLAGS = {
     "vgg16_transfer": ["--epochs", "4"],
     "style_transfer": ["--epochs", "30"],     # one optimizer step per epoch
     "attention_seq2seq": ["--epochs", "4", "--patience", "100"],   # both arms
+    # The play alone: pretraining runs the same model and step on other windows (one epoch, no steady state).
+    "mini_gpt": ["--epochs", "4", "--patience", "100", "--pretrain-text", "none"],
 }
 
 
