@@ -37,6 +37,10 @@ FLAGS = {
     "attention_seq2seq": ["--epochs", "4", "--patience", "100"],   # both arms
     # The play alone: pretraining runs the same model and step on other windows (one epoch, no steady state).
     "mini_gpt": ["--epochs", "4", "--patience", "100", "--pretrain-text", "none"],
+    "convnet": ["--epochs", "6", "--patience", "100"],          # the ConvNet and its MLP arm
+    "convnet_1d": ["--epochs", "30", "--patience", "100"],     # 3 steps an epoch: more epochs for a steady median
+    "inception": ["--epochs", "6", "--patience", "100"],        # the Inception net and its plain stack
+    "convnet_lstm": ["--epochs", "6", "--patience", "100"],
 }
 
 

@@ -5,6 +5,7 @@ artifacts, and one fresh Python process loads every saved model.keras and predic
 """
 
 import csv
+import importlib
 import json
 import os
 import socket
@@ -292,6 +293,26 @@ def test_precision_flag_sets_the_keras_policy(tmp_path, precision):
     assert accuracy > 0.5
 
 
+def test_a_recipe_may_train_in_another_precision_by_default(quick_runs):
+    """mini_gpt's default policy is its PRECISION, bfloat16; every other recipe's float32; the flag wins."""
+    import keras
+
+    from zoo.recipes import mini_gpt
+
+    for name in RECIPES:
+        module = importlib.import_module(f"zoo.recipes.{name}")
+        assert module.parse_args([]).precision == ("mixed_bfloat16" if name == "mini_gpt" else "float32"), name
+    assert mini_gpt.parse_args(["--precision", "float32"]).precision == "float32"
+    folder, _ = quick_runs["mini_gpt"]
+    results = _results(folder)
+    assert results["flags"]["precision"] == results["environment"]["dtype_policy"] == "mixed_bfloat16"
+    model = keras.saving.load_model(folder / "model.keras", safe_mode=True)
+    # The blocks compute in bfloat16 on float32 weights; the softmax stays float32.
+    block = model.get_layer("block_1")
+    assert (block.compute_dtype, block.variable_dtype) == ("bfloat16", "float32")
+    assert model.get_layer("predictions").compute_dtype == "float32"
+
+
 def test_a_killed_run_resumes_from_its_last_epoch(tmp_path):
     import csv
     import signal
@@ -474,8 +495,6 @@ def test_pretraining_hides_a_share_of_each_texts_real_tokens_and_asks_for_them_i
 
 @pytest.mark.parametrize("recipe", ["lstm_sentiment", "mini_transformer"])
 def test_sentiment_regularisers_reach_each_sequence_models_loss_and_optimizer(recipe):
-    import importlib
-
     from zoo.losses import SparseCategoricalCrossentropy
     from zoo.recipes import sentiment
 

@@ -115,20 +115,7 @@ def test_the_committed_runs_reach_their_goals():
         "uncalibrated_validation_bits_per_character"]
 
 
-# Recipes whose committed run loses to its baseline, each with the page that shows everything tried.
-# Strict: the day a refreshed run wins, the mark must go.
-SHORT_OF_BASELINE = {}
-SHORT_OF_BASELINE["mini_gpt"] = (
-    "mini_gpt: on 140,000 characters of the play, both models after the same 2.25 million characters of other "
-    "English, the n-gram, calibrated as the GPT is, wins on validation (2.4194 against 2.4399 bits per character) "
-    "and on test (2.2422 against 2.2821), and on test from all five seeds (benchmarks/results/splits_mini_gpt.json: "
-    "by 0.0698 on average); every variant tried is in benchmarks/results/choices_mini_gpt.json, and the page shows "
-    "the GPT averaged with the n-gram, which beats both")
-
-
-@pytest.mark.parametrize("recipe", [
-    pytest.param(recipe, marks=pytest.mark.xfail(strict=True, reason=SHORT_OF_BASELINE[recipe]))
-    if recipe in SHORT_OF_BASELINE else recipe for recipe in RECIPES])
+@pytest.mark.parametrize("recipe", RECIPES)
 def test_the_zoo_model_is_at_least_as_good_as_its_baseline(recipe):
     results = _committed(recipe)
     compared = results_lib.versus(results)

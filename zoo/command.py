@@ -48,6 +48,7 @@ class Defaults:
     multi_worker: bool = False           # trains through zoo.distributed under --distribute multi_worker
     epochs_help: str = "most epochs to train"
     jit_compile: str = "auto"            # --jit-compile: "on", "off", or "auto" (Keras: XLA off on CPUs)
+    precision: str = "float32"           # --precision: one of PRECISIONS, the Keras dtype policy
 
 
 class RecipeParser(argparse.ArgumentParser):
@@ -210,8 +211,8 @@ def recipe_parser(recipe: str, doc: str, defaults: Defaults) -> RecipeParser:
         parser.add_argument("--distribute", default="auto", choices=DISTRIBUTE,
                             help="auto: all GPUs when there are several; mirrored: all local devices; "
                                  "multi_worker: the cluster in TF_CONFIG (default: auto)")
-    parser.add_argument("--precision", default="float32", choices=PRECISIONS,
-                        help="Keras dtype policy (default: float32)")
+    parser.add_argument("--precision", default=defaults.precision, choices=PRECISIONS,
+                        help="Keras dtype policy (default: %(default)s)")
     parser.add_argument("--jit-compile", default=defaults.jit_compile, choices=JIT_COMPILE,
                         help="compile training with XLA: on, off, or auto (Keras's choice: off on CPUs) "
                              "(default: %(default)s)")

@@ -40,7 +40,7 @@ PATIENCE = 50              # epochs without a better validation loss before stop
 SEED = 0
 VALIDATION_FRACTION = 0.2  # 10 of the 50 training series
 QUICK_EPOCHS = 3
-JIT_COMPILE = "auto"       # XLA as Keras picks it (off on CPUs)
+JIT_COMPILE = "auto"       # Keras's choice, XLA off on CPUs: 0.99x per epoch here (benchmarks/results/xla.json)
 # What the trained model is for and where it stops being trustworthy: its model card (zoo.model_card).
 USE = model_card.Use(
     intended_use=("Teaching and a first time-series benchmark: whether the x position of a hand over 150 video "

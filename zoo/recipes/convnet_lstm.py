@@ -47,7 +47,7 @@ TEST_FRACTION = 0.2        # 1,000 test digits, touched once at the end
 VALIDATION_FRACTION = 0.1  # 400 validation digits: early stopping and every choice above
 QUICK_EPOCHS = 2
 QUICK_TRAIN_SIZE = 500     # --quick trains on sequences of 500 digits
-JIT_COMPILE = "auto"       # XLA as Keras picks it (off on CPUs)
+JIT_COMPILE = "auto"       # Keras's choice, XLA off on CPUs: 0.98x per epoch here (benchmarks/results/xla.json)
 USE = model_card.Use(
     intended_use=("Teaching: combining layer families (a ConvNet for each image, an LSTM over the sequence) in a "
                   "many-to-one model; naming the sum of three 28x28 grey MNIST digits."),

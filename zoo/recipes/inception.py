@@ -43,7 +43,8 @@ TEST_FRACTION = 0.2        # 1,000 test digits, touched once at the end
 VALIDATION_FRACTION = 0.1  # validation digits: early stopping and every choice above
 QUICK_EPOCHS = 2
 QUICK_TRAIN_SIZE = 500     # --quick trains on 500 digits
-JIT_COMPILE = "auto"       # XLA as Keras picks it (off on CPUs)
+# Keras's choice, XLA off on CPUs: 0.99x as fast with it here, its plain arm 1.03x (benchmarks/results/xla.json)
+JIT_COMPILE = "auto"
 # What the trained model is for and where it stops being trustworthy: its model card (zoo.model_card).
 USE = model_card.Use(
     intended_use=("Teaching: what Inception modules do, measured against a plain stack of 3x3 convolutions of the "
